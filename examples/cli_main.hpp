@@ -1,0 +1,37 @@
+// Shared exit-code policy of the example CLIs: 0 success, 2 bad input or usage, 1 anything else.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+#include <mixq/core/error.hpp>
+
+namespace mixq::cli {
+
+// Runs `body` and maps exceptions to exit codes, printing "PROGRAM: error: ..." to stderr.
+template <class Body>
+int run(const char* program, CLI::App& app, int argc, char** argv, Body body) {
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::fprintf(stderr, "%s: usage error: %s\nRun with --help for usage.\n", program, e.what());
+        return 2;
+    }
+    try {
+        return body();
+    } catch (const mixq::error& e) {
+        std::fprintf(stderr, "%s: error: %s\n", program, e.what());
+        return e.code() == mixq::errc::bad_input ? 2 : 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "%s: internal error: %s\n", program, e.what());
+        return 1;
+    }
+}
+
+}  // namespace mixq::cli

@@ -1,0 +1,49 @@
+// mixq-convert: converts a safetensors checkpoint to mixed precision and prints what it did.
+#include <cstdio>
+#include <iostream>
+#include <mixq/mixq.hpp>
+
+#include "cli_main.hpp"
+
+int main(int argc, char** argv) {
+    CLI::App app{"Convert a safetensors checkpoint to layer-wise mixed precision (int8 / fp16 / bf16)."};
+    std::string input, output, preset, table_path, calibration = "percentile";
+    double pct = 99.99;
+    bool strict = false, json = false;
+    app.add_option("input", input, "input checkpoint (.safetensors)")->required();
+    app.add_option("-o,--output", output, "output directory (created if missing)")->required();
+    auto* p = app.add_option("--preset", preset,
+                             "built-in table: conservative, conservative-moe, aggressive, int8-linear, fp16, bf16 "
+                             "(default conservative)");
+    app.add_option("--table", table_path, "precision table JSON file")->excludes(p);
+    app.add_option("--calibration", calibration, "int8 calibrator: max or percentile")->capture_default_str();
+    app.add_option("--percentile", pct, "percentile of |w| per row mapped to 127")->capture_default_str();
+    app.add_flag("--strict", strict, "unmatched tensors and rules that match nothing are errors");
+    app.add_flag("--json", json, "print the report as JSON on stdout");
+
+    return mixq::cli::run("mixq-convert", app, argc, argv, [&] {
+        mixq::convert_options opt;
+        const auto cal = mixq::parse_calibration(calibration);
+        if (!cal) mixq::fail("--calibration '" + calibration + "': expected max or percentile");
+        opt.calibration = *cal;
+        opt.percentile = pct;
+        opt.strict = strict;
+        const auto in = mixq::io::safetensors_file::open(input);
+        auto table = table_path.empty()
+                         ? mixq::presets::get(preset.empty() ? "conservative" : preset,
+                                              mixq::presets::detect_family(in.tensors()))
+                         : mixq::load_table_json(table_path);
+        const auto c = mixq::convert(in, std::move(table), opt);
+        mixq::write_outputs(output, c);
+        if (json) {
+            auto j = mixq::report_json(c);
+            j["output"] = output;
+            std::cout << j.dump(1) << "\n";
+        } else {
+            std::cout << mixq::report_text(c);
+            std::cout << "wrote " << output << "/{model.safetensors, metadata.json, statistics.json, "
+                      << "precision_allocation.svg}\n";
+        }
+        return 0;
+    });
+}

@@ -1,0 +1,188 @@
+// What a conversion says about itself: metadata.json, statistics.json, the JSON report and the text report.
+#pragma once
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "convert.hpp"
+
+namespace mixq {
+
+inline constexpr int format_version = 1;
+inline constexpr double mib = 1024.0 * 1024.0;
+
+namespace detail {
+inline nlohmann::ordered_json rule_json(const conversion& c, const std::optional<std::size_t>& r) {
+    if (!r) return nullptr;
+    return c.table.rules()[*r].pattern;
+}
+inline double round6(double v) { return static_cast<double>(std::llround(v * 1e6)) / 1e6; }
+}  // namespace detail
+
+// metadata.json: the seed report's schema plus what a reader needs to trust it. Everything but
+// "timing" is a pure function of the input and the options, so repeated conversions are identical.
+[[nodiscard]] inline nlohmann::ordered_json metadata_json(const conversion& c) {
+    using nlohmann::ordered_json;
+    const auto& t = c.totals;
+    auto params = [&](precision p) { return t.params.count(p) ? t.params.at(p) : 0; };
+    ordered_json j;
+    j["format"] = "mixq";
+    j["format_version"] = format_version;
+    j["table"] = c.table.name();
+    ordered_json map = ordered_json::array();
+    for (const auto& r : c.table.rules()) map.push_back({r.pattern, std::string(to_string(r.precision))});
+    j["precision_map"] = map;
+    j["calibration_method"] = c.options.calibration == calibration_method::max ? "max" : "percentile";
+    j["percentile"] = c.options.calibration == calibration_method::percentile ? ordered_json(c.options.percentile)
+                                                                               : ordered_json(nullptr);
+    j["granularity"] = "per_channel";
+    j["compression_stats"] = {
+        {"fp32_memory_mb", detail::round6(static_cast<double>(t.fp32_bytes) / mib)},
+        {"mixed_memory_mb", detail::round6(static_cast<double>(t.mixed_bytes) / mib)},
+        {"compression_ratio", detail::round6(t.ratio())},
+        {"memory_saved_mb", detail::round6((static_cast<double>(t.fp32_bytes) - static_cast<double>(t.mixed_bytes)) / mib)},
+        {"fp32_memory_bytes", t.fp32_bytes},
+        {"mixed_memory_bytes", t.mixed_bytes},
+        {"unique_params", t.unique_params},
+        {"int8_params", params(precision::int8)},
+        {"fp16_params", params(precision::fp16)},
+        {"bf16_params", params(precision::bf16)},
+        {"fp32_params", params(precision::fp32)},
+    };
+    j["calibration_layers"] = t.int8_tensors;
+    ordered_json aliases = ordered_json::object();
+    for (const auto& x : c.tensors)
+        if (x.alias_of) aliases[x.source->name] = *x.alias_of;
+    j["aliases"] = aliases;
+    ordered_json unmatched = ordered_json::array();
+    for (const auto* e : c.plan.unmatched()) unmatched.push_back(e->tensor->name);
+    j["unmatched_tensors"] = unmatched;
+    j["timing"] = {{"convert_seconds", c.seconds}};  // the only field that differs between identical runs
+    return j;
+}
+
+// statistics.json: one entry per tensor of the input, in checkpoint order.
+[[nodiscard]] inline nlohmann::ordered_json statistics_json(const conversion& c) {
+    using nlohmann::ordered_json;
+    ordered_json arr = ordered_json::array();
+    for (const auto& x : c.tensors) {
+        const auto& s = *x.source;
+        ordered_json e;
+        e["name"] = s.name;
+        e["shape"] = s.shape;
+        e["source_dtype"] = std::string(to_string(s.type));
+        e["precision"] = std::string(to_string(x.target));
+        e["stored_dtype"] = std::string(to_string(x.stored));
+        e["rule"] = detail::rule_json(c, x.rule);
+        e["rule_index"] = x.rule ? ordered_json(*x.rule) : ordered_json(nullptr);
+        e["scheme"] = x.converted() ? ordered_json(x.scheme) : ordered_json(nullptr);
+        e["params"] = s.numel();
+        e["bytes_before"] = x.bytes_before();
+        e["bytes_after"] = x.bytes_after();
+        e["alias_of"] = x.alias_of ? ordered_json(*x.alias_of) : ordered_json(nullptr);
+        if (!x.scales.empty()) e["scale_range"] = {x.scale_min, x.scale_max};
+        if (x.error) {
+            e["max_abs_error"] = x.error->max_abs_error;
+            e["rel_rms_error"] = x.error->rel_rms_error;
+        }
+        arr.push_back(e);
+    }
+    return {{"format_version", format_version}, {"tensors", arr}};
+}
+
+// The --json report: metadata plus the match report (per-rule counts, unused and shadowed rules).
+[[nodiscard]] inline nlohmann::ordered_json report_json(const conversion& c) {
+    using nlohmann::ordered_json;
+    auto j = metadata_json(c);
+    j["input"] = c.input->path();
+    ordered_json rules = ordered_json::array();
+    for (std::size_t i = 0; i < c.table.size(); ++i) {
+        const auto& u = c.plan.usage[i];
+        rules.push_back({{"index", i},
+                         {"pattern", c.table.rules()[i].pattern},
+                         {"precision", std::string(to_string(c.table.rules()[i].precision))},
+                         {"tensors", u.tensors_won},
+                         {"params", u.params_won},
+                         {"tensors_matched", u.tensors_matched}});
+    }
+    j["rules"] = rules;
+    j["unused_rules"] = c.plan.unused_rules();
+    j["shadowed_rules"] = c.plan.shadowed_rules();
+    return j;
+}
+
+namespace detail {
+inline std::string group_digits(std::int64_t v) {
+    std::string s = std::to_string(v < 0 ? -v : v);
+    for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+    return (v < 0 ? "-" : "") + s;
+}
+inline std::string fmt(const char* f, auto... a) {
+    char buf[512];
+    std::snprintf(buf, sizeof buf, f, a...);
+    return buf;
+}
+}  // namespace detail
+
+// The match report alone (used by mixq-inspect and the converter): rules, unused, shadowed, unmatched.
+[[nodiscard]] inline std::string match_report_text(const rule_table& table, const match_plan& plan) {
+    using detail::fmt;
+    std::string o = "rules (an exact name wins, otherwise the first match):\n";
+    for (std::size_t i = 0; i < table.size(); ++i) {
+        const auto& u = plan.usage[i];
+        o += fmt("  #%-2zu %-40s %-5s %4zu tensors %12s params\n", i + 1, table.rules()[i].pattern.c_str(),
+                 std::string(to_string(table.rules()[i].precision)).c_str(), u.tensors_won,
+                 detail::group_digits(u.params_won).c_str());
+    }
+    for (std::size_t i : plan.unused_rules())
+        o += fmt("  WARNING: rule #%zu '%s' matches no tensor\n", i + 1, table.rules()[i].pattern.c_str());
+    for (std::size_t i : plan.shadowed_rules())
+        o += fmt("  WARNING: rule #%zu '%s' is shadowed: earlier rules decide every tensor it matches\n", i + 1,
+                 table.rules()[i].pattern.c_str());
+    const auto un = plan.unmatched();
+    if (!un.empty()) {
+        std::int64_t p = 0;
+        for (const auto* e : un) p += e->tensor->numel();
+        o += fmt("WARNING: %zu tensor(s), %s params, match no rule and keep their source precision:\n", un.size(),
+                 detail::group_digits(p).c_str());
+        for (const auto* e : un)
+            o += fmt("  %-44s %-16s %s\n", e->tensor->name.c_str(), shape_string(e->tensor->shape).c_str(),
+                     std::string(to_string(e->tensor->type)).c_str());
+    } else {
+        o += "every tensor is decided by a rule\n";
+    }
+    return o;
+}
+
+[[nodiscard]] inline std::string report_text(const conversion& c) {
+    using detail::fmt;
+    const auto& t = c.totals;
+    std::string o = fmt("mixq-convert: %s  (table '%s', %zu rules, %zu tensors, calibration %s)\n",
+                        c.input->path().c_str(), c.table.name().c_str(), c.table.size(), c.tensors.size(),
+                        c.calibration_description().c_str());
+    o += "\nprecision   tensors      parameters   share        bytes\n";
+    for (const auto& [p, n] : t.params) {
+        std::uint64_t bytes = 0;
+        for (const auto& x : c.tensors)
+            if (!x.alias_of && x.target == p) bytes += x.bytes_after();
+        o += fmt("  %-8s %7lld %15s  %5.1f %% %12s\n", std::string(to_string(p)).c_str(),
+                 static_cast<long long>(t.tensors.at(p)), detail::group_digits(n).c_str(),
+                 100.0 * static_cast<double>(n) / static_cast<double>(std::max<std::int64_t>(t.unique_params, 1)),
+                 detail::group_digits(static_cast<std::int64_t>(bytes)).c_str());
+    }
+    o += fmt("  %-8s %7s %15s\n\n", "total", "", detail::group_digits(t.unique_params).c_str());
+    o += match_report_text(c.table, c.plan);
+    for (const auto& x : c.tensors)
+        if (x.alias_of)
+            o += fmt("tied: %s has the same contents as %s and is stored once\n", x.source->name.c_str(),
+                     x.alias_of->c_str());
+    o += fmt("\nmemory: fp32 %.3f MiB -> mixed %.3f MiB (scales included), compression %.2fx, saved %.3f MiB\n",
+             static_cast<double>(t.fp32_bytes) / mib, static_cast<double>(t.mixed_bytes) / mib, t.ratio(),
+             (static_cast<double>(t.fp32_bytes) - static_cast<double>(t.mixed_bytes)) / mib);
+    o += fmt("int8 tensors calibrated: %zu\n", t.int8_tensors);
+    o += fmt("time: %.3f s\n", c.seconds);
+    return o;
+}
+
+}  // namespace mixq

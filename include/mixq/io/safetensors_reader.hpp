@@ -1,0 +1,151 @@
+// Validating, zero-copy safetensors reader: tensors are views into a read-only memory map.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "../core/tensor_view.hpp"
+#include "mapped_file.hpp"
+
+namespace mixq::io {
+
+// Limits checked before anything is allocated from the header's claims.
+inline constexpr std::uint64_t max_header_bytes = 100ull << 20;
+inline constexpr std::size_t max_rank = 8;
+
+class safetensors_file {
+public:
+    // Maps `path` and validates it completely: header length, JSON, dtypes, shapes against byte
+    // ranges, ranges inside the data section and not overlapping, no duplicate names.
+    [[nodiscard]] static safetensors_file open(const std::string& path) {
+        safetensors_file f;
+        f.file_ = mapped_file(path);
+        f.parse();
+        return f;
+    }
+
+    [[nodiscard]] const std::vector<tensor_view>& tensors() const noexcept { return tensors_; }
+    [[nodiscard]] const std::map<std::string, std::string>& metadata() const noexcept { return metadata_; }
+    [[nodiscard]] const std::string& path() const noexcept { return file_.path(); }
+    [[nodiscard]] std::size_t file_size() const noexcept { return file_.size(); }
+
+    [[nodiscard]] const tensor_view* find(std::string_view name) const {
+        const auto it = index_.find(std::string(name));
+        return it == index_.end() ? nullptr : &tensors_[it->second];
+    }
+    [[nodiscard]] const tensor_view& at(std::string_view name) const {
+        if (const auto* t = find(name)) return *t;
+        fail(path() + ": no tensor named '" + std::string(name) + "'");
+    }
+
+private:
+    [[noreturn]] void bad(const std::string& what) const { fail(path() + ": " + what); }
+
+    void parse() {
+        const auto all = file_.bytes();
+        if (all.empty()) bad("empty file (not a safetensors file)");
+        if (all.size() < 8) bad("file is " + std::to_string(all.size()) + " bytes, too short for the 8-byte header length");
+        std::uint64_t header_len = 0;
+        for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | std::to_integer<std::uint64_t>(all[static_cast<std::size_t>(i)]);
+        if (header_len > all.size() - 8)
+            bad("header length " + std::to_string(header_len) + " is larger than the file (" +
+                std::to_string(all.size()) + " bytes)");
+        if (header_len > max_header_bytes) bad("header length " + std::to_string(header_len) + " exceeds the 100 MiB limit");
+        const auto* hb = reinterpret_cast<const char*>(all.data() + 8);
+        const std::string_view header(hb, static_cast<std::size_t>(header_len));
+        const auto data = all.subspan(8 + static_cast<std::size_t>(header_len));
+
+        // nlohmann keeps the last of duplicate keys silently; the callback sees every top-level key.
+        std::set<std::string> seen;
+        std::string duplicate;
+        nlohmann::json j;
+        try {
+            j = nlohmann::json::parse(header, [&](int depth, nlohmann::json::parse_event_t ev, nlohmann::json& v) {
+                if (depth == 1 && ev == nlohmann::json::parse_event_t::key && duplicate.empty()) {
+                    const auto& k = v.get_ref<const std::string&>();
+                    if (!seen.insert(k).second) duplicate = k;
+                }
+                return true;
+            });
+        } catch (const nlohmann::json::exception& e) {
+            bad(std::string("header is not valid JSON: ") + e.what());
+        }
+        if (!duplicate.empty()) bad("duplicate tensor name '" + duplicate + "' in header");
+        if (!j.is_object()) bad("header is not a JSON object");
+
+        struct range { std::uint64_t begin, end; std::size_t index; };
+        std::vector<range> ranges;
+        for (const auto& [name, entry] : j.items()) {
+            if (name == "__metadata__") {
+                if (!entry.is_object()) bad("__metadata__ is not an object");
+                for (const auto& [k, v] : entry.items()) {
+                    if (!v.is_string()) bad("__metadata__ value for '" + k + "' is not a string");
+                    metadata_[k] = v.get<std::string>();
+                }
+                continue;
+            }
+            const std::string where = "tensor '" + name + "': ";
+            if (!entry.is_object()) bad(where + "entry is not an object");
+            if (!entry.contains("dtype") || !entry["dtype"].is_string()) bad(where + "missing string 'dtype'");
+            const auto dt_name = entry["dtype"].get<std::string>();
+            const auto dt = parse_dtype(dt_name);
+            if (!dt) bad(where + "unknown dtype '" + dt_name + "'");
+            if (!entry.contains("shape") || !entry["shape"].is_array()) bad(where + "missing array 'shape'");
+            const auto& js = entry["shape"];
+            if (js.size() > max_rank) bad(where + "rank " + std::to_string(js.size()) + " exceeds the limit of 8");
+            shape_t shape;
+            std::uint64_t count = 1;
+            bool overflow = false;
+            for (const auto& d : js) {
+                if (!d.is_number_unsigned()) bad(where + "shape entries must be non-negative integers");
+                const auto v = d.get<std::uint64_t>();
+                if (v > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) overflow = true;
+                else if (v != 0 && count > std::numeric_limits<std::uint64_t>::max() / v) overflow = true;
+                else count *= v;
+                shape.push_back(static_cast<std::int64_t>(std::min<std::uint64_t>(v, std::numeric_limits<std::int64_t>::max())));
+            }
+            if (!entry.contains("data_offsets") || !entry["data_offsets"].is_array() || entry["data_offsets"].size() != 2 ||
+                !entry["data_offsets"][0].is_number_unsigned() || !entry["data_offsets"][1].is_number_unsigned())
+                bad(where + "'data_offsets' must be two non-negative integers");
+            const auto b = entry["data_offsets"][0].get<std::uint64_t>();
+            const auto e = entry["data_offsets"][1].get<std::uint64_t>();
+            if (b > e) bad(where + "data_offsets begin " + std::to_string(b) + " > end " + std::to_string(e));
+            if (e > data.size())
+                bad(where + "data_offsets [" + std::to_string(b) + ", " + std::to_string(e) +
+                    ") lie outside the data section (" + std::to_string(data.size()) + " bytes)");
+            const auto esize = size_of(*dt);
+            if (overflow || count > std::numeric_limits<std::uint64_t>::max() / esize || count * esize != e - b)
+                bad(where + "shape " + shape_string(shape) + " x " + dt_name + " does not match its byte range of " +
+                    std::to_string(e - b) + " bytes");
+            ranges.push_back({b, e, tensors_.size()});
+            tensors_.push_back(tensor_view{name, *dt, std::move(shape),
+                                           data.subspan(static_cast<std::size_t>(b), static_cast<std::size_t>(e - b))});
+        }
+        std::sort(ranges.begin(), ranges.end(), [](const range& x, const range& y) { return x.begin < y.begin; });
+        for (std::size_t i = 1; i < ranges.size(); ++i)
+            if (ranges[i].begin < ranges[i - 1].end)
+                bad("tensors '" + tensors_[ranges[i - 1].index].name + "' and '" + tensors_[ranges[i].index].name +
+                    "' have overlapping byte ranges");
+        // Keep the file's data order: it is the order a writer chose and makes reports stable.
+        std::vector<tensor_view> ordered;
+        ordered.reserve(tensors_.size());
+        for (const auto& r : ranges) ordered.push_back(std::move(tensors_[r.index]));
+        tensors_ = std::move(ordered);
+        for (std::size_t i = 0; i < tensors_.size(); ++i) index_.emplace(tensors_[i].name, i);
+    }
+
+    mapped_file file_;
+    std::vector<tensor_view> tensors_;
+    std::unordered_map<std::string, std::size_t> index_;
+    std::map<std::string, std::string> metadata_;
+};
+
+}  // namespace mixq::io

@@ -1,0 +1,63 @@
+// Writes a safetensors file atomically (temporary name, then rename) with a deterministic header.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "../core/tensor_view.hpp"
+#include "atomic_file.hpp"
+
+namespace mixq::io {
+
+struct tensor_out {
+    std::string name;
+    dtype type;
+    shape_t shape;
+    std::span<const std::byte> bytes;  // must stay alive until the write returns
+};
+
+// Serialises the header for `tensors` in the given order (data laid out contiguously in that order).
+// The header is padded with spaces to a multiple of 8 so every tensor starts 8-byte aligned in the file.
+[[nodiscard]] inline std::string safetensors_header(const std::vector<tensor_out>& tensors,
+                                                    const std::map<std::string, std::string>& metadata) {
+    nlohmann::ordered_json h = nlohmann::ordered_json::object();
+    if (!metadata.empty()) h["__metadata__"] = metadata;
+    std::uint64_t offset = 0;
+    for (const auto& t : tensors) {
+        const std::uint64_t expected = static_cast<std::uint64_t>(numel(t.shape)) * size_of(t.type);
+        if (expected != t.bytes.size())
+            throw error(errc::internal, "safetensors writer: '" + t.name + "' has " + std::to_string(t.bytes.size()) +
+                                            " bytes, shape needs " + std::to_string(expected));
+        h[t.name] = {{"dtype", std::string(to_string(t.type))},
+                     {"shape", t.shape},
+                     {"data_offsets", {offset, offset + t.bytes.size()}}};
+        offset += t.bytes.size();
+    }
+    std::string s = h.dump();
+    s.append((8 - (8 + s.size()) % 8) % 8, ' ');
+    return s;
+}
+
+// Stages the whole file under a temporary name; the caller commits (renames) when every output is ready.
+inline void write_safetensors(atomic_file& out, const std::vector<tensor_out>& tensors,
+                              const std::map<std::string, std::string>& metadata = {}) {
+    const std::string header = safetensors_header(tensors, metadata);
+    std::byte len[8];
+    for (int i = 0; i < 8; ++i) len[i] = static_cast<std::byte>((header.size() >> (8 * i)) & 0xff);
+    out.write(std::span<const std::byte>(len, 8));
+    out.write(header);
+    for (const auto& t : tensors) out.write(t.bytes);
+}
+
+inline void write_safetensors(const std::filesystem::path& path, const std::vector<tensor_out>& tensors,
+                              const std::map<std::string, std::string>& metadata = {}) {
+    atomic_file out(path);
+    write_safetensors(out, tensors, metadata);
+    out.commit();
+}
+
+}  // namespace mixq::io

@@ -1,0 +1,19 @@
+// Refuses NaN and Inf in a tensor that is about to be quantized, naming the tensor and the first bad index.
+#pragma once
+
+#include <cmath>
+#include <span>
+#include <string>
+
+#include "../core/error.hpp"
+
+namespace mixq {
+
+inline void check_finite(std::span<const float> w, const std::string& tensor_name) {
+    for (std::size_t i = 0; i < w.size(); ++i)
+        if (!std::isfinite(w[i]))
+            fail("tensor '" + tensor_name + "' contains " + (std::isnan(w[i]) ? "NaN" : "Inf") + " at flat index " +
+                 std::to_string(i) + "; refusing to quantize it");
+}
+
+}  // namespace mixq

@@ -1,0 +1,29 @@
+// Quantization error of a tensor: max |w - dequant(w)| and relative RMS error, accumulated in double.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <span>
+
+namespace mixq {
+
+struct error_stats {
+    double max_abs_error = 0.0;
+    double rel_rms_error = 0.0;  // sqrt(Σ(w - w')² / Σw²); 0 when the tensor is all zeros
+};
+
+// `dequant(i)` returns the dequantized value of element i.
+template <class Dequant>
+[[nodiscard]] error_stats measure_error(std::span<const float> w, Dequant dequant) {
+    double max_abs = 0.0, se = 0.0, ss = 0.0;
+    for (std::size_t i = 0; i < w.size(); ++i) {
+        const double d = static_cast<double>(w[i]) - static_cast<double>(dequant(i));
+        max_abs = std::max(max_abs, std::fabs(d));
+        se += d * d;
+        ss += static_cast<double>(w[i]) * static_cast<double>(w[i]);
+    }
+    return {max_abs, ss > 0.0 ? std::sqrt(se / ss) : 0.0};
+}
+
+}  // namespace mixq

@@ -1,0 +1,137 @@
+// Runs the mixq-convert and mixq-inspect binaries: the report, --json, and every bad input (exit 2, no output files).
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "support/catch.hpp"
+#include "support/fixture.hpp"
+
+namespace {
+struct result {
+    int code;
+    std::string out, err;
+};
+std::string quote(const std::string& s) { return "'" + s + "'"; }
+result run(const std::string& exe, const std::string& args, const mixq::test::temp_dir& scratch) {
+    const auto o = scratch.file("stdout.txt"), e = scratch.file("stderr.txt");
+    const int status = std::system((quote(exe) + " " + args + " >" + quote(o) + " 2>" + quote(e)).c_str());
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, mixq::test::read_bytes(o), mixq::test::read_bytes(e)};
+}
+bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+std::string st(const std::string& header, const std::string& data, std::uint64_t len = ~0ull) {
+    return mixq::test::raw_safetensors(header, data, len);
+}
+}  // namespace
+
+TEST_CASE("mixq-convert on the fixture prints its report and writes four files", "[cli]") {
+    mixq::test::temp_dir scratch, out;
+    const auto r = run(MIXQ_CONVERT_EXE, quote(mixq::test::fixture("model.safetensors")) + " -o " + quote(out.file("o")) +
+                                             " --preset conservative", scratch);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    CHECK(has(r.out, "int8"));
+    CHECK(has(r.out, "1,040,384"));
+    CHECK(has(r.out, "compression"));
+    CHECK(has(r.out, "match no rule"));
+    CHECK(has(r.out, "time:"));
+    CHECK(std::filesystem::exists(out.path / "o" / "precision_allocation.svg"));
+}
+
+TEST_CASE("mixq-convert --json prints a parseable report and --table takes the seed's dict form", "[cli]") {
+    mixq::test::temp_dir scratch, out;
+    mixq::test::write_bytes(out.file("seed.json"),
+                            R"({"embedding.weight": "int8", "position_embedding.weight": "int8", "lm_head.weight": "int8",
+                                "layers.*.ssm.*": "fp16", "layers.*.moe.*": "fp16", "norm_f.*": "fp16"})");
+    const auto r = run(MIXQ_CONVERT_EXE, quote(mixq::test::fixture("model.safetensors")) + " -o " + quote(out.file("o")) +
+                                             " --table " + quote(out.file("seed.json")) + " --json --strict", scratch);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    const auto j = nlohmann::json::parse(r.out);
+    CHECK(j["compression_stats"]["fp32_params"] == 0);
+    CHECK(j["compression_stats"]["int8_params"] == 1'040'384);
+    CHECK(j["table"] == "seed");
+    CHECK(j["unused_rules"].empty());
+}
+
+TEST_CASE("mixq-inspect lists tensors with their deciding rule and writes nothing", "[cli]") {
+    mixq::test::temp_dir scratch;
+    const auto r = run(MIXQ_INSPECT_EXE, quote(mixq::test::fixture("model.safetensors")) + " --preset aggressive", scratch);
+    REQUIRE(r.code == 0);
+    CHECK(has(r.out, "layers.0.ssm.in_proj.weight"));
+    CHECK(has(r.out, "#4 layers.*.ssm.in_proj.*"));
+    CHECK(has(r.out, "itera-lite"));
+    CHECK(scratch.entries() == 2);  // only the captured stdout/stderr
+}
+
+TEST_CASE("every bad input gives exit 2 with a message naming the culprit and no output files", "[cli][bad_input]") {
+    mixq::test::temp_dir files;
+    const std::string f8(8, '\x01');
+    const auto nan_bits = std::string("\x00\x00\xc0\x7f", 4);  // quiet NaN, little-endian
+    struct bad {
+        const char* what;
+        std::string file;        // contents of the input checkpoint
+        const char* message;     // expected in stderr
+        std::string extra = "";  // more arguments
+        bool missing = false;    // no input file at all
+    };
+    const std::string good = st(R"({"embedding.weight":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", f8);
+    mixq::test::write_bytes(files.file("unknown_precision.json"), R"([["*", "int7"]])");
+    mixq::test::write_bytes(files.file("bad_regex.json"), R"([["re:layers.(", "int8"]])");
+    mixq::test::write_bytes(files.file("not_json.json"), "rules: everything int8");
+    const std::vector<bad> cases{
+        {"missing file", "", "cannot open", "", true},
+        {"empty file", "", "empty file"},
+        {"header longer than file", st(R"({})", "", 4096), "larger than the file"},
+        {"header not JSON", st("{\"a\": ", ""), "not valid JSON"},
+        {"unknown dtype", st(R"({"w":{"dtype":"Q3","shape":[2],"data_offsets":[0,8]}})", f8), "unknown dtype 'Q3'"},
+        {"shape vs bytes", st(R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", f8), "tensor 'w'"},
+        {"range outside file", st(R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", f8), "outside the data section"},
+        {"overlapping ranges",
+         st(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", f8),
+         "overlapping"},
+        {"duplicate names",
+         st(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", f8),
+         "duplicate tensor name 'a'"},
+        {"NaN in a quantized tensor",
+         st(R"({"embedding.weight":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]}})", std::string("\0\0\x80\x3f", 4) + nan_bits),
+         "'embedding.weight' contains NaN"},
+        {"unknown precision in table", good, "unknown precision 'int7'", "--table " + files.file("unknown_precision.json")},
+        {"invalid regex", good, "invalid regular expression", "--table " + files.file("bad_regex.json")},
+        {"table not JSON", good, "not valid JSON", "--table " + files.file("not_json.json")},
+        {"output directory not writable", good, "cannot create output directory"},
+        {"unknown preset", good, "unknown preset 'fast'", "--preset fast"},
+        {"unknown calibration", good, "--calibration 'mse'", "--calibration mse"},
+        {"percentile out of range", good, "--percentile", "--percentile 0"},
+        {"usage: no output", good, "usage error"},
+    };
+    for (const auto& c : cases) {
+        INFO(c.what);
+        mixq::test::temp_dir scratch, out;
+        const auto in = files.file("in.safetensors");
+        std::filesystem::remove(in);
+        if (!c.missing) mixq::test::write_bytes(in, c.file);
+        std::string target = out.file("o");
+        if (std::string(c.what) == "output directory not writable") {
+            mixq::test::write_bytes(out.file("blocker"), "a file, not a directory");
+            target = out.file("blocker") + "/o";
+        }
+        const std::string args = std::string(c.what) == "usage: no output" ? quote(in) + " -o"
+                                                                            : quote(in) + " -o " + quote(target) + " " + c.extra;
+        const auto r = run(MIXQ_CONVERT_EXE, args, scratch);
+        INFO(r.err);
+        CHECK(r.code == 2);
+        CHECK(has(r.err, c.message));
+        CHECK_FALSE(std::filesystem::exists(out.path / "o"));  // nothing created, not even the directory
+    }
+}
+
+TEST_CASE("mixq-convert refuses to overwrite its input", "[cli][bad_input]") {
+    mixq::test::temp_dir scratch, dir;
+    std::filesystem::copy_file(mixq::test::fixture("model.safetensors"), dir.file("model.safetensors"));
+    const auto r = run(MIXQ_CONVERT_EXE, quote(dir.file("model.safetensors")) + " -o " + quote(dir.path.string()), scratch);
+    CHECK(r.code == 2);
+    CHECK(has(r.err, "refusing to overwrite"));
+    CHECK(dir.entries() == 1);
+}

@@ -4,6 +4,7 @@
 #include <mixq/mixq.hpp>
 
 #include "cli_main.hpp"
+#include "eval_options.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{"Convert a safetensors checkpoint to layer-wise mixed precision (int8 / fp16 / bf16)."};
@@ -20,6 +21,10 @@ int main(int argc, char** argv) {
     app.add_option("--percentile", pct, "percentile of |w| per row mapped to 127")->capture_default_str();
     app.add_flag("--strict", strict, "unmatched tensors and rules that match nothing are errors");
     app.add_flag("--json", json, "print the report as JSON on stdout");
+    std::string eval_tokens;
+    mixq::cli::eval_flags eval;
+    app.add_option("--eval", eval_tokens, "token file (.npy): measure perplexity before and after");
+    eval.add_to(app);
 
     return mixq::cli::run("mixq-convert", app, argc, argv, [&] {
         mixq::convert_options opt;
@@ -28,12 +33,20 @@ int main(int argc, char** argv) {
         opt.calibration = *cal;
         opt.percentile = pct;
         opt.strict = strict;
+        std::vector<std::int64_t> tokens;  // read first: a bad token file must stop us before any output
+        if (!eval_tokens.empty()) tokens = mixq::io::read_npy_tokens(eval_tokens);
         const auto in = mixq::io::safetensors_file::open(input);
         auto table = table_path.empty()
                          ? mixq::presets::get(preset.empty() ? "conservative" : preset,
                                               mixq::presets::detect_family(in.tensors()))
                          : mixq::load_table_json(table_path);
-        const auto c = mixq::convert(in, std::move(table), opt);
+        auto c = mixq::convert(in, std::move(table), opt);
+        if (!eval_tokens.empty()) {  // evaluated in memory, so metadata.json is written once, complete
+            const auto before = mixq::cli::evaluate(mixq::checkpoint_weights(in), input, tokens, eval);
+            const auto after = mixq::cli::evaluate(mixq::weights_of(c), input, tokens, eval);
+            c.quality = mixq::quality_summary{before.perplexity, after.perplexity, after.tokens_scored,
+                                              before.seconds + after.seconds};
+        }
         mixq::write_outputs(output, c);
         if (json) {
             auto j = mixq::report_json(c);

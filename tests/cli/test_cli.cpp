@@ -135,3 +135,38 @@ TEST_CASE("mixq-convert refuses to overwrite its input", "[cli][bad_input]") {
     CHECK(has(r.err, "refusing to overwrite"));
     CHECK(dir.entries() == 1);
 }
+
+TEST_CASE("mixq-eval prints perplexity and --json, mixq-convert --eval records quality", "[cli][eval]") {
+    mixq::test::temp_dir scratch, out;
+    const auto tokens = mixq::test::fixture("eval_tokens.npy");
+    auto r = run(MIXQ_EVAL_EXE, quote(mixq::test::fixture("model.safetensors")) + " --tokens " + quote(tokens) +
+                                    " --json --threads 2", scratch);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    const auto j = nlohmann::json::parse(r.out);
+    CHECK(j["perplexity"].get<double>() == Approx(141.41177885687978).epsilon(1e-4));  // oracle.json fp32
+    CHECK(j["tokens_scored"] == 28321);
+    CHECK(j["windows"] == 223);
+
+    r = run(MIXQ_CONVERT_EXE, quote(mixq::test::fixture("model.safetensors")) + " -o " + quote(out.file("o")) +
+                                  " --preset conservative --threads 2 --eval " + quote(tokens), scratch);
+    REQUIRE(r.code == 0);
+    CHECK(has(r.out, "quality: perplexity 141.41"));
+    const auto meta = nlohmann::json::parse(mixq::test::read_bytes(out.file("o/metadata.json")));
+    CHECK(meta["quality"]["fp32_perplexity"].get<double>() == Approx(141.41177885687978).epsilon(1e-4));
+    CHECK(meta["quality"]["mixed_perplexity"].get<double>() == Approx(141.44771189962952).epsilon(5e-4));
+    CHECK(meta["quality"]["delta_percent"].get<double>() == Approx(0.0254).margin(0.002));
+    CHECK(meta["quality"]["eval_tokens"] == 28321);
+}
+
+TEST_CASE("a bad token file stops mixq-convert --eval before anything is written", "[cli][bad_input]") {
+    mixq::test::temp_dir scratch, out;
+    mixq::test::write_bytes(out.file("tokens.npy"), "not numpy");
+    auto r = run(MIXQ_CONVERT_EXE, quote(mixq::test::fixture("model.safetensors")) + " -o " + quote(out.file("o")) +
+                                       " --eval " + quote(out.file("tokens.npy")), scratch);
+    CHECK(r.code == 2);
+    CHECK(has(r.err, "tokens.npy"));
+    CHECK_FALSE(std::filesystem::exists(out.path / "o"));
+    r = run(MIXQ_EVAL_EXE, quote(mixq::test::fixture("model.safetensors")) + " --tokens " + quote(out.file("tokens.npy")), scratch);
+    CHECK(r.code == 2);
+}

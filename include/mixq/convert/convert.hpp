@@ -75,6 +75,16 @@ struct compression_totals {
     }
 };
 
+// Perplexity of the original and the converted model on the same tokens (mixq-convert --eval).
+struct quality_summary {
+    double fp32_perplexity = 0.0;   // the original checkpoint as stored
+    double mixed_perplexity = 0.0;  // the converted checkpoint
+    std::int64_t eval_tokens = 0;   // tokens scored
+    double seconds = 0.0;           // both evaluations
+
+    [[nodiscard]] double delta_percent() const noexcept { return 100.0 * (mixed_perplexity / fp32_perplexity - 1.0); }
+};
+
 struct conversion {
     const io::safetensors_file* input = nullptr;
     rule_table table;
@@ -82,6 +92,7 @@ struct conversion {
     match_plan plan;
     std::vector<converted_tensor> tensors;  // checkpoint order
     compression_totals totals;
+    std::optional<quality_summary> quality;
     double seconds = 0.0;
 
     [[nodiscard]] std::string calibration_description() const {

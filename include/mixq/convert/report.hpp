@@ -58,7 +58,14 @@ inline double round6(double v) { return static_cast<double>(std::llround(v * 1e6
     ordered_json unmatched = ordered_json::array();
     for (const auto* e : c.plan.unmatched()) unmatched.push_back(e->tensor->name);
     j["unmatched_tensors"] = unmatched;
-    j["timing"] = {{"convert_seconds", c.seconds}};  // the only field that differs between identical runs
+    if (c.quality)
+        j["quality"] = {{"fp32_perplexity", c.quality->fp32_perplexity},
+                        {"mixed_perplexity", c.quality->mixed_perplexity},
+                        {"delta_percent", c.quality->delta_percent()},
+                        {"eval_tokens", c.quality->eval_tokens}};
+    // The only fields that differ between identical runs.
+    j["timing"] = {{"convert_seconds", c.seconds}};
+    if (c.quality) j["timing"]["eval_seconds"] = c.quality->seconds;
     return j;
 }
 
@@ -181,6 +188,10 @@ inline std::string fmt(const char* f, auto... a) {
              static_cast<double>(t.fp32_bytes) / mib, static_cast<double>(t.mixed_bytes) / mib, t.ratio(),
              (static_cast<double>(t.fp32_bytes) - static_cast<double>(t.mixed_bytes)) / mib);
     o += fmt("int8 tensors calibrated: %zu\n", t.int8_tensors);
+    if (c.quality)
+        o += fmt("quality: perplexity %.4f (original) -> %.4f (converted), %+.4f %% on %lld tokens (eval %.2f s)\n",
+                 c.quality->fp32_perplexity, c.quality->mixed_perplexity, c.quality->delta_percent(),
+                 static_cast<long long>(c.quality->eval_tokens), c.quality->seconds);
     o += fmt("time: %.3f s\n", c.seconds);
     return o;
 }

@@ -1,0 +1,31 @@
+// CLI options shared by mixq-eval and mixq-convert --eval, and the one call that evaluates a checkpoint.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <mixq/quality.hpp>
+
+namespace mixq::cli {
+
+struct eval_flags {
+    std::int64_t window = 0;
+    std::int64_t batch = 16;
+    int threads = 1;
+
+    void add_to(CLI::App& app) {
+        app.add_option("--window", window, "tokens per window (default: the model's maximum length, else 128)");
+        app.add_option("--batch", batch, "windows per forward pass")->capture_default_str()->check(CLI::PositiveNumber);
+        app.add_option("--threads", threads, "threads (windows are shared among them)")->capture_default_str()->check(CLI::PositiveNumber);
+    }
+    [[nodiscard]] eval_options options() const { return {window, batch, threads}; }
+};
+
+// config.json beside the checkpoint, if any, is checked against the shapes.
+[[nodiscard]] inline perplexity_result evaluate(const checkpoint_weights& w, const std::string& checkpoint_path,
+                                                const std::vector<std::int64_t>& tokens, const eval_flags& f) {
+    const auto cfg = infer_config(w, std::filesystem::path(checkpoint_path).parent_path() / "config.json");
+    const ssm_lm model(w, cfg);
+    return evaluate_perplexity(model, tokens, f.options());
+}
+
+}  // namespace mixq::cli

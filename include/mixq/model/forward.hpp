@@ -1,0 +1,186 @@
+// The CPU reference forward of both SSM layouts, using every weight in its stored precision, fp32 activations.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+#include "linear.hpp"
+#include "ops.hpp"
+#include "selective_scan.hpp"
+
+namespace mixq {
+
+// Activations between layers are always fp32 and every product goes through mixq::linear, which reads
+// the weight in whatever precision it is stored: any mix of int8 / fp16 / bf16 / fp32 runs by construction.
+class ssm_lm {
+public:
+    ssm_lm(const checkpoint_weights& w, model_config cfg) : cfg_(std::move(cfg)) {
+        const auto& c = cfg_;
+        const bool hf = c.layout == layout_kind::hf_mamba;
+        embedding_ = w.matrix(c.embedding());
+        if (!hf) position_ = w.matrix("position_embedding.weight");
+        head_ = w.matrix(c.head());
+        norm_f_w_ = w.vector(c.norm_f() + "weight");
+        if (!hf) norm_f_b_ = w.vector(c.norm_f() + "bias");
+        for (std::int64_t l = 0; l < c.n_layers; ++l) {
+            layer L;
+            const auto m = c.mixer(l);
+            L.norm_w = w.vector(hf ? c.layer(l) + "norm.weight" : m + "norm.weight");
+            if (!hf) L.norm_b = w.vector(m + "norm.bias");
+            L.in_proj = w.matrix(m + "in_proj.weight");
+            L.conv_w = w.vector(m + "conv1d.weight");
+            L.conv_b = w.vector(m + "conv1d.bias");
+            L.x_proj = w.matrix(m + "x_proj.weight");
+            L.dt_proj = w.matrix(m + "dt_proj.weight");
+            L.dt_b = w.vector(m + "dt_proj.bias");
+            const auto A_log = w.vector(m + "A_log");
+            L.A_t.resize(A_log.size());  // A = -exp(A_log), transposed to [d_state, d_inner]
+            for (std::int64_t ci = 0; ci < c.d_inner; ++ci)
+                for (std::int64_t n = 0; n < c.d_state; ++n)
+                    L.A_t[static_cast<std::size_t>(n * c.d_inner + ci)] = -std::exp(A_log[static_cast<std::size_t>(ci * c.d_state + n)]);
+            L.D = w.vector(m + "D");
+            L.out_proj = w.matrix(m + "out_proj.weight");
+            if (c.moe[static_cast<std::size_t>(l)]) {
+                const auto p = c.layer(l) + "moe.";
+                L.moe = true;
+                L.moe_norm_w = w.vector(p + "norm.weight");
+                L.moe_norm_b = w.vector(p + "norm.bias");
+                L.gate = w.matrix(p + "moe.gate.weight");
+                for (std::int64_t e = 0; e < c.n_experts; ++e) {
+                    const auto ex = p + "moe.experts." + std::to_string(e) + ".";
+                    L.experts.push_back({w.matrix(ex + "w1.weight"), w.matrix(ex + "w2.weight")});
+                }
+                L.ffn = {w.matrix(p + "ffn.w1.weight"), w.matrix(p + "ffn.w2.weight")};
+            }
+            layers_.push_back(std::move(L));
+        }
+    }
+
+    [[nodiscard]] const model_config& config() const noexcept { return cfg_; }
+
+    // tokens: n_seq sequences of L ids each, contiguous; logits: [n_seq * L, vocab].
+    void forward(const std::int64_t* tokens, std::int64_t n_seq, std::int64_t L, float* logits) const {
+        const auto& c = cfg_;
+        if (c.max_seq && L > c.max_seq)
+            fail("sequence length " + std::to_string(L) + " exceeds the model's " + std::to_string(c.max_seq) +
+                 " position embeddings");
+        const std::int64_t T = n_seq * L, d = c.d_model, di = c.d_inner, N = c.d_state, r = c.dt_rank;
+        const std::int64_t P = r + 2 * N;
+        auto buf = [](std::int64_t n) { return std::vector<float>(static_cast<std::size_t>(n)); };
+        auto x = buf(T * d), h = buf(T * d), xz = buf(T * 2 * di), xs = buf(T * di), z = buf(T * di), p = buf(T * P),
+             dtr = buf(T * r), dt = buf(T * di), y = buf(T * di), state = buf(N * di), row = buf(d);
+
+        for (std::int64_t i = 0; i < T; ++i) {
+            const auto id = tokens[i];
+            if (id < 0 || id >= c.vocab)
+                fail("token id " + std::to_string(id) + " at position " + std::to_string(i) +
+                     " is outside the vocabulary of " + std::to_string(c.vocab));
+            embedding_.row(id, x.data() + i * d);
+            if (c.layout == layout_kind::itera_lite) {
+                position_.row(i % L, row.data());
+                for (std::int64_t k = 0; k < d; ++k) x[static_cast<std::size_t>(i * d + k)] += row[static_cast<std::size_t>(k)];
+            }
+        }
+        for (const auto& ly : layers_) {
+            norm(x.data(), h.data(), T, ly.norm_w, ly.norm_b);
+            linear(h.data(), T, ly.in_proj, xz.data());
+            for (std::int64_t i = 0; i < T; ++i) {  // split xz into xs (first half) and z (second half)
+                std::copy_n(xz.data() + i * 2 * di, di, xs.data() + i * di);
+                std::copy_n(xz.data() + i * 2 * di + di, di, z.data() + i * di);
+            }
+            for (std::int64_t s = 0; s < n_seq; ++s)
+                causal_conv1d_silu(xs.data() + s * L * di, L, di, ly.conv_w.data(), ly.conv_b.data(), c.d_conv);
+            linear(xs.data(), T, ly.x_proj, p.data());
+            for (std::int64_t i = 0; i < T; ++i) std::copy_n(p.data() + i * P, r, dtr.data() + i * r);
+            linear(dtr.data(), T, ly.dt_proj, dt.data(), ly.dt_b.data());
+            ops::map_inplace(dt.data(), dt.size(), ops::softplus);
+            for (std::int64_t s = 0; s < n_seq; ++s) {
+                std::fill(state.begin(), state.end(), 0.0f);
+                const auto o = s * L;
+                selective_scan(xs.data() + o * di, dt.data() + o * di, p.data() + o * P + r, p.data() + o * P + r + N, P,
+                               ly.A_t.data(), ly.D.data(), y.data() + o * di, state.data(), L, di, N);
+            }
+            ops::map_inplace(z.data(), z.size(), ops::silu);
+            for (std::size_t i = 0; i < y.size(); ++i) y[i] *= z[i];
+            linear(y.data(), T, ly.out_proj, h.data());
+            for (std::size_t i = 0; i < x.size(); ++i) x[i] += h[i];
+            if (ly.moe) moe(ly, x, T);
+        }
+        norm(x.data(), h.data(), T, norm_f_w_, norm_f_b_);
+        linear(h.data(), T, head_, logits);
+    }
+
+private:
+    struct ffn_pair {
+        stored_matrix w1, w2;
+    };
+    struct layer {
+        std::vector<float> norm_w, norm_b, conv_w, conv_b, dt_b, A_t, D;
+        stored_matrix in_proj, x_proj, dt_proj, out_proj;
+        bool moe = false;
+        std::vector<float> moe_norm_w, moe_norm_b;
+        stored_matrix gate;
+        std::vector<ffn_pair> experts;
+        ffn_pair ffn;
+    };
+
+    void norm(const float* x, float* y, std::int64_t T, const std::vector<float>& w, const std::vector<float>& b) const {
+        if (cfg_.layout == layout_kind::hf_mamba) ops::rms_norm(x, y, T, cfg_.d_model, w.data(), cfg_.norm_eps);
+        else ops::layer_norm(x, y, T, cfg_.d_model, w.data(), b.empty() ? nullptr : b.data(), cfg_.norm_eps);
+    }
+
+    // x += ffn(h) + Σ_{e in top-k} g_e · expert_e(h), h = LayerNorm(x), g = renormalised top-k of softmax(gate(h)).
+    void moe(const layer& ly, std::vector<float>& x, std::int64_t T) const {
+        const auto d = cfg_.d_model, E = cfg_.n_experts, F = cfg_.ffn_width;
+        std::vector<float> h(x.size()), g(static_cast<std::size_t>(T * E)), f(static_cast<std::size_t>(T * F)), o(x.size());
+        ops::layer_norm(x.data(), h.data(), T, d, ly.moe_norm_w.data(), ly.moe_norm_b.data(), cfg_.norm_eps);
+        linear(h.data(), T, ly.gate, g.data());
+        std::vector<std::int64_t> order(static_cast<std::size_t>(E));
+        for (std::int64_t t = 0; t < T; ++t) {
+            float* gt = g.data() + t * E;
+            const float mx = *std::max_element(gt, gt + E);
+            float sum = 0.0f;
+            for (std::int64_t e = 0; e < E; ++e) sum += (gt[e] = std::exp(gt[e] - mx));
+            for (std::int64_t e = 0; e < E; ++e) gt[e] /= sum;
+            for (std::int64_t e = 0; e < E; ++e) order[static_cast<std::size_t>(e)] = e;
+            const auto k = std::min(cfg_.top_k, E);
+            std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](auto a, auto b) {
+                return gt[a] > gt[b] || (gt[a] == gt[b] && a < b);
+            });
+            float top = 0.0f;
+            for (std::int64_t i = 0; i < k; ++i) top += gt[order[static_cast<std::size_t>(i)]];
+            std::vector<float> keep(static_cast<std::size_t>(E), 0.0f);
+            for (std::int64_t i = 0; i < k; ++i) keep[static_cast<std::size_t>(order[static_cast<std::size_t>(i)])] = gt[order[static_cast<std::size_t>(i)]] / top;
+            std::copy(keep.begin(), keep.end(), gt);
+        }
+        auto expert = [&](const ffn_pair& fp) {  // o = w2(GELU(w1(h)))
+            linear(h.data(), T, fp.w1, f.data());
+            ops::map_inplace(f.data(), f.size(), ops::gelu);
+            linear(f.data(), T, fp.w2, o.data());
+        };
+        // Summed as PyTorch does: out = ffn(h), out += g_e · expert_e(h) in expert order, then x += out.
+        // Tokens not routed to an expert have g_e = 0, and adding 0 · o is exact, so they are skipped.
+        expert(ly.ffn);
+        std::vector<float> out = o;
+        for (std::int64_t e = 0; e < E; ++e) {
+            expert(ly.experts[static_cast<std::size_t>(e)]);
+            for (std::int64_t t = 0; t < T; ++t) {
+                const float ge = g[static_cast<std::size_t>(t * E + e)];
+                if (ge == 0.0f) continue;
+                for (std::int64_t k = 0; k < d; ++k) out[static_cast<std::size_t>(t * d + k)] += ge * o[static_cast<std::size_t>(t * d + k)];
+            }
+        }
+        for (std::size_t i = 0; i < x.size(); ++i) x[i] += out[i];
+    }
+
+    model_config cfg_;
+    stored_matrix embedding_, position_, head_;
+    std::vector<float> norm_f_w_, norm_f_b_;
+    std::vector<layer> layers_;
+};
+
+}  // namespace mixq

@@ -1,0 +1,29 @@
+// y = x · Wᵀ (+ b) for a stored weight of any precision: fp32 straight to BLAS, the others through dequant_gemm.
+#pragma once
+
+#include <cblas.h>
+
+#include <cstdint>
+
+#include "dequant_gemm.hpp"
+#include "stored_matrix.hpp"
+
+namespace mixq {
+
+// x: [T, K] row-major, y: [T, N] row-major, W: [N, K]. fp32 weights go to BLAS in place; int8, fp16
+// and bf16 weights go through mixq's own dequantizing kernel, which never holds more than one packed
+// panel of W in fp32.
+inline void linear(const float* x, std::int64_t T, const stored_matrix& W, float* y, const float* bias = nullptr) {
+    const auto N = W.rows, K = W.cols;
+    if (const float* w = W.direct_f32()) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(T), static_cast<int>(N), static_cast<int>(K),
+                    1.0f, x, static_cast<int>(K), w, static_cast<int>(K), 0.0f, y, static_cast<int>(N));
+    } else {
+        dequant_gemm(x, T, W, y);  // also covers fp32 data that is not 4-byte aligned in the file
+    }
+    if (bias)
+        for (std::int64_t t = 0; t < T; ++t)
+            for (std::int64_t n = 0; n < N; ++n) y[t * N + n] += bias[n];
+}
+
+}  // namespace mixq

@@ -1,0 +1,13 @@
+// mixq quality umbrella: reference forward and perplexity (needs CBLAS: link mixq::model, not just mixq::core).
+#pragma once
+
+#include "convert/converted_weights.hpp"
+#include "eval/perplexity.hpp"
+#include "mixq.hpp"
+#include "model/config.hpp"
+#include "model/forward.hpp"
+#include "model/linear.hpp"
+#include "model/ops.hpp"
+#include "model/selective_scan.hpp"
+#include "model/stored_matrix.hpp"
+#include "model/weights.hpp"

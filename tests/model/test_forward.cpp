@@ -1,0 +1,60 @@
+// Tests include/mixq/model/forward.hpp: logits of random small models of both layouts against a double-precision naive forward.
+#include <cmath>
+#include <mixq/model/forward.hpp>
+
+#include "support/catch.hpp"
+#include "support/naive_ssm.hpp"
+
+namespace {
+void check_layout(mixq::layout_kind layout, std::uint32_t seed) {
+    const auto m = mixq::test::make_random_model(layout, seed);
+    const auto w = m.weights();
+    const auto cfg = mixq::infer_config(w);
+    CHECK(cfg.layout == layout);
+    CHECK(cfg.d_inner == m.cfg.d_inner);
+    CHECK(cfg.moe == m.cfg.moe);
+    CHECK(cfg.tied_head == m.cfg.tied_head);
+    const mixq::ssm_lm model(w, cfg);
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<std::int64_t> tok(0, cfg.vocab - 1);
+    const std::int64_t L = layout == mixq::layout_kind::hf_mamba ? 19 : 12, n_seq = 3;
+    std::vector<std::int64_t> ids(static_cast<std::size_t>(L * n_seq));
+    for (auto& t : ids) t = tok(rng);
+    std::vector<float> logits(static_cast<std::size_t>(L * n_seq * cfg.vocab));
+    model.forward(ids.data(), n_seq, L, logits.data());
+    double max_err = 0, max_ref = 0;
+    for (std::int64_t s = 0; s < n_seq; ++s) {
+        const auto ref = mixq::test::naive_logits(m, std::vector<std::int64_t>(ids.begin() + s * L, ids.begin() + (s + 1) * L));
+        for (std::int64_t t = 0; t < L; ++t)
+            for (std::int64_t v = 0; v < cfg.vocab; ++v) {
+                const double r = ref[static_cast<std::size_t>(t)][static_cast<std::size_t>(v)];
+                max_ref = std::max(max_ref, std::fabs(r));
+                max_err = std::max(max_err, std::fabs(r - logits[static_cast<std::size_t>((s * L + t) * cfg.vocab + v)]));
+            }
+    }
+    INFO("max |logit| " << max_ref << ", max error " << max_err);
+    CHECK(max_ref > 1.0);  // the model is not degenerate
+    CHECK(max_err / max_ref < 1e-4);
+}
+}  // namespace
+
+TEST_CASE("Itera-Lite forward matches a double-precision naive forward", "[forward]") {
+    check_layout(mixq::layout_kind::itera_lite, 3);
+    check_layout(mixq::layout_kind::itera_lite, 4);
+}
+
+TEST_CASE("HF Mamba forward matches a double-precision naive forward", "[forward]") {
+    check_layout(mixq::layout_kind::hf_mamba, 5);
+    check_layout(mixq::layout_kind::hf_mamba, 6);
+}
+
+TEST_CASE("token ids outside the vocabulary and over-long sequences are refused", "[forward][bad_input]") {
+    const auto m = mixq::test::make_random_model(mixq::layout_kind::itera_lite, 9);
+    const auto w = m.weights();
+    const mixq::ssm_lm model(w, mixq::infer_config(w));
+    std::vector<float> logits(static_cast<std::size_t>(13 * m.cfg.vocab));
+    const std::vector<std::int64_t> bad(4, m.cfg.vocab);
+    CHECK_THROWS_WITH(model.forward(bad.data(), 1, 4, logits.data()), Catch::Contains("outside the vocabulary"));
+    const std::vector<std::int64_t> long_seq(13, 1);
+    CHECK_THROWS_WITH(model.forward(long_seq.data(), 1, 13, logits.data()), Catch::Contains("position embeddings"));
+}

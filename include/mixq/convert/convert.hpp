@@ -148,8 +148,7 @@ inline void quantize_int8(converted_tensor& out, std::span<const float> w, const
 inline bool same_tensor(const converted_tensor& a, const converted_tensor& b) {
     const auto& x = *a.source;
     const auto& y = *b.source;
-    return a.target == b.target && x.type == y.type && x.shape == y.shape && x.bytes.size() == y.bytes.size() &&
-           std::memcmp(x.bytes.data(), y.bytes.data(), x.bytes.size()) == 0;
+    return a.target == b.target && x.type == y.type && x.shape == y.shape && same_bytes(x.bytes, y.bytes);
 }
 
 inline std::string rule_name(const rule_table& t, std::size_t i) {

@@ -28,6 +28,11 @@ using shape_t = std::vector<std::int64_t>;
     return s + "]";
 }
 
+// Byte-wise equality that is also defined for empty spans (whose data() may be null).
+[[nodiscard]] inline bool same_bytes(std::span<const std::byte> a, std::span<const std::byte> b) noexcept {
+    return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size()) == 0);
+}
+
 struct tensor_view {
     std::string name;
     dtype type = dtype::f32;
@@ -46,7 +51,9 @@ inline void to_float(const tensor_view& t, std::span<float> out) {
     if (out.size() != n) throw error(errc::internal, "to_float: output size mismatch for '" + t.name + "'");
     const std::byte* p = t.bytes.data();
     switch (t.type) {
-        case dtype::f32: std::memcpy(out.data(), p, n * 4); return;
+        case dtype::f32:
+            if (n) std::memcpy(out.data(), p, n * 4);
+            return;
         case dtype::f64:
             for (std::size_t i = 0; i < n; ++i) {
                 double d;

@@ -166,9 +166,7 @@ inline void check_config_json(const std::filesystem::path& path, model_config& c
     // Tied: no lm_head.weight of its own, or one with the same bytes as the embeddings (or an alias of them).
     const auto* head = w.find("lm_head.weight");
     const auto& emb = w.at(c.embedding());
-    c.tied_head = !head ||
-                  (head->type == emb.type && head->shape == emb.shape &&
-                   std::memcmp(head->bytes.data(), emb.bytes.data(), emb.bytes.size()) == 0);
+    c.tied_head = !head || (head->type == emb.type && head->shape == emb.shape && same_bytes(head->bytes, emb.bytes));
     if (!config_json.empty() && std::filesystem::exists(config_json)) detail::check_config_json(config_json, c);
     detail::check_shapes(w, c);
     return c;

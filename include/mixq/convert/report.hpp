@@ -1,6 +1,8 @@
 // What a conversion says about itself: metadata.json, statistics.json, the JSON report and the text report.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -125,10 +127,12 @@ inline std::string group_digits(std::int64_t v) {
     for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
     return (v < 0 ? "-" : "") + s;
 }
+// printf-style formatting into a string of the exact size (long paths and patterns are never cut).
 inline std::string fmt(const char* f, auto... a) {
-    char buf[512];
-    std::snprintf(buf, sizeof buf, f, a...);
-    return buf;
+    const int n = std::snprintf(nullptr, 0, f, a...);
+    std::string s(static_cast<std::size_t>(std::max(n, 0)), '\0');
+    std::snprintf(s.data(), s.size() + 1, f, a...);
+    return s;
 }
 }  // namespace detail
 

@@ -70,3 +70,35 @@ TEST_CASE("an all-zero row gets scale 1 and stays exact", "[symmetric]") {
     CHECK(t.scales[1] != 1.0f);
     CHECK(per_channel_pct{}.scheme() == "int8:symmetric:per_channel:percentile:99.99");
 }
+
+TEST_CASE("property: dequantize(quantize(w)) stays within scale/2 for random shapes and percentiles", "[symmetric]") {
+    std::mt19937 rng(2024);
+    std::uniform_int_distribution<int> rows_d(1, 40), cols_d(1, 300);
+    std::uniform_real_distribution<double> p_d(90.0, 100.0);
+    for (int iter = 0; iter < 200; ++iter) {
+        const int rows = rows_d(rng), cols = cols_d(rng);
+        const double p = iter % 10 == 0 ? 100.0 : p_d(rng);
+        const auto w = mixq::test::random_weights(static_cast<std::size_t>(rows * cols), static_cast<std::uint32_t>(iter), 0.1f, 0.01);
+        const auto t = per_channel_pct{mixq::percentile{p}}.quantize(w, rows);
+        for (int r = 0; r < rows; ++r) {
+            const float s = t.scale_of_row(r);
+            for (int c = 0; c < cols; ++c) {
+                const float x = w[static_cast<std::size_t>(r * cols + c)];
+                const double err = std::fabs(static_cast<double>(t.dequantize(r, c)) - x);
+                const double v = static_cast<double>(x) / s;
+                if (v >= -128.0 && v <= 127.0) REQUIRE(err <= 0.5 * s * (1 + 1e-5));
+                else  // beyond the clipping range: saturated at the extreme level, never wrapped
+                    REQUIRE(t.codes[static_cast<std::size_t>(r * cols + c)] == (v > 0 ? 127 : -128));
+            }
+        }
+    }
+}
+
+TEST_CASE("an empty tensor quantizes to nothing without error", "[symmetric]") {
+    const std::vector<float> none;
+    const auto a = per_channel_pct{}.quantize(none, 0);
+    CHECK(a.codes.empty());
+    CHECK(a.scales.empty());
+    const auto b = per_channel_pct{}.quantize(none, 5);  // shape [5, 0]: five rows of nothing
+    CHECK(b.scales == std::vector<float>(5, 1.0f));
+}

@@ -52,6 +52,8 @@ struct converted_tensor {
     float scale_min = 0.0f, scale_max = 0.0f;
 
     [[nodiscard]] bool converted() const noexcept { return !scheme.empty(); }
+    // Quantized by mixq: stored with an "X_scale" tensor (empty for an empty tensor, but always there).
+    [[nodiscard]] bool has_scales() const noexcept { return stored == dtype::i8 && converted() && !alias_of; }
     [[nodiscard]] std::span<const std::byte> bytes() const noexcept {
         return data.empty() && !alias_of ? source->bytes : std::span<const std::byte>(data);
     }
@@ -131,12 +133,14 @@ inline void quantize_int8(converted_tensor& out, std::span<const float> w, const
         [&](const auto& quant) {
             auto qt = quant.quantize(w, out.source->rows());
             out.scheme = quant.scheme();
-            out.error = measure_error(w, [&](std::size_t i) {
+            out.error = measure_error(w, [&](std::size_t i) {  // only called for i < w.size(), so cols > 0
                 return qt.dequantize(static_cast<std::int64_t>(i) / qt.cols, static_cast<std::int64_t>(i) % qt.cols);
             });
-            const auto [lo, hi] = std::minmax_element(qt.scales.begin(), qt.scales.end());
-            out.scale_min = *lo;
-            out.scale_max = *hi;
+            if (!qt.scales.empty()) {  // a [0, n] tensor has no rows and no scales
+                const auto [lo, hi] = std::minmax_element(qt.scales.begin(), qt.scales.end());
+                out.scale_min = *lo;
+                out.scale_max = *hi;
+            }
             out.scales = std::move(qt.scales);
             out.data = to_bytes(qt.codes);
         },
@@ -241,7 +245,7 @@ inline std::string rule_name(const rule_table& t, std::size_t i) {
         tot.unique_params += n;
         tot.fp32_bytes += static_cast<std::uint64_t>(n) * 4u;
         tot.mixed_bytes += t.bytes_after();
-        if (t.stored == dtype::i8 && t.converted()) ++tot.int8_tensors;
+        if (t.has_scales()) ++tot.int8_tensors;
     }
     c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return c;

@@ -17,7 +17,7 @@ namespace mixq {
             continue;
         }
         views.push_back({s.name, x.stored, s.shape, x.bytes()});
-        if (!x.scales.empty())
+        if (x.has_scales())
             views.push_back({s.name + "_scale", dtype::f32, {static_cast<std::int64_t>(x.scales.size())},
                              std::as_bytes(std::span(x.scales))});
     }

@@ -26,7 +26,7 @@ inline void stage_model(io::atomic_file& out, const conversion& c) {
         }
         tensors.push_back({s.name, x.stored, s.shape, x.bytes()});
         if (x.converted()) meta["mixq.scheme." + s.name] = x.scheme;
-        if (!x.scales.empty()) {
+        if (x.has_scales()) {
             if (c.input->find(s.name + "_scale"))
                 fail("tensor '" + s.name + "_scale' already exists in " + c.input->path() +
                      "; cannot store the scales of '" + s.name + "'");

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -29,11 +30,10 @@ inline std::string npy_field(const std::string& h, const std::string& key) {
 }
 }  // namespace detail
 
-// Token ids as int64, whatever integer dtype the file stores (i1..i8, u1..u8, little-endian).
-[[nodiscard]] inline std::vector<std::int64_t> read_npy_tokens(const std::string& path) {
-    const mapped_file f(path);
-    const auto b = f.bytes();
-    auto bad = [&](const std::string& what) { fail(path + ": " + what); };
+// Token ids as int64 from the bytes of a .npy file, whatever integer dtype it stores (i1..i8, u1..u8,
+// little-endian). `name` is used in error messages.
+[[nodiscard]] inline std::vector<std::int64_t> parse_npy_tokens(std::span<const std::byte> b, const std::string& name) {
+    auto bad = [&](const std::string& what) { fail(name + ": " + what); };
     if (b.empty()) bad("empty file (not a .npy file)");
     if (b.size() < 10 || std::memcmp(b.data(), "\x93NUMPY", 6) != 0) bad("not a .npy file (bad magic)");
     const auto major = std::to_integer<int>(b[6]);
@@ -93,6 +93,11 @@ inline std::string npy_field(const std::string& h, const std::string& key) {
         out[i] = static_cast<std::int64_t>(u);
     }
     return out;
+}
+
+[[nodiscard]] inline std::vector<std::int64_t> read_npy_tokens(const std::string& path) {
+    const mapped_file f(path);
+    return parse_npy_tokens(f.bytes(), path);
 }
 
 }  // namespace mixq::io

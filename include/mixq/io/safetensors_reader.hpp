@@ -28,14 +28,24 @@ public:
     [[nodiscard]] static safetensors_file open(const std::string& path) {
         safetensors_file f;
         f.file_ = mapped_file(path);
+        f.bytes_ = f.file_.bytes();  // the mapping's address survives moves of the mapped_file
+        f.name_ = path;
+        f.parse();
+        return f;
+    }
+    // The same validation over bytes the caller owns (and keeps alive): in-memory files, fuzzing.
+    [[nodiscard]] static safetensors_file parse(std::span<const std::byte> bytes, std::string name) {
+        safetensors_file f;
+        f.bytes_ = bytes;
+        f.name_ = std::move(name);
         f.parse();
         return f;
     }
 
     [[nodiscard]] const std::vector<tensor_view>& tensors() const noexcept { return tensors_; }
     [[nodiscard]] const std::map<std::string, std::string>& metadata() const noexcept { return metadata_; }
-    [[nodiscard]] const std::string& path() const noexcept { return file_.path(); }
-    [[nodiscard]] std::size_t file_size() const noexcept { return file_.size(); }
+    [[nodiscard]] const std::string& path() const noexcept { return name_; }
+    [[nodiscard]] std::size_t file_size() const noexcept { return bytes_.size(); }
 
     [[nodiscard]] const tensor_view* find(std::string_view name) const {
         const auto it = index_.find(std::string(name));
@@ -50,7 +60,7 @@ private:
     [[noreturn]] void bad(const std::string& what) const { fail(path() + ": " + what); }
 
     void parse() {
-        const auto all = file_.bytes();
+        const auto all = bytes_;
         if (all.empty()) bad("empty file (not a safetensors file)");
         if (all.size() < 8) bad("file is " + std::to_string(all.size()) + " bytes, too short for the 8-byte header length");
         std::uint64_t header_len = 0;
@@ -142,7 +152,9 @@ private:
         for (std::size_t i = 0; i < tensors_.size(); ++i) index_.emplace(tensors_[i].name, i);
     }
 
-    mapped_file file_;
+    mapped_file file_;  // empty when parsing caller-owned bytes
+    std::span<const std::byte> bytes_;
+    std::string name_;
     std::vector<tensor_view> tensors_;
     std::unordered_map<std::string, std::size_t> index_;
     std::map<std::string, std::string> metadata_;

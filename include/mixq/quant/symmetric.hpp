@@ -53,11 +53,11 @@ struct symmetric {
 
     [[nodiscard]] quantized_tensor quantize(std::span<const float> w, std::int64_t rows) const {
         quantized_tensor out;
-        if (rows <= 0 || w.size() % static_cast<std::size_t>(rows) != 0)
+        if (rows < 0 || (rows == 0 && !w.empty()) || (rows > 0 && w.size() % static_cast<std::size_t>(rows) != 0))
             throw error(errc::internal, "symmetric::quantize: " + std::to_string(w.size()) +
                                             " values do not split into " + std::to_string(rows) + " rows");
         out.rows = rows;
-        out.cols = static_cast<std::int64_t>(w.size()) / rows;
+        out.cols = rows > 0 ? static_cast<std::int64_t>(w.size()) / rows : 0;  // empty tensors are legal
         out.codes.resize(w.size());
         const auto cols = static_cast<std::size_t>(out.cols);
         if constexpr (std::is_same_v<Granularity, per_channel>) {
@@ -65,7 +65,7 @@ struct symmetric {
             for (std::size_t r = 0; r < static_cast<std::size_t>(rows); ++r)
                 out.scales[r] = scale_for(calibrate(w.subspan(r * cols, cols)));
         } else {
-            out.scales = {scale_for(calibrate(w))};
+            out.scales = {scale_for(calibrate(w))};  // an empty tensor: clip 0, scale 1
         }
         for (std::size_t r = 0; r < static_cast<std::size_t>(rows); ++r) {
             const float s = out.scale_of_row(static_cast<std::int64_t>(r));

@@ -1,0 +1,35 @@
+// Runs the CLIs on every file of tests/bad_inputs/ (see its manifest.json): exit 2, the expected message, no output.
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "support/catch.hpp"
+#include "support/fixture.hpp"
+
+TEST_CASE("every file of the bad-input matrix gives exit 2 and a clear message and leaves no output", "[cli][bad_input]") {
+    const std::filesystem::path dir = MIXQ_BAD_INPUTS_DIR;
+    const auto manifest = nlohmann::json::parse(mixq::test::read_bytes((dir / "manifest.json").string()));
+    REQUIRE(manifest.size() >= 20);
+    auto q = [](const std::string& s) { return "'" + s + "'"; };
+    const auto model = q(mixq::test::fixture("model.safetensors")), tokens = q(mixq::test::fixture("eval_tokens.npy"));
+    for (const auto& e : manifest) {
+        const auto file = q((dir / e["file"].get<std::string>()).string());
+        const auto tool = e["tool"].get<std::string>();
+        INFO(e["file"].get<std::string>() << " (" << e["what"].get<std::string>() << ")");
+        mixq::test::temp_dir out;
+        const auto o = q(out.file("o"));
+        std::string cmd;
+        if (tool == "convert") cmd = q(MIXQ_CONVERT_EXE) + " " + file + " -o " + o;
+        else if (tool == "convert-table") cmd = q(MIXQ_CONVERT_EXE) + " " + model + " -o " + o + " --table " + file;
+        else if (tool == "eval") cmd = q(MIXQ_EVAL_EXE) + " " + file + " --tokens " + tokens;
+        else if (tool == "eval-tokens") cmd = q(MIXQ_CONVERT_EXE) + " " + model + " -o " + o + " --threads 2 --eval " + file;
+        REQUIRE_FALSE(cmd.empty());
+        const int status = std::system((cmd + " >" + q(out.file("stdout")) + " 2>" + q(out.file("stderr"))).c_str());
+        const auto err = mixq::test::read_bytes(out.file("stderr"));
+        INFO(err);
+        CHECK((WIFEXITED(status) ? WEXITSTATUS(status) : -1) == 2);
+        CHECK(err.find(e["expect"].get<std::string>()) != std::string::npos);
+        CHECK_FALSE(std::filesystem::exists(out.path / "o"));
+    }
+}

@@ -17,24 +17,32 @@ int main(int argc, char** argv) {
                              "built-in table: conservative, conservative-moe, aggressive, int8-linear, fp16, bf16 "
                              "(default conservative)");
     app.add_option("--table", table_path, "precision table JSON file")->excludes(p);
-    app.add_option("--calibration", calibration, "int8 calibrator: max or percentile")->capture_default_str();
+    app.add_option("--calibration", calibration, "int8 calibrator: max, percentile, mse or entropy")->capture_default_str();
     app.add_option("--percentile", pct, "percentile of |w| per row mapped to 127")->capture_default_str();
     app.add_flag("--strict", strict, "unmatched tensors and rules that match nothing are errors");
     app.add_flag("--json", json, "print the report as JSON on stdout");
     std::string eval_tokens;
     mixq::cli::eval_flags eval;
     app.add_option("--eval", eval_tokens, "token file (.npy): measure perplexity before and after");
+    std::string calib_tokens, act_method = "percentile";
+    app.add_option("--calib", calib_tokens, "token file (.npy): record activation ranges of every linear input");
+    app.add_option("--activation-calibration", act_method, "max, percentile (uses --percentile), mse or entropy")
+        ->capture_default_str();
     eval.add_to(app);
 
     return mixq::cli::run("mixq-convert", app, argc, argv, [&] {
         mixq::convert_options opt;
         const auto cal = mixq::parse_calibration(calibration);
-        if (!cal) mixq::fail("--calibration '" + calibration + "': expected max or percentile");
+        if (!cal) mixq::fail("--calibration '" + calibration + "': expected max, percentile, mse or entropy");
         opt.calibration = *cal;
         opt.percentile = pct;
         opt.strict = strict;
-        std::vector<std::int64_t> tokens;  // read first: a bad token file must stop us before any output
+        // Token files and methods are checked first: a mistake there must stop us before any output.
+        std::vector<std::int64_t> tokens, calib;
         if (!eval_tokens.empty()) tokens = mixq::io::read_npy_tokens(eval_tokens);
+        if (!calib_tokens.empty()) calib = mixq::io::read_npy_tokens(calib_tokens);
+        const auto amethod = mixq::parse_activation_method(act_method);
+        if (!amethod) mixq::fail("--activation-calibration '" + act_method + "': expected max, percentile, mse or entropy");
         const auto in = mixq::io::safetensors_file::open(input);
         auto table = table_path.empty()
                          ? mixq::presets::get(preset.empty() ? "conservative" : preset,
@@ -46,6 +54,11 @@ int main(int argc, char** argv) {
             const auto after = mixq::cli::evaluate(mixq::weights_of(c), input, tokens, eval);
             c.quality = mixq::quality_summary{before.perplexity, after.perplexity, after.tokens_scored,
                                               before.seconds + after.seconds};
+        }
+        if (!calib.empty()) {  // ranges of the converted model's inputs: what a W8A8 path would see
+            const auto w = mixq::weights_of(c);
+            const mixq::ssm_lm model(w, mixq::infer_config(w));
+            c.activation_ranges = mixq::to_json(mixq::calibrate_activations(model, calib, *amethod, pct, eval.window));
         }
         mixq::write_outputs(output, c);
         if (json) {

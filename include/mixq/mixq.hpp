@@ -3,6 +3,9 @@
 
 #include "calib/absmax.hpp"
 #include "calib/calibrator.hpp"
+#include "calib/entropy.hpp"
+#include "calib/histogram.hpp"
+#include "calib/mse.hpp"
 #include "calib/percentile.hpp"
 #include "convert/convert.hpp"
 #include "convert/report.hpp"
@@ -29,6 +32,7 @@
 #include "quant/check_finite.hpp"
 #include "quant/error_stats.hpp"
 #include "quant/float_cast.hpp"
+#include "quant/int8_code.hpp"
 #include "quant/quantizer.hpp"
 #include "quant/symmetric.hpp"
 #include "version.hpp"

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "convert/converted_weights.hpp"
+#include "eval/activation_ranges.hpp"
 #include "eval/perplexity.hpp"
 #include "mixq.hpp"
 #include "model/config.hpp"

@@ -102,7 +102,7 @@ TEST_CASE("every bad input gives exit 2 with a message naming the culprit and no
         {"table not JSON", good, "not valid JSON", "--table " + files.file("not_json.json")},
         {"output directory not writable", good, "cannot create output directory"},
         {"unknown preset", good, "unknown preset 'fast'", "--preset fast"},
-        {"unknown calibration", good, "--calibration 'mse'", "--calibration mse"},
+        {"unknown calibration", good, "--calibration 'kl'", "--calibration kl"},
         {"percentile out of range", good, "--percentile", "--percentile 0"},
         {"usage: no output", good, "usage error"},
     };
@@ -169,4 +169,26 @@ TEST_CASE("a bad token file stops mixq-convert --eval before anything is written
     CHECK_FALSE(std::filesystem::exists(out.path / "o"));
     r = run(MIXQ_EVAL_EXE, quote(mixq::test::fixture("model.safetensors")) + " --tokens " + quote(out.file("tokens.npy")), scratch);
     CHECK(r.code == 2);
+}
+
+TEST_CASE("mixq-convert --calib records activation ranges and --calibration mse is accepted", "[cli][calibration]") {
+    mixq::test::temp_dir scratch, out;
+    const auto r = run(MIXQ_CONVERT_EXE, quote(mixq::test::fixture("model.safetensors")) + " -o " + quote(out.file("o")) +
+                                             " --preset aggressive --calibration mse --calib " +
+                                             quote(mixq::test::fixture("calib_tokens.npy")) + " --activation-calibration entropy",
+                       scratch);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    const auto meta = nlohmann::json::parse(mixq::test::read_bytes(out.file("o/metadata.json")));
+    CHECK(meta["calibration_method"] == "mse");
+    CHECK(meta["percentile"].is_null());
+    CHECK(meta["activation_ranges"]["method"] == "entropy");
+    CHECK(meta["activation_ranges"]["layers"].size() == 39);
+    CHECK(meta["activation_ranges"]["tokens"] == 11392);  // 89 windows of 128 from calib_tokens.npy
+    const auto bad = run(MIXQ_CONVERT_EXE, quote(mixq::test::fixture("model.safetensors")) + " -o " + quote(out.file("p")) +
+                                               " --calib " + quote(mixq::test::fixture("calib_tokens.npy")) +
+                                               " --activation-calibration kl", scratch);
+    CHECK(bad.code == 2);
+    CHECK(has(bad.err, "--activation-calibration 'kl'"));
+    CHECK_FALSE(std::filesystem::exists(out.path / "p"));
 }

@@ -36,3 +36,14 @@ TEST_CASE("an invalid regex or an empty pattern names the rule", "[rule_table][b
     }
     CHECK_THROWS_AS(t.add("", precision::fp16), mixq::error);
 }
+
+TEST_CASE("regression (fuzz_table_json): huge regex numbers are refused before std::regex sees them", "[rule_table][bad_input]") {
+    // libstdc++ overflowed a signed long parsing "\\2222...2" (UBSan: regex_compiler.tcc).
+    mixq::rule_table t;
+    CHECK_THROWS_WITH(t.add("re:layers\\.mSt5\\" + std::string(120, '2') + ".1.", precision::bf16),
+                      Catch::Contains("is too large"));
+    CHECK_THROWS_WITH(t.add("re:a{12345678901}", precision::fp16), Catch::Contains("'12345678901'"));
+    CHECK_THROWS_WITH(t.add("re:a{1,12345678901}", precision::fp16), Catch::Contains("is too large"));
+    CHECK_NOTHROW(t.add(R"(re:layers\.(1|2)\.x{2,3}(a)\2)", precision::fp16));  // ordinary numbers still work
+    CHECK(t.decide_index("layers.1.xxxaa") == 0u);
+}

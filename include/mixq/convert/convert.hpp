@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstring>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,8 @@
 #include <vector>
 
 #include "../calib/absmax.hpp"
+#include "../calib/entropy.hpp"
+#include "../calib/mse.hpp"
 #include "../calib/percentile.hpp"
 #include "../io/safetensors_reader.hpp"
 #include "../precision/match_plan.hpp"
@@ -23,11 +26,21 @@
 
 namespace mixq {
 
-enum class calibration_method { max, percentile };
+enum class calibration_method { max, percentile, mse, entropy };
+
+[[nodiscard]] inline std::string_view to_string(calibration_method m) noexcept {
+    switch (m) {
+        case calibration_method::max: return "max";
+        case calibration_method::percentile: return "percentile";
+        case calibration_method::mse: return "mse";
+        case calibration_method::entropy: return "entropy";
+    }
+    return "?";
+}
 
 [[nodiscard]] inline std::optional<calibration_method> parse_calibration(std::string_view s) noexcept {
-    if (s == "max") return calibration_method::max;
-    if (s == "percentile") return calibration_method::percentile;
+    for (auto m : {calibration_method::max, calibration_method::percentile, calibration_method::mse, calibration_method::entropy})
+        if (s == to_string(m)) return m;
     return std::nullopt;
 }
 
@@ -95,20 +108,29 @@ struct conversion {
     std::vector<converted_tensor> tensors;  // checkpoint order
     compression_totals totals;
     std::optional<quality_summary> quality;
+    // Activation ranges (mixq-convert --calib): written into metadata.json as "activation_ranges".
+    std::optional<nlohmann::ordered_json> activation_ranges;
     double seconds = 0.0;
 
     [[nodiscard]] std::string calibration_description() const {
-        return options.calibration == calibration_method::max ? absmax{}.describe()
-                                                              : percentile{options.percentile}.describe();
+        return options.calibration == calibration_method::percentile ? percentile{options.percentile}.describe()
+                                                                     : std::string(to_string(options.calibration));
     }
 };
 
 namespace detail {
 
-using int8_quantizer = std::variant<symmetric<int8, per_channel, absmax>, symmetric<int8, per_channel, percentile>>;
+// The calibrator is chosen at run time (--calibration); each alternative is a distinct quantizer type.
+using int8_quantizer = std::variant<symmetric<int8, per_channel, absmax>, symmetric<int8, per_channel, percentile>,
+                                    symmetric<int8, per_channel, mse>, symmetric<int8, per_channel, entropy>>;
 
 inline int8_quantizer make_int8_quantizer(const convert_options& o) {
-    if (o.calibration == calibration_method::max) return symmetric<int8, per_channel, absmax>{};
+    switch (o.calibration) {
+        case calibration_method::max: return symmetric<int8, per_channel, absmax>{};
+        case calibration_method::mse: return symmetric<int8, per_channel, mse>{};
+        case calibration_method::entropy: return symmetric<int8, per_channel, entropy>{};
+        case calibration_method::percentile: break;
+    }
     return symmetric<int8, per_channel, percentile>{percentile{o.percentile}};
 }
 

@@ -35,7 +35,7 @@ inline double round6(double v) { return static_cast<double>(std::llround(v * 1e6
     ordered_json map = ordered_json::array();
     for (const auto& r : c.table.rules()) map.push_back({r.pattern, std::string(to_string(r.precision))});
     j["precision_map"] = map;
-    j["calibration_method"] = c.options.calibration == calibration_method::max ? "max" : "percentile";
+    j["calibration_method"] = std::string(to_string(c.options.calibration));
     j["percentile"] = c.options.calibration == calibration_method::percentile ? ordered_json(c.options.percentile)
                                                                                : ordered_json(nullptr);
     j["granularity"] = "per_channel";
@@ -65,6 +65,7 @@ inline double round6(double v) { return static_cast<double>(std::llround(v * 1e6
                         {"mixed_perplexity", c.quality->mixed_perplexity},
                         {"delta_percent", c.quality->delta_percent()},
                         {"eval_tokens", c.quality->eval_tokens}};
+    if (c.activation_ranges) j["activation_ranges"] = *c.activation_ranges;
     // The only fields that differ between identical runs.
     j["timing"] = {{"convert_seconds", c.seconds}};
     if (c.quality) j["timing"]["eval_seconds"] = c.quality->seconds;

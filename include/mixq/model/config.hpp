@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -104,19 +105,19 @@ inline std::int64_t dim(const checkpoint_weights& w, const std::string& name, st
 }
 
 // Compares config.json's values with what the shapes say; any disagreement is an error naming both.
-inline void check_config_json(const std::filesystem::path& path, model_config& c) {
-    std::ifstream in(path);
+// `where` names the source in messages. Keys that are absent or not integers are not compared.
+inline void check_config_text(const std::string& text, const std::string& where, model_config& c) {
     nlohmann::json j;
     try {
-        j = nlohmann::json::parse(in);
+        j = nlohmann::json::parse(text);
     } catch (const nlohmann::json::exception& e) {
-        fail(path.string() + ": not valid JSON: " + e.what());
+        fail(where + ": not valid JSON: " + e.what());
     }
-    if (!j.is_object()) fail(path.string() + ": not a JSON object");
+    if (!j.is_object()) fail(where + ": not a JSON object");
     auto check = [&](std::initializer_list<const char*> keys, std::int64_t inferred, const char* what) {
         for (const char* k : keys)
             if (j.contains(k) && j[k].is_number_integer() && j[k].get<std::int64_t>() != inferred)
-                fail(path.string() + ": " + k + " = " + std::to_string(j[k].get<std::int64_t>()) + " but the tensor shapes give " +
+                fail(where + ": " + k + " = " + std::to_string(j[k].get<std::int64_t>()) + " but the tensor shapes give " +
                      what + " = " + std::to_string(inferred));
     };
     check({"vocab_size"}, c.vocab, "vocabulary");
@@ -128,11 +129,26 @@ inline void check_config_json(const std::filesystem::path& path, model_config& c
     check({"time_step_rank", "dt_rank"}, c.dt_rank, "dt_rank");
     check({"num_experts"}, c.n_experts, "experts");
     if (c.layout == layout_kind::itera_lite) check({"max_seq_length", "max_position_embeddings"}, c.max_seq, "max sequence");
-    if (j.contains("expand") && j["expand"].is_number_integer() && j["expand"].get<std::int64_t>() * c.d_model != c.d_inner)
-        fail(path.string() + ": expand = " + std::to_string(j["expand"].get<std::int64_t>()) +
-             " but the tensor shapes give d_inner / d_model = " + std::to_string(c.d_inner) + " / " + std::to_string(c.d_model));
+    if (j.contains("expand") && j["expand"].is_number_integer()) {
+        const auto expand = j["expand"].get<std::int64_t>();  // compared by division: no overflow on hostile values
+        if (expand <= 0 || c.d_inner % c.d_model != 0 || c.d_inner / c.d_model != expand)
+            fail(where + ": expand = " + std::to_string(expand) + " but the tensor shapes give d_inner / d_model = " +
+                 std::to_string(c.d_inner) + " / " + std::to_string(c.d_model));
+    }
     for (const char* k : {"layer_norm_epsilon", "norm_eps", "rms_norm_eps"})
-        if (j.contains(k) && j[k].is_number()) c.norm_eps = j[k].get<double>();
+        if (j.contains(k) && j[k].is_number()) {
+            const double eps = j[k].get<double>();
+            if (!(eps > 0.0 && eps < 1.0)) fail(where + ": " + k + " = " + std::to_string(eps) + " is not in (0, 1)");
+            c.norm_eps = eps;
+        }
+}
+
+inline void check_config_json(const std::filesystem::path& path, model_config& c) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) fail(path.string() + ": cannot open");
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    check_config_text(ss.str(), path.string(), c);
 }
 }  // namespace detail
 

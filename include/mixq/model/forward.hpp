@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -13,6 +15,10 @@
 #include "selective_scan.hpp"
 
 namespace mixq {
+
+// Called with a linear layer's weight name and its fp32 input [T, K] just before the product
+// (activation calibration). The head is reported as "lm_head.weight" even when tied.
+using input_observer = std::function<void(const std::string& weight, std::span<const float> input)>;
 
 // Activations between layers are always fp32 and every product goes through mixq::linear, which reads
 // the weight in whatever precision it is stored: any mix of int8 / fp16 / bf16 / fp32 runs by construction.
@@ -24,6 +30,7 @@ public:
         embedding_ = w.matrix(c.embedding());
         if (!hf) position_ = w.matrix("position_embedding.weight");
         head_ = w.matrix(c.head());
+        head_.name = "lm_head.weight";  // the role, also when the weights are the tied embeddings
         norm_f_w_ = w.vector(c.norm_f() + "weight");
         if (!hf) norm_f_b_ = w.vector(c.norm_f() + "bias");
         for (std::int64_t l = 0; l < c.n_layers; ++l) {
@@ -63,7 +70,8 @@ public:
     [[nodiscard]] const model_config& config() const noexcept { return cfg_; }
 
     // tokens: n_seq sequences of L ids each, contiguous; logits: [n_seq * L, vocab].
-    void forward(const std::int64_t* tokens, std::int64_t n_seq, std::int64_t L, float* logits) const {
+    void forward(const std::int64_t* tokens, std::int64_t n_seq, std::int64_t L, float* logits,
+                 const input_observer* observe = nullptr) const {
         const auto& c = cfg_;
         if (c.max_seq && L > c.max_seq)
             fail("sequence length " + std::to_string(L) + " exceeds the model's " + std::to_string(c.max_seq) +
@@ -87,16 +95,16 @@ public:
         }
         for (const auto& ly : layers_) {
             norm(x.data(), h.data(), T, ly.norm_w, ly.norm_b);
-            linear(h.data(), T, ly.in_proj, xz.data());
+            apply(observe, h.data(), T, ly.in_proj, xz.data());
             for (std::int64_t i = 0; i < T; ++i) {  // split xz into xs (first half) and z (second half)
                 std::copy_n(xz.data() + i * 2 * di, di, xs.data() + i * di);
                 std::copy_n(xz.data() + i * 2 * di + di, di, z.data() + i * di);
             }
             for (std::int64_t s = 0; s < n_seq; ++s)
                 causal_conv1d_silu(xs.data() + s * L * di, L, di, ly.conv_w.data(), ly.conv_b.data(), c.d_conv);
-            linear(xs.data(), T, ly.x_proj, p.data());
+            apply(observe, xs.data(), T, ly.x_proj, p.data());
             for (std::int64_t i = 0; i < T; ++i) std::copy_n(p.data() + i * P, r, dtr.data() + i * r);
-            linear(dtr.data(), T, ly.dt_proj, dt.data(), ly.dt_b.data());
+            apply(observe, dtr.data(), T, ly.dt_proj, dt.data(), ly.dt_b.data());
             ops::map_inplace(dt.data(), dt.size(), ops::softplus);
             for (std::int64_t s = 0; s < n_seq; ++s) {
                 std::fill(state.begin(), state.end(), 0.0f);
@@ -106,12 +114,12 @@ public:
             }
             ops::map_inplace(z.data(), z.size(), ops::silu);
             for (std::size_t i = 0; i < y.size(); ++i) y[i] *= z[i];
-            linear(y.data(), T, ly.out_proj, h.data());
+            apply(observe, y.data(), T, ly.out_proj, h.data());
             for (std::size_t i = 0; i < x.size(); ++i) x[i] += h[i];
-            if (ly.moe) moe(ly, x, T);
+            if (ly.moe) moe(ly, x, T, observe);
         }
         norm(x.data(), h.data(), T, norm_f_w_, norm_f_b_);
-        linear(h.data(), T, head_, logits);
+        apply(observe, h.data(), T, head_, logits);
     }
 
 private:
@@ -128,17 +136,23 @@ private:
         ffn_pair ffn;
     };
 
+    static void apply(const input_observer* observe, const float* x, std::int64_t T, const stored_matrix& W, float* y,
+                      const float* bias = nullptr) {
+        if (observe && *observe) (*observe)(W.name, std::span<const float>(x, static_cast<std::size_t>(T * W.cols)));
+        linear(x, T, W, y, bias);
+    }
+
     void norm(const float* x, float* y, std::int64_t T, const std::vector<float>& w, const std::vector<float>& b) const {
         if (cfg_.layout == layout_kind::hf_mamba) ops::rms_norm(x, y, T, cfg_.d_model, w.data(), cfg_.norm_eps);
         else ops::layer_norm(x, y, T, cfg_.d_model, w.data(), b.empty() ? nullptr : b.data(), cfg_.norm_eps);
     }
 
     // x += ffn(h) + Σ_{e in top-k} g_e · expert_e(h), h = LayerNorm(x), g = renormalised top-k of softmax(gate(h)).
-    void moe(const layer& ly, std::vector<float>& x, std::int64_t T) const {
+    void moe(const layer& ly, std::vector<float>& x, std::int64_t T, const input_observer* observe) const {
         const auto d = cfg_.d_model, E = cfg_.n_experts, F = cfg_.ffn_width;
         std::vector<float> h(x.size()), g(static_cast<std::size_t>(T * E)), f(static_cast<std::size_t>(T * F)), o(x.size());
         ops::layer_norm(x.data(), h.data(), T, d, ly.moe_norm_w.data(), ly.moe_norm_b.data(), cfg_.norm_eps);
-        linear(h.data(), T, ly.gate, g.data());
+        apply(observe, h.data(), T, ly.gate, g.data());
         std::vector<std::int64_t> order(static_cast<std::size_t>(E));
         for (std::int64_t t = 0; t < T; ++t) {
             float* gt = g.data() + t * E;
@@ -158,9 +172,9 @@ private:
             std::copy(keep.begin(), keep.end(), gt);
         }
         auto expert = [&](const ffn_pair& fp) {  // o = w2(GELU(w1(h)))
-            linear(h.data(), T, fp.w1, f.data());
+            apply(observe, h.data(), T, fp.w1, f.data());
             ops::map_inplace(f.data(), f.size(), ops::gelu);
-            linear(f.data(), T, fp.w2, o.data());
+            apply(observe, f.data(), T, fp.w2, o.data());
         };
         // Summed as PyTorch does: out = ffn(h), out += g_e · expert_e(h) in expert order, then x += out.
         // Tokens not routed to an expert have g_e = 0, and adding 0 · o is exact, so they are skipped.

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <cctype>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -30,6 +31,23 @@ struct owned_rule {
     [[nodiscard]] std::string describe() const { return pattern + " -> " + std::string(to_string(precision)); }
 };
 
+namespace detail {
+// libstdc++'s regex compiler accumulates back-reference and repetition numbers in a `long` without an
+// overflow check (undefined behaviour, found by fuzz_table_json). No tensor-name regex needs a
+// back-reference or a count with more than 6 digits, so such numbers are refused before compiling.
+inline void check_regex_numbers(const std::string& re, const std::string& rule) {
+    for (std::size_t i = 0; i < re.size(); ++i) {
+        const bool after_escape = re[i] == '\\' && i + 1 < re.size() && std::isdigit(static_cast<unsigned char>(re[i + 1]));
+        const bool in_count = re[i] == '{' || (re[i] == ',' && i > 0 && std::isdigit(static_cast<unsigned char>(re[i - 1])));
+        if (!after_escape && !in_count) continue;
+        std::size_t j = i + 1;
+        while (j < re.size() && std::isdigit(static_cast<unsigned char>(re[j]))) ++j;
+        if (j - i - 1 > 6) fail(rule + ": number '" + re.substr(i + 1, j - i - 1) + "' in the regular expression is too large");
+        if (re[i] == '\\') i = j - 1;
+    }
+}
+}  // namespace detail
+
 class rule_table {
 public:
     rule_table() = default;
@@ -40,6 +58,7 @@ public:
     rule_table& add(std::string pattern, mixq::precision p) {
         owned_rule r{std::move(pattern), p, nullptr};
         if (r.pattern.rfind("re:", 0) == 0) {
+            detail::check_regex_numbers(r.pattern.substr(3), "rule #" + std::to_string(rules_.size() + 1) + " '" + r.pattern + "'");
             try {
                 r.regex = std::make_shared<const std::regex>(r.pattern.substr(3), std::regex::ECMAScript);
             } catch (const std::regex_error& e) {

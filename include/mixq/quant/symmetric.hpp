@@ -10,6 +10,7 @@
 
 #include "../calib/calibrator.hpp"
 #include "../core/error.hpp"
+#include "int8_code.hpp"
 #include "quantizer.hpp"
 
 namespace mixq {
@@ -40,16 +41,9 @@ struct symmetric {
     static constexpr precision target = Bits::value;
     Calibrator calibrate{};
 
-    // scale = clip / qmax (fp32); a zero scale becomes 1 so all-zero rows stay exact;
-    // code = clamp(round-half-even(w / scale), qmin, qmax).
-    [[nodiscard]] static float scale_for(float clip) noexcept {
-        const float s = clip / static_cast<float>(Bits::qmax);
-        return s == 0.0f ? 1.0f : s;
-    }
-    [[nodiscard]] static std::int8_t code(float w, float scale) noexcept {
-        const float q = std::nearbyint(w / scale);  // default rounding mode: to nearest, ties to even
-        return static_cast<std::int8_t>(std::clamp(q, static_cast<float>(Bits::qmin), static_cast<float>(Bits::qmax)));
-    }
+    // scale = clip / 127, zero becomes 1; code = clamp(round-half-even(w / scale), -128, 127): int8_code.hpp.
+    [[nodiscard]] static float scale_for(float clip) noexcept { return int8_scale(clip); }
+    [[nodiscard]] static std::int8_t code(float w, float scale) noexcept { return int8_code(w, scale); }
 
     [[nodiscard]] quantized_tensor quantize(std::span<const float> w, std::int64_t rows) const {
         quantized_tensor out;

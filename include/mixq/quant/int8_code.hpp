@@ -1,0 +1,20 @@
+// The int8 rounding every part of mixq shares: scale from a clipping magnitude, and the code of a value.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+namespace mixq {
+
+// scale = clip / 127 in fp32; a zero scale becomes 1 so all-zero rows stay exact.
+[[nodiscard]] inline float int8_scale(float clip) noexcept {
+    const float s = clip / 127.0f;
+    return s == 0.0f ? 1.0f : s;
+}
+// clamp(round-half-even(w / scale), -128, 127); nearbyint uses the default mode, to nearest even.
+[[nodiscard]] inline std::int8_t int8_code(float w, float scale) noexcept {
+    return static_cast<std::int8_t>(std::clamp(std::nearbyint(w / scale), -128.0f, 127.0f));
+}
+
+}  // namespace mixq

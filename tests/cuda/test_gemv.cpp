@@ -1,0 +1,101 @@
+// GPU tests of include/mixq/cuda/gemv.cuh against the host reference (quant/gemv_reference.hpp).
+#include <cmath>
+#include <mixq/core/half.hpp>
+#include <mixq/quant/gemv_reference.hpp>
+
+#include "gemv_wrappers.hpp"
+#include "support/catch.hpp"
+#include "support/fixture.hpp"
+
+namespace {
+using mixq::test::gpu::act;
+
+// x rounded to what the activation type can hold, so host and device multiply the same numbers.
+std::vector<float> activations(std::size_t n, std::uint32_t seed, act a) {
+    auto x = mixq::test::random_weights(n, seed, 1.0f, 0.0);
+    for (auto& v : x) v = a == act::f16 ? mixq::round_to_half(v) : a == act::bf16 ? mixq::round_to_bf16(v) : v;
+    return x;
+}
+// fp32 accumulation bound (order differs between host and device) plus the output's own rounding.
+void compare(const std::vector<float>& got, const xt::xtensor<float, 2>& ref, const std::vector<double>& magnitude, act a, int K) {
+    const double out_eps = a == act::f16 ? 1.0 / 2048 : a == act::bf16 ? 1.0 / 256 : 0.0;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+        const double r = ref.data()[i];
+        const double bound = 2e-7 * (K + 64) * magnitude[i] + out_eps * std::fabs(r) + 1e-30;
+        REQUIRE(std::fabs(got[i] - r) <= bound);
+    }
+}
+struct shape {
+    int N, K;
+};
+const shape shapes[] = {{1, 1}, {3, 7}, {3, 4095}, {1, 4097}, {50280, 7}, {50280, 4097}};
+}  // namespace
+
+TEST_CASE("gpu: int8 GEMV equals the host reference on awkward shapes, batch 1..8, all activation types", "[gpu][gemv]") {
+    std::uint32_t seed = 1;
+    for (const auto [N, K] : shapes)
+        for (int batch = 1; batch <= 8; ++batch) {
+            if (N * static_cast<long>(K) > 10'000'000 && batch != 1 && batch != 8) continue;  // keep the host side quick
+            const auto w = mixq::test::random_weights(static_cast<std::size_t>(N) * K, ++seed, 0.2f, 0.01);
+            std::vector<std::int8_t> codes(w.size());
+            std::vector<float> scales(static_cast<std::size_t>(N));
+            for (int n = 0; n < N; ++n) {
+                float mx = 0;
+                for (int k = 0; k < K; ++k) mx = std::max(mx, std::fabs(w[static_cast<std::size_t>(n) * K + k]));
+                scales[static_cast<std::size_t>(n)] = mx > 0 ? mx / 127 : 1;
+                for (int k = 0; k < K; ++k)
+                    codes[static_cast<std::size_t>(n) * K + k] =
+                        static_cast<std::int8_t>(std::nearbyint(w[static_cast<std::size_t>(n) * K + k] / scales[static_cast<std::size_t>(n)]));
+            }
+            for (act a : {act::f32, act::f16, act::bf16}) {
+                INFO("N=" << N << " K=" << K << " batch=" << batch << " act=" << static_cast<int>(a));
+                const auto x = activations(static_cast<std::size_t>(batch) * K, ++seed, a);
+                const auto ref = mixq::gemv_int8_reference(codes, scales, x, N, K, batch);
+                std::vector<double> mag(static_cast<std::size_t>(batch) * N, 0.0);
+                for (int b = 0; b < batch; ++b)
+                    for (int n = 0; n < N; ++n)
+                        for (int k = 0; k < K; ++k)
+                            mag[static_cast<std::size_t>(b) * N + n] += std::fabs(x[static_cast<std::size_t>(b) * K + k] *
+                                                                                  codes[static_cast<std::size_t>(n) * K + k] * scales[static_cast<std::size_t>(n)]);
+                for (int warps : {1, 8}) compare(mixq::test::gpu::gemv_int8(codes, scales, x, N, K, batch, a, warps), ref, mag, a, K);
+            }
+        }
+}
+
+TEST_CASE("gpu: int4 GEMV (groups 64 and 128, fp32 and fp16 scales) equals the host reference", "[gpu][gemv]") {
+    std::uint32_t seed = 100;
+    for (const auto [N, K] : shapes)
+        for (int group : {64, 128})
+            for (bool half_scales : {false, true})
+                for (int batch : {1, 3, 8}) {
+                    const auto w = mixq::test::random_weights(static_cast<std::size_t>(N) * K, ++seed, 0.2f, 0.01);
+                    auto m = mixq::quantize_int4(w, N, K, group);
+                    if (half_scales)
+                        for (auto& s : m.scales) s = mixq::round_to_half(s);  // the device reads fp16 scales
+                    const auto x = activations(static_cast<std::size_t>(batch) * K, ++seed, act::f32);
+                    INFO("N=" << N << " K=" << K << " group=" << group << " half_scales=" << half_scales << " batch=" << batch);
+                    const auto ref = mixq::gemv_int4_reference(m, x, batch);
+                    std::vector<double> mag(static_cast<std::size_t>(batch) * N, 0.0);
+                    for (int b = 0; b < batch; ++b)
+                        for (int n = 0; n < N; ++n)
+                            for (int k = 0; k < K; ++k)
+                                mag[static_cast<std::size_t>(b) * N + n] += std::fabs(x[static_cast<std::size_t>(b) * K + k] * m.dequantize(n, k));
+                    compare(mixq::test::gpu::gemv_int4(m.packed, m.scales, half_scales, group, x, N, K, batch, act::f32, 4), ref, mag,
+                            act::f32, K);
+                }
+}
+
+TEST_CASE("gpu small: a small int8 and int4 case for compute-sanitizer", "[gpu][small]") {
+    const int N = 5, K = 33;
+    const auto w = mixq::test::random_weights(N * K, 7, 0.2f, 0.0);
+    const auto m = mixq::quantize_int4(w, N, K, 64);
+    const auto x = activations(2 * K, 8, act::f32);
+    const auto ref = mixq::gemv_int4_reference(m, x, 2);
+    const auto got = mixq::test::gpu::gemv_int4(m.packed, m.scales, false, 64, x, N, K, 2, act::f32, 2);
+    for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i] == Approx(ref.data()[i]).epsilon(1e-4).margin(1e-5));
+    std::vector<std::int8_t> codes(N * K, 3);
+    const std::vector<float> scales(N, 0.5f);
+    const auto y8 = mixq::test::gpu::gemv_int8(codes, scales, x, N, K, 2, act::f32, 2);
+    const auto r8 = mixq::gemv_int8_reference(codes, scales, x, N, K, 2);
+    for (std::size_t i = 0; i < y8.size(); ++i) CHECK(y8[i] == Approx(r8.data()[i]).epsilon(1e-5).margin(1e-5));
+}

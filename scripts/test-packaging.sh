@@ -6,6 +6,10 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$root/build-packaging"
 rm -rf "$work"; mkdir -p "$work"
 
+# The version is stated in include/mixq/version.hpp; vcpkg.json must repeat it exactly.
+hv=$(sed -n 's/#define MIXQ_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)/\2/p' "$root/include/mixq/version.hpp" | paste -sd.)
+grep -q "\"version\": \"$hv\"" "$root/ports/mixq/vcpkg.json" || { echo "ports/mixq/vcpkg.json does not say version $hv"; exit 1; }
+
 echo "== vcpkg port: the portfile's configure and install steps with plain CMake"
 opts=$(sed -n '/vcpkg_cmake_configure/,/^)/p' "$root/ports/mixq/portfile.cmake" | grep -o -- '-D[A-Z_]*=[A-Z]*')
 # shellcheck disable=SC2086

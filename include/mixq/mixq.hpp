@@ -32,6 +32,8 @@
 #include "quant/check_finite.hpp"
 #include "quant/error_stats.hpp"
 #include "quant/float_cast.hpp"
+#include "quant/gemv_reference.hpp"
+#include "quant/int4_pack.hpp"
 #include "quant/int8_code.hpp"
 #include "quant/quantizer.hpp"
 #include "quant/symmetric.hpp"

@@ -18,10 +18,14 @@ cmake --build "$work/sub" >/dev/null
 test ! -e "$work/sub/mixq/tests" || { echo "add_subdirectory built mixq's tests"; exit 1; }
 mkdir -p "$work/run2" && "$work/sub/downstream" "$work/run2"
 
-# Asking for a component this installation lacks fails at configure time with a clear message.
+# The cuda component without a CUDA toolkit (hidden from find_package here) fails with a clear message.
 if cmake -S "$src/tests/downstream" -B "$work/cuda" -DCMAKE_PREFIX_PATH="$work/prefix" -DMIXQ_COMPONENTS=cuda \
-     >"$work/cuda.log" 2>&1; then
-  echo "find_package(mixq COMPONENTS cuda) should have failed"; exit 1
+     -DCMAKE_DISABLE_FIND_PACKAGE_CUDAToolkit=ON >"$work/cuda.log" 2>&1; then
+  echo "find_package(mixq COMPONENTS cuda) without CUDA should have failed"; exit 1
 fi
-grep -q "component 'cuda' is not available" "$work/cuda.log"
+grep -q -E "component 'cuda' (is not available|needs the CUDA toolkit)" "$work/cuda.log"
+# ...and succeeds when this installation has mixq::cuda and the toolkit is visible.
+if grep -q "mixq::cuda" "$work/prefix/share/mixq/cmake/mixqTargets.cmake"; then
+  cmake -S "$src/tests/downstream" -B "$work/cuda-ok" -DCMAKE_PREFIX_PATH="$work/prefix" -DMIXQ_COMPONENTS=cuda >/dev/null
+fi
 echo "downstream: find_package and add_subdirectory both passed"

@@ -13,6 +13,22 @@ struct shape {
 };
 // K = 1, 7, 4095, 4097 and N = 1, 3, 50280, as the kernels will see them.
 const shape shapes[] = {{1, 1, 8}, {3, 7, 5}, {3, 4095, 8}, {1, 4097, 3}, {50280, 7, 2}, {7, 4097, 1}};  // 50280 x 4097: GPU test
+
+// y must equal Σ_k x[b, k] · dequant(n, k) computed in double, within fp32 accumulation error.
+template <class Dequant>
+void check_against_double(const xt::xtensor<float, 2>& y, const std::vector<float>& x, std::int64_t N, std::int64_t K,
+                          std::int64_t batch, Dequant dequant) {
+    for (std::int64_t b = 0; b < batch; ++b)
+        for (std::int64_t n = 0; n < N; ++n) {
+            double ref = 0, mag = 0;
+            for (std::int64_t k = 0; k < K; ++k) {
+                const double v = static_cast<double>(x[static_cast<std::size_t>(b * K + k)]) * dequant(n, k);
+                ref += v;
+                mag += std::fabs(v);
+            }
+            REQUIRE(std::fabs(y(std::size_t(b), std::size_t(n)) - ref) <= 2e-7 * static_cast<double>(K + 8) * mag + 1e-30);
+        }
+}
 }  // namespace
 
 TEST_CASE("int8 host GEMV reference matches a double-precision product", "[gemv_reference]") {
@@ -24,16 +40,7 @@ TEST_CASE("int8 host GEMV reference matches a double-precision product", "[gemv_
         const auto x = mixq::test::random_weights(static_cast<std::size_t>(batch * K), ++seed, 1.0f, 0.0);
         const auto y = mixq::gemv_int8_reference(q.codes, q.scales, x, N, K, batch);
         REQUIRE(y.shape()[0] == static_cast<std::size_t>(batch));
-        for (std::int64_t b = 0; b < batch; ++b)
-            for (std::int64_t n = 0; n < N; ++n) {
-                double ref = 0, mag = 0;
-                for (std::int64_t k = 0; k < K; ++k) {
-                    const double v = static_cast<double>(x[static_cast<std::size_t>(b * K + k)]) * q.dequantize(n, k);
-                    ref += v;
-                    mag += std::fabs(v);
-                }
-                REQUIRE(std::fabs(y(std::size_t(b), std::size_t(n)) - ref) <= 2e-7 * static_cast<double>(K + 8) * mag + 1e-30);
-            }
+        check_against_double(y, x, N, K, batch, [&](auto n, auto k) { return q.dequantize(n, k); });
     }
 }
 
@@ -73,16 +80,7 @@ TEST_CASE("int4 host GEMV reference matches a double-precision product", "[gemv_
             const auto m = mixq::quantize_int4(w, N, K, group);
             const auto x = mixq::test::random_weights(static_cast<std::size_t>(batch * K), ++seed, 1.0f, 0.0);
             const auto y = mixq::gemv_int4_reference(m, x, batch);
-            for (std::int64_t b = 0; b < batch; ++b)
-                for (std::int64_t n = 0; n < N; ++n) {
-                    double ref = 0, mag = 0;
-                    for (std::int64_t k = 0; k < K; ++k) {
-                        const double v = static_cast<double>(x[static_cast<std::size_t>(b * K + k)]) * m.dequantize(n, k);
-                        ref += v;
-                        mag += std::fabs(v);
-                    }
-                    REQUIRE(std::fabs(y(std::size_t(b), std::size_t(n)) - ref) <= 2e-7 * static_cast<double>(K + 8) * mag + 1e-30);
-                }
+            check_against_double(y, x, N, K, batch, [&](auto n, auto k) { return m.dequantize(n, k); });
         }
     }
 }

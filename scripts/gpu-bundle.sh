@@ -3,15 +3,19 @@
 # bare CUDA image may lack into gpu-bundle/ (git-ignored), to be carried to a lent GPU machine.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-"$root/scripts/build.sh" --target mixq_gpu_tests
+"$root/scripts/build.sh" --target mixq_gpu_tests bench_cuda_gemv
 bundle="$root/gpu-bundle"
 rm -rf "$bundle"; mkdir -p "$bundle/bin" "$bundle/lib"
 cp "$root/build/tests/mixq_gpu_tests" "$bundle/bin/"
 for b in "$root"/build/benchmarks/bench_cuda_*; do [ -x "$b" ] && cp "$b" "$bundle/bin/"; done
-# Every resolved library except the C runtime and the driver (libcuda comes with the machine's driver).
+# Every resolved library except the C runtime, the driver and the CUDA libraries: the lent machine has
+# CUDA 13 with cudart and cuBLAS, and carrying cuBLAS alone would exceed the 64 MiB carry limit.
 for bin in "$bundle"/bin/*; do
-  ldd "$bin" | awk '/=> \//{print $3}' | grep -v -E '/(libc|libm|libpthread|libdl|librt|ld-linux[^/]*|libcuda)\.so' |
+  ldd "$bin" | awk '/=> \//{print $3}' |
+    grep -v -E '/(libc|libm|libpthread|libdl|librt|ld-linux[^/]*|libcuda|libcudart|libcublas|libcublasLt)\.so' |
     while read -r lib; do cp -L -n "$lib" "$bundle/lib/"; done
 done
 cp "$root/scripts/gpu-check.sh" "$bundle/"
-du -sh "$bundle"
+size=$(du -sm "$bundle" | cut -f1)
+echo "gpu-bundle: ${size} MiB"
+[ "$size" -lt 64 ] || { echo "gpu-bundle is over the 64 MiB carry limit"; exit 1; }

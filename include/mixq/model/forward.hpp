@@ -154,6 +154,7 @@ private:
         ops::layer_norm(x.data(), h.data(), T, d, ly.moe_norm_w.data(), ly.moe_norm_b.data(), cfg_.norm_eps);
         apply(observe, h.data(), T, ly.gate, g.data());
         std::vector<std::int64_t> order(static_cast<std::size_t>(E));
+        std::vector<float> keep(static_cast<std::size_t>(E));  // renormalised top-k weights, zero elsewhere
         for (std::int64_t t = 0; t < T; ++t) {
             float* gt = g.data() + t * E;
             const float mx = *std::max_element(gt, gt + E);
@@ -167,8 +168,11 @@ private:
             });
             float top = 0.0f;
             for (std::int64_t i = 0; i < k; ++i) top += gt[order[static_cast<std::size_t>(i)]];
-            std::vector<float> keep(static_cast<std::size_t>(E), 0.0f);
-            for (std::int64_t i = 0; i < k; ++i) keep[static_cast<std::size_t>(order[static_cast<std::size_t>(i)])] = gt[order[static_cast<std::size_t>(i)]] / top;
+            std::fill(keep.begin(), keep.end(), 0.0f);
+            for (std::int64_t i = 0; i < k; ++i) {
+                const auto e = order[static_cast<std::size_t>(i)];
+                keep[static_cast<std::size_t>(e)] = gt[e] / top;
+            }
             std::copy(keep.begin(), keep.end(), gt);
         }
         auto expert = [&](const ffn_pair& fp) {  // o = w2(GELU(w1(h)))

@@ -1,4 +1,4 @@
-# Conan 2 recipe for mixq: a header-only library with components core (mixq::core) and model (mixq::model).
+# Conan 2 recipe for mixq: a header-only library with components core, model and cuda (mixq::core, ...).
 import os
 import re
 
@@ -57,3 +57,11 @@ class MixqConan(ConanFile):
         model.system_libs = ["openblas"]
         model.bindirs = []
         model.libdirs = []
+        # mixq::cuda: the CUDA headers of mixq; the CUDA toolkit (cudart, CCCL) comes from the system,
+        # as ConanCenter has no CUDA toolkit package.
+        cuda = self.cpp_info.components["cuda"]
+        cuda.set_property("cmake_target_name", "mixq::cuda")
+        cuda.requires = ["core"]
+        cuda.system_libs = ["cudart"]
+        cuda.bindirs = []
+        cuda.libdirs = []

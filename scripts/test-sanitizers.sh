@@ -3,7 +3,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/install-deps.sh"
-cmake -S "$root" -B "$root/build-sanitize" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMIXQ_SANITIZE=ON \
+# A CPU build: the GPU tests cannot run under ASan here (and have no device).
+cmake -S "$root" -B "$root/build-sanitize" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMIXQ_SANITIZE=ON -DMIXQ_ENABLE_CUDA=OFF \
   -DMIXQ_BUILD_BENCHMARKS=OFF >/dev/null
 cmake --build "$root/build-sanitize" -j "$(nproc)" --target mixq_tests mixq-convert mixq-inspect mixq-eval
 cd "$root/build-sanitize"

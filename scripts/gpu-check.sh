@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run ON a lent GPU machine in one call (after scripts/gpu-bundle.sh here, carrying gpu-bundle/):
-# the GPU tests, compute-sanitizer memcheck on the small case, and the CUDA benchmarks.
+# the GPU tests, compute-sanitizer (memcheck, racecheck, synccheck) on the small cases, and the CUDA benchmarks.
 # Logs and JSON results go under $OUT (default: gpu-out/). Exit status: 0 only if everything passed.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -15,10 +15,15 @@ step() {  # step NAME COMMAND...: runs it, logs to $out/NAME.log, records pass/f
 }
 nvidia-smi >"$out/nvidia-smi.txt" 2>&1 || true
 step gpu_tests "$bundle/bin/mixq_gpu_tests" -r junit -o "$out/gpu_tests.xml"
-if command -v compute-sanitizer >/dev/null; then
-  step memcheck compute-sanitizer --tool memcheck --error-exitcode 1 "$bundle/bin/mixq_gpu_tests" "[small]"
+# compute-sanitizer on the small cases: memcheck (every kernel), racecheck and synccheck (the block-wide
+# scan's shared memory and barriers).
+sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sanitizer 2>/dev/null | head -1 || true)
+if [ -n "$sanitizer" ]; then
+  for tool in memcheck racecheck synccheck; do
+    step "$tool" "$sanitizer" --tool "$tool" --error-exitcode 1 "$bundle/bin/mixq_gpu_tests" "[small]"
+  done
 else
-  echo "FAIL memcheck (compute-sanitizer not found)"; status=1
+  echo "FAIL compute-sanitizer (not found)"; status=1
 fi
 for b in "$bundle"/bin/bench_cuda_*; do
   [ -x "$b" ] || continue

@@ -5,49 +5,16 @@
 #include <cublas_v2.h>
 #include <cuda_fp16.h>
 
-#include <algorithm>
-#include <cstdio>
 #include <mixq/cuda/gemv.cuh>
 #include <vector>
 
+#include "cuda_timing.cuh"
+
 namespace {
-void check(cudaError_t e) {
-    if (e != cudaSuccess) { std::fprintf(stderr, "CUDA: %s\n", cudaGetErrorString(e)); std::exit(1); }
-}
-// Median milliseconds of `reps` launches of f, each timed with CUDA events after a warm-up.
-template <class F>
-double median_ms(F f, int reps = 50) {
-    cudaEvent_t a, b;
-    cudaEventCreate(&a);
-    cudaEventCreate(&b);
-    for (int i = 0; i < 5; ++i) f();
-    std::vector<float> t(static_cast<std::size_t>(reps));
-    for (auto& ms : t) {
-        cudaEventRecord(a);
-        f();
-        cudaEventRecord(b);
-        cudaEventSynchronize(b);
-        cudaEventElapsedTime(&ms, a, b);
-    }
-    cudaEventDestroy(a);
-    cudaEventDestroy(b);
-    std::nth_element(t.begin(), t.begin() + reps / 2, t.end());
-    return t[static_cast<std::size_t>(reps / 2)];
-}
-// Device-to-device copy of 1 GiB: bytes read + written per second (the roofline of a memory-bound kernel).
-double copy_gbps() {
-    static const double gbps = [] {
-        const std::size_t n = std::size_t{1} << 30;
-        void *src, *dst;
-        check(cudaMalloc(&src, n));
-        check(cudaMalloc(&dst, n));
-        const double ms = median_ms([&] { cudaMemcpy(dst, src, n, cudaMemcpyDeviceToDevice); }, 20);
-        cudaFree(src);
-        cudaFree(dst);
-        return 2.0 * static_cast<double>(n) / (ms * 1e6);
-    }();
-    return gbps;
-}
+using mixq::bench::check;
+using mixq::bench::copy_gbps;
+using mixq::bench::median_ms;
+
 // cuBLAS fp16 GEMV as a GEMM with n = batch: y[N, batch] = W[N, K] · x[K, batch] (column-major views).
 double cublas_fp16_ms(int N, int K, int batch) {
     static cublasHandle_t h = [] { cublasHandle_t x; cublasCreate(&x); return x; }();
@@ -124,13 +91,8 @@ BENCHMARK(gemv<false>)->Name("int8_gemv")->Apply(args);
 BENCHMARK(gemv<true>)->Name("int4_g128_gemv")->Apply(args);
 
 int main(int argc, char** argv) {
-    int n = 0;
-    if (cudaGetDeviceCount(&n) != cudaSuccess || n == 0) {
-        std::printf("no CUDA device: nothing to benchmark\n");
-        return 0;
-    }
+    if (!mixq::bench::have_device()) return 0;
     benchmark::Initialize(&argc, argv);
-    std::printf("copy bandwidth (read + write): %.1f GB/s\n", copy_gbps());
     benchmark::RunSpecifiedBenchmarks();
     return 0;
 }

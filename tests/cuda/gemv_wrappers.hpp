@@ -2,16 +2,11 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
 #include <vector>
 
+#include "device.hpp"
+
 namespace mixq::test::gpu {
-
-enum class act { f32, f16, bf16 };  // activation and output type of a kernel launch
-
-// True when a CUDA device can be used; otherwise `why` says why not (no driver, no device, ...).
-bool device_available(std::string& why);
-std::string device_name();
 
 // Copy in, launch, copy out. x holds values already representable in `a`; y comes back as fp32.
 std::vector<float> gemv_int8(const std::vector<std::int8_t>& W, const std::vector<float>& scales, const std::vector<float>& x,

@@ -9,7 +9,7 @@
 #include <catch2/catch.hpp>
 #endif
 
-#include "gemv_wrappers.hpp"
+#include "device.hpp"
 
 int main(int argc, char** argv) {
     std::string why;

@@ -3,7 +3,7 @@
 # bare CUDA image may lack into gpu-bundle/ (git-ignored), to be carried to a lent GPU machine.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-"$root/scripts/build.sh" --target mixq_gpu_tests bench_cuda_gemv bench_cuda_scan
+"$root/scripts/build.sh" --target mixq_gpu_tests bench_cuda_gemv bench_cuda_scan bench_cuda_percentile
 bundle="$root/gpu-bundle"
 rm -rf "$bundle"; mkdir -p "$bundle/bin" "$bundle/lib"
 cp "$root/build/tests/mixq_gpu_tests" "$bundle/bin/"

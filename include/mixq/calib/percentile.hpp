@@ -9,35 +9,22 @@
 #include <string>
 #include <vector>
 
-#include "../core/error.hpp"
 #include "calibrator.hpp"
+#include "percentile_position.hpp"
 
 namespace mixq {
 
-// numpy.percentile(|v|, p) bit for bit (numpy 1.22+ "linear" method): virtual index (n − 1)·q with
-// q = p / 100, neighbours subtracted in fp32, lerp computed from the nearer end in double.
-// `scratch` is reused between calls; two selections instead of a sort.
+// numpy.percentile(|v|, p) bit for bit. `scratch` is reused between calls; two selections instead of a sort.
 [[nodiscard]] inline double abs_percentile(std::span<const float> v, double p, std::vector<float>& scratch) {
     if (v.empty()) return 0.0;
-    if (!(p >= 0.0 && p <= 100.0)) fail("percentile " + std::to_string(p) + " is outside [0, 100]");
-    const auto n = static_cast<std::int64_t>(v.size());
+    const auto at = percentile_at(static_cast<std::int64_t>(v.size()), p);
     scratch.resize(v.size());
     std::transform(v.begin(), v.end(), scratch.begin(), [](float x) { return std::fabs(x); });
-    const double q = p / 100.0;
-    const double virt = static_cast<double>(n - 1) * q;
-    const double prev_d = std::floor(virt);
-    std::int64_t prev = static_cast<std::int64_t>(prev_d);
-    std::int64_t next = prev + 1;
-    if (virt >= static_cast<double>(n - 1)) prev = next = n - 1;
-    if (virt < 0.0) prev = next = 0;
-    const double gamma = virt - prev_d;
-    auto nth = scratch.begin() + prev;
+    auto nth = scratch.begin() + at.prev;
     std::nth_element(scratch.begin(), nth, scratch.end());
     const float a = *nth;
-    const float b = next == prev ? a : *std::min_element(nth + 1, scratch.end());
-    const float diff = b - a;  // numpy subtracts in the array's dtype (fp32)
-    return gamma >= 0.5 ? static_cast<double>(b) - static_cast<double>(diff) * (1.0 - gamma)
-                        : static_cast<double>(a) + static_cast<double>(diff) * gamma;
+    const float b = at.next == at.prev ? a : *std::min_element(nth + 1, scratch.end());
+    return percentile_lerp(a, b, at.gamma);
 }
 
 struct percentile {

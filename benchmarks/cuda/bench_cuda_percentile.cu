@@ -1,0 +1,152 @@
+// GPU percentile calibration against full CUB sorts of the same keys, in one binary: per channel against
+// cub::DeviceSegmentedRadixSort, per tensor against cub::DeviceRadixSort (the sorts alone are timed, on
+// keys prepared beforehand, so the ratio understates the calibrator's advantage). fp32 inputs.
+#include <benchmark/benchmark.h>
+
+#include <cub/device/device_radix_sort.cuh>
+#include <cub/device/device_segmented_radix_sort.cuh>
+#include <mixq/cuda/percentile.cuh>
+#include <mixq/cuda/quantize.cuh>
+#include <random>
+#include <vector>
+
+#include "cuda_timing.cuh"
+
+namespace {
+using mixq::bench::check;
+using mixq::bench::copy_gbps;
+using mixq::bench::median_ms;
+
+// Normal(0, 0.05) weights with 0.1 % outliers, generated on the host once per size.
+float* device_weights(std::size_t n) {
+    std::vector<float> h(n);
+    std::mt19937 rng(1);
+    std::normal_distribution<float> normal(0.0f, 0.05f);
+    std::uniform_real_distribution<float> u(0.0f, 1.0f);
+    for (auto& v : h) v = u(rng) < 0.001f ? 40.0f * normal(rng) : normal(rng);
+    float* d;
+    check(cudaMalloc(&d, n * sizeof(float)));
+    check(cudaMemcpy(d, h.data(), n * sizeof(float), cudaMemcpyHostToDevice));
+    return d;
+}
+__global__ void abs_keys(const float* x, unsigned* k, long long n) {
+    for (long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += static_cast<long long>(gridDim.x) * blockDim.x)
+        k[i] = __float_as_uint(fabsf(x[i]));
+}
+__global__ void row_offsets(int* o, int rows, int cols) {
+    const int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
+    if (i <= rows) o[i] = i * cols;
+}
+
+void per_channel(benchmark::State& state) {
+    const int rows = static_cast<int>(state.range(0)), cols = static_cast<int>(state.range(1)), threads = static_cast<int>(state.range(2));
+    const bool cache = state.range(3) != 0;
+    const std::size_t n = static_cast<std::size_t>(rows) * cols;
+    float* x = device_weights(n);
+    float *clip, *scales;
+    unsigned* bad;
+    check(cudaMalloc(&clip, rows * sizeof(float)));
+    check(cudaMalloc(&scales, rows * sizeof(float)));
+    check(cudaMalloc(&bad, sizeof(unsigned)));
+    const mixq::cuda::percentile_tuning t{threads, cache ? 1 << 30 : 0};
+    double ms = 0;
+    for (auto _ : state) {
+        ms = median_ms([&] { check(mixq::cuda::percentile_per_channel(x, rows, cols, 99.99, clip, scales, bad, nullptr, t)); }, 20);
+        state.SetIterationTime(ms / 1e3);
+    }
+    // Baseline: a full segmented sort of the same |x| keys (one segment per row).
+    unsigned *keys, *sorted;
+    int* offsets;
+    check(cudaMalloc(&keys, n * sizeof(unsigned)));
+    check(cudaMalloc(&sorted, n * sizeof(unsigned)));
+    check(cudaMalloc(&offsets, (rows + 1) * sizeof(int)));
+    abs_keys<<<1024, 256>>>(x, keys, static_cast<long long>(n));
+    row_offsets<<<(rows + 256) / 256, 256>>>(offsets, rows, cols);
+    std::size_t bytes = 0;
+    check(cub::DeviceSegmentedRadixSort::SortKeys(nullptr, bytes, keys, sorted, static_cast<int>(n), rows, offsets, offsets + 1));
+    void* temp;
+    check(cudaMalloc(&temp, bytes));
+    const double sort_ms = median_ms(
+        [&] { check(cub::DeviceSegmentedRadixSort::SortKeys(temp, bytes, keys, sorted, static_cast<int>(n), rows, offsets, offsets + 1)); }, 10);
+    state.counters["GB/s"] = static_cast<double>(n * sizeof(float)) / (ms * 1e6);
+    state.counters["pct_of_copy_bw"] = 100.0 * static_cast<double>(n * sizeof(float)) / (ms * 1e6) / copy_gbps();
+    state.counters["x_vs_segmented_sort"] = sort_ms / ms;
+    for (void* p : {static_cast<void*>(x), static_cast<void*>(clip), static_cast<void*>(scales), static_cast<void*>(bad),
+                    static_cast<void*>(keys), static_cast<void*>(sorted), static_cast<void*>(offsets), temp})
+        cudaFree(p);
+}
+
+void per_tensor(benchmark::State& state) {
+    const auto n = static_cast<std::size_t>(state.range(0));
+    float* x = device_weights(n);
+    float *clip, *scale;
+    unsigned* bad;
+    check(cudaMalloc(&clip, sizeof(float)));
+    check(cudaMalloc(&scale, sizeof(float)));
+    check(cudaMalloc(&bad, sizeof(unsigned)));
+    std::size_t bytes = 0;
+    check(mixq::cuda::percentile_per_tensor(nullptr, bytes, x, n, 99.99, clip, scale, bad));
+    void* temp;
+    check(cudaMalloc(&temp, bytes));
+    double ms = 0;
+    for (auto _ : state) {
+        ms = median_ms([&] { check(mixq::cuda::percentile_per_tensor(temp, bytes, x, n, 99.99, clip, scale, bad)); }, 20);
+        state.SetIterationTime(ms / 1e3);
+    }
+    unsigned *keys, *sorted;
+    check(cudaMalloc(&keys, n * sizeof(unsigned)));
+    check(cudaMalloc(&sorted, n * sizeof(unsigned)));
+    abs_keys<<<1024, 256>>>(x, keys, static_cast<long long>(n));
+    std::size_t sort_bytes = 0;
+    check(cub::DeviceRadixSort::SortKeys(nullptr, sort_bytes, keys, sorted, n));
+    void* sort_temp;
+    check(cudaMalloc(&sort_temp, sort_bytes));
+    const double sort_ms = median_ms([&] { check(cub::DeviceRadixSort::SortKeys(sort_temp, sort_bytes, keys, sorted, n)); }, 10);
+    state.counters["GB/s"] = static_cast<double>(n * sizeof(float)) / (ms * 1e6);
+    state.counters["pct_of_copy_bw"] = 100.0 * static_cast<double>(n * sizeof(float)) / (ms * 1e6) / copy_gbps();
+    state.counters["x_vs_radix_sort"] = sort_ms / ms;
+    for (void* p : {static_cast<void*>(x), static_cast<void*>(clip), static_cast<void*>(scale), static_cast<void*>(bad), temp,
+                    static_cast<void*>(keys), static_cast<void*>(sorted), sort_temp})
+        cudaFree(p);
+}
+
+// The fused quantize of a 50280 x 2560 embedding with per-row scales: reads fp32, writes int8.
+void quantize(benchmark::State& state) {
+    const long long rows = state.range(0), cols = state.range(1);
+    const auto n = static_cast<std::size_t>(rows * cols);
+    float* x = device_weights(n);
+    float* scales;
+    std::int8_t* q;
+    double* err;
+    check(cudaMalloc(&scales, rows * sizeof(float)));
+    check(cudaMalloc(&q, n));
+    check(cudaMalloc(&err, sizeof(double)));
+    std::vector<float> h(static_cast<std::size_t>(rows), 0.05f / 127);
+    check(cudaMemcpy(scales, h.data(), h.size() * sizeof(float), cudaMemcpyHostToDevice));
+    double ms = 0;
+    for (auto _ : state) {
+        ms = median_ms([&] { check(mixq::cuda::quantize_int8(x, scales, rows, cols, q, err)); }, 20);
+        state.SetIterationTime(ms / 1e3);
+    }
+    const double traffic = static_cast<double>(n) * (sizeof(float) + 1);
+    state.counters["GB/s"] = traffic / (ms * 1e6);
+    state.counters["pct_of_copy_bw"] = 100.0 * traffic / (ms * 1e6) / copy_gbps();
+    for (void* p : {static_cast<void*>(x), static_cast<void*>(scales), static_cast<void*>(q), static_cast<void*>(err)}) cudaFree(p);
+}
+}  // namespace
+
+// {rows, cols, threads, cache}: the issue's two shapes, every block size, cache on / off, to pick the tuning.
+BENCHMARK(per_channel)
+    ->Name("percentile_per_channel")
+    ->ArgsProduct({{50280}, {2560}, {128, 256, 512}, {0, 1}})
+    ->ArgsProduct({{8000}, {128}, {128, 256}, {1}})
+    ->UseManualTime()->Iterations(1)->Unit(benchmark::kMicrosecond);
+BENCHMARK(per_tensor)->Name("percentile_per_tensor")->Arg(100000000)->Arg(10000000)->UseManualTime()->Iterations(1)->Unit(benchmark::kMicrosecond);
+BENCHMARK(quantize)->Name("quantize_int8_per_channel")->Args({50280, 2560})->UseManualTime()->Iterations(1)->Unit(benchmark::kMicrosecond);
+
+int main(int argc, char** argv) {
+    if (!mixq::bench::have_device()) return 0;
+    benchmark::Initialize(&argc, argv);
+    benchmark::RunSpecifiedBenchmarks();
+    return 0;
+}

@@ -1,0 +1,137 @@
+// y[b, n] = Σ_k x[b, k] · dequant(W[n, k]) on the CPU for batch 1..8 (decode): int8 rows with one scale per
+// row (or one per tensor), int4 with group scales. xsimd FMAs; memory-bound like the CUDA GEMV.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <span>
+#include <vector>
+#include <xsimd/xsimd.hpp>
+
+#include "../core/error.hpp"
+#include "../quant/int4_pack.hpp"
+
+namespace mixq {
+
+// W is widened to fp32 a chunk at a time for a block of R rows (a plain loop the compiler vectorises
+// into sign-extend + convert); each x vector loaded then feeds R rows' FMAs, so the B·R accumulators are
+// independent chains (FMA latency hidden) and x is read once per R rows, not once per row.
+struct dequant_gemv_tuning {
+    static constexpr std::int64_t chunk = 512;  // values of a row per conversion: a multiple of the int4 groups
+    static constexpr int max_batch = 8;
+    // Rows per block for batch B: B·R accumulators + R weight vectors must fit the vector registers
+    // (32 with AVX-512, 16 with AVX2 / NEON).
+    template <int B>
+    static constexpr int rows_per_block() {
+        constexpr int budget = xsimd::batch<float>::size >= 16 ? 16 : 8;
+        constexpr int r = budget / B;
+        return r < 1 ? 1 : r > 8 ? 8 : r;
+    }
+};
+
+namespace detail {
+// convert(row, k0, kc, out) writes dequantized values (or int8 codes) [k0, k0 + kc) of a row into out;
+// y[b, n] = Σ · row_scale(n).
+template <int B, class Convert, class RowScale>
+void dequant_gemv_rows(Convert convert, RowScale row_scale, const float* x, std::int64_t N, std::int64_t K, float* y) {
+    using batch = xsimd::batch<float>;
+    constexpr std::int64_t S = static_cast<std::int64_t>(batch::size), CH = dequant_gemv_tuning::chunk;
+    constexpr int R = dequant_gemv_tuning::rows_per_block<B>();
+    alignas(64) float w[R][CH];
+    // x repacked with a padded row stride: rows 2^k floats apart would share L1 sets (4K aliasing) and
+    // evict each other; padded rows also start aligned. One copy of B·K values per call.
+    const std::int64_t ldx = (K + S - 1) / S * S + S;
+    thread_local std::vector<float, xsimd::aligned_allocator<float>> xpad;
+    xpad.resize(static_cast<std::size_t>(B * ldx));
+    for (int b = 0; b < B; ++b) std::copy_n(x + b * K, K, xpad.data() + b * ldx);
+    const float* xp = xpad.data();
+    for (std::int64_t n0 = 0; n0 < N; n0 += R) {
+        std::array<std::array<batch, R>, B> acc;
+        std::array<std::array<float, R>, B> tail{};
+        for (auto& a : acc) a.fill(batch(0.0f));
+        for (std::int64_t k0 = 0; k0 < K; k0 += CH) {
+            const auto kc = std::min(CH, K - k0);
+            for (int r = 0; r < R; ++r) convert(std::min(n0 + r, N - 1), k0, kc, w[r]);  // rows past N: computed, dropped
+            std::int64_t i = 0;
+            for (; i + S <= kc; i += S) {
+                std::array<batch, R> wv;
+                for (int r = 0; r < R; ++r) wv[static_cast<std::size_t>(r)] = batch::load_aligned(w[r] + i);
+                for (int b = 0; b < B; ++b) {
+                    const auto xv = batch::load_aligned(xp + b * ldx + k0 + i);
+                    for (int r = 0; r < R; ++r)
+                        acc[static_cast<std::size_t>(b)][static_cast<std::size_t>(r)] =
+                            xsimd::fma(xv, wv[static_cast<std::size_t>(r)], acc[static_cast<std::size_t>(b)][static_cast<std::size_t>(r)]);
+                }
+            }
+            for (; i < kc; ++i)
+                for (int b = 0; b < B; ++b)
+                    for (int r = 0; r < R; ++r) tail[static_cast<std::size_t>(b)][static_cast<std::size_t>(r)] += xp[b * ldx + k0 + i] * w[r][i];
+        }
+        for (int r = 0; r < R && n0 + r < N; ++r) {
+            const float s = row_scale(n0 + r);  // int8: the scale once, after the reduction
+            for (int b = 0; b < B; ++b)
+                y[b * N + n0 + r] = (xsimd::hadd(acc[static_cast<std::size_t>(b)][static_cast<std::size_t>(r)]) +
+                                     tail[static_cast<std::size_t>(b)][static_cast<std::size_t>(r)]) * s;
+        }
+    }
+}
+
+template <int B>
+void gemv_int8_rows(const std::int8_t* W, std::span<const float> scales, const float* x, std::int64_t N, std::int64_t K, float* y) {
+    dequant_gemv_rows<B>(
+        [&](std::int64_t n, std::int64_t k0, std::int64_t kc, float* out) {
+            const std::int8_t* row = W + n * K + k0;
+            for (std::int64_t i = 0; i < kc; ++i) out[i] = static_cast<float>(row[i]);
+        },
+        [&](std::int64_t n) { return scales.size() == 1 ? scales[0] : scales[static_cast<std::size_t>(n)]; }, x, N, K, y);
+}
+
+template <int B>
+void gemv_int4_rows(const int4_matrix& W, const float* x, float* y) {
+    dequant_gemv_rows<B>(
+        [&](std::int64_t n, std::int64_t k0, std::int64_t kc, float* out) {  // k0 is a multiple of the group: even
+            const std::uint8_t* bytes = W.packed.data() + n * W.row_bytes() + k0 / 2;
+            const float* s = W.scales.data() + n * W.groups() + k0 / W.group;
+            for (std::int64_t j = 0; j < (kc + 1) / 2; ++j) {  // low nibble first; an odd tail writes one past kc
+                out[2 * j] = static_cast<float>(((bytes[j] & 0xf) ^ 8) - 8);
+                out[2 * j + 1] = static_cast<float>(((bytes[j] >> 4) ^ 8) - 8);
+            }
+            for (std::int64_t g0 = 0; g0 < kc; g0 += W.group) {  // code · scale, as int4_matrix::dequantize
+                const float scale = s[g0 / W.group];
+                for (std::int64_t i = g0; i < std::min(kc, g0 + W.group); ++i) out[i] *= scale;
+            }
+        },
+        [](std::int64_t) { return 1.0f; }, x, W.rows, W.cols, y);
+}
+
+template <class F>
+void with_gemv_batch(std::int64_t batch, F f) {
+    switch (batch) {
+        case 1: return f(std::integral_constant<int, 1>{});
+        case 2: return f(std::integral_constant<int, 2>{});
+        case 3: return f(std::integral_constant<int, 3>{});
+        case 4: return f(std::integral_constant<int, 4>{});
+        case 5: return f(std::integral_constant<int, 5>{});
+        case 6: return f(std::integral_constant<int, 6>{});
+        case 7: return f(std::integral_constant<int, 7>{});
+        case 8: return f(std::integral_constant<int, 8>{});
+        default: throw error(errc::internal, "dequant GEMV: batch " + std::to_string(batch) + " is outside 1..8");
+    }
+}
+}  // namespace detail
+
+// W: [N, K] int8 codes; scales: N values (per row) or 1 (per tensor); x: [batch, K]; y: [batch, N].
+inline void gemv_int8(const std::int8_t* W, std::span<const float> scales, const float* x, std::int64_t batch, std::int64_t N,
+                      std::int64_t K, float* y) {
+    if (scales.size() != 1 && static_cast<std::int64_t>(scales.size()) != N)
+        throw error(errc::internal, "gemv_int8: " + std::to_string(scales.size()) + " scales for " + std::to_string(N) + " rows");
+    detail::with_gemv_batch(batch, [&](auto B) { detail::gemv_int8_rows<decltype(B)::value>(W, scales, x, N, K, y); });
+}
+
+// W: int4 with group scales (quant/int4_pack.hpp); x: [batch, W.cols]; y: [batch, W.rows].
+inline void gemv_int4(const int4_matrix& W, const float* x, std::int64_t batch, float* y) {
+    detail::with_gemv_batch(batch, [&](auto B) { detail::gemv_int4_rows<decltype(B)::value>(W, x, y); });
+}
+
+}  // namespace mixq

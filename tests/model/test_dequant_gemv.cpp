@@ -1,0 +1,83 @@
+// Tests include/mixq/model/dequant_gemv.hpp against a double-precision product, and linear()'s choice of it.
+#include <cmath>
+#include <mixq/calib/absmax.hpp>
+#include <mixq/model/dequant_gemv.hpp>
+#include <mixq/model/linear.hpp>
+#include <mixq/quant/symmetric.hpp>
+
+#include "support/catch.hpp"
+#include "support/fixture.hpp"
+
+namespace {
+struct shape {
+    std::int64_t N, K;
+};
+// K = 1, 7, 4095, 4097 (tails of every SIMD width and of the conversion chunk); N = 1, 3, 50280.
+const shape shapes[] = {{1, 1}, {3, 7}, {3, 4095}, {1, 4097}, {50280, 7}, {50280, 129}};
+
+// y[b, n] within fp32 accumulation error of Σ_k x[b, k] · dequant(n, k) in double.
+template <class Dequant>
+void check_against_double(const std::vector<float>& y, const std::vector<float>& x, std::int64_t N, std::int64_t K, std::int64_t batch,
+                          Dequant dequant) {
+    for (std::int64_t b = 0; b < batch; ++b)
+        for (std::int64_t n = 0; n < N; ++n) {
+            double ref = 0, mag = 0;
+            for (std::int64_t k = 0; k < K; ++k) {
+                const double v = static_cast<double>(x[static_cast<std::size_t>(b * K + k)]) * dequant(n, k);
+                ref += v;
+                mag += std::fabs(v);
+            }
+            INFO("b=" << b << " n=" << n);
+            REQUIRE(std::fabs(y[static_cast<std::size_t>(b * N + n)] - ref) <= 2e-7 * static_cast<double>(K + 8) * mag + 1e-30);
+        }
+}
+}  // namespace
+
+TEST_CASE("CPU int8 GEMV matches a double-precision product, batch 1..8, per-row and per-tensor scales", "[dequant_gemv]") {
+    std::uint32_t seed = 900;
+    for (const auto& [N, K] : shapes)
+        for (std::int64_t batch = 1; batch <= 8; ++batch) {
+            if (N * K > 100000 && batch != 1 && batch != 8) continue;  // keep the double product quick
+            const auto w = mixq::test::random_weights(static_cast<std::size_t>(N * K), ++seed, 0.2f, 0.01);
+            const auto x = mixq::test::random_weights(static_cast<std::size_t>(batch * K), ++seed, 1.0f, 0.0);
+            for (bool per_row : {true, false}) {
+                INFO("N=" << N << " K=" << K << " batch=" << batch << " per_row=" << per_row);
+                const auto q = per_row ? mixq::symmetric<mixq::int8, mixq::per_channel, mixq::absmax>{}.quantize(w, N)
+                                       : mixq::symmetric<mixq::int8, mixq::per_tensor, mixq::absmax>{}.quantize(w, N);
+                std::vector<float> y(static_cast<std::size_t>(batch * N), NAN);
+                mixq::gemv_int8(q.codes.data(), q.scales, x.data(), batch, N, K, y.data());
+                check_against_double(y, x, N, K, batch, [&](auto n, auto k) { return q.dequantize(n, k); });
+            }
+        }
+}
+
+TEST_CASE("CPU int4 GEMV matches a double-precision product, groups 64 and 128", "[dequant_gemv]") {
+    std::uint32_t seed = 950;
+    for (const auto& [N, K] : shapes)
+        for (std::int64_t group : {64, 128})
+            for (std::int64_t batch : {1, 3, 8}) {
+                INFO("N=" << N << " K=" << K << " group=" << group << " batch=" << batch);
+                const auto w = mixq::test::random_weights(static_cast<std::size_t>(N * K), ++seed, 0.2f, 0.01);
+                const auto m = mixq::quantize_int4(w, N, K, group);
+                const auto x = mixq::test::random_weights(static_cast<std::size_t>(batch * K), ++seed, 1.0f, 0.0);
+                std::vector<float> y(static_cast<std::size_t>(batch * N), NAN);
+                mixq::gemv_int4(m, x.data(), batch, y.data());
+                check_against_double(y, x, N, K, batch, [&](auto n, auto k) { return m.dequantize(n, k); });
+            }
+}
+
+TEST_CASE("linear takes the GEMV for up to 8 rows of int8 and agrees with the GEMM path", "[dequant_gemv]") {
+    const std::int64_t N = 37, K = 515;
+    const auto w = mixq::test::random_weights(static_cast<std::size_t>(N * K), 990, 0.2f, 0.01);
+    const auto q = mixq::symmetric<mixq::int8, mixq::per_channel, mixq::absmax>{}.quantize(w, N);
+    std::vector<std::byte> bytes(q.codes.size());
+    std::memcpy(bytes.data(), q.codes.data(), bytes.size());
+    const mixq::stored_matrix m{"w", mixq::dtype::i8, N, K, bytes, q.scales};
+    const auto x = mixq::test::random_weights(static_cast<std::size_t>(9 * K), 991, 1.0f, 0.0);
+    std::vector<float> all(static_cast<std::size_t>(9 * N)), few(static_cast<std::size_t>(8 * N));
+    mixq::linear(x.data(), 9, m, all.data());  // 9 rows: the GEMM
+    mixq::linear(x.data(), 8, m, few.data());  // 8 rows: the GEMV
+    for (std::size_t i = 0; i < few.size(); ++i) REQUIRE(std::fabs(few[i] - all[i]) <= 1e-5f * std::max(1.0f, std::fabs(all[i])));
+    REQUIRE_THROWS_WITH(mixq::gemv_int8(q.codes.data(), q.scales, x.data(), 9, N, K, all.data()),
+                        "dequant GEMV: batch 9 is outside 1..8");
+}

@@ -31,10 +31,19 @@ namespace mixq {
     double best_kl = std::numeric_limits<double>::infinity();
     double below = 0.0;   // counts in [0, i - 1)
     std::size_t k = 0;    // nz[0, k) are the non-empty bins below i - 1
+    // A candidate whose inputs equal the previous one's (same bins below, same grouping, an empty last bin
+    // in the same group) has the same KL bit for bit and cannot be a new first minimum: skipped. Between
+    // non-empty bins only the last bin's group moves, so ~1/4 of the candidates are computed.
+    std::size_t prev_k = ~std::size_t{0}, prev_merged = 0, prev_last_group = 0;
+    bool prev_last_empty = false;
     for (std::size_t i = levels; i <= bins; ++i) {
         while (k < nz.size() && nz[k] < i - 1) below += static_cast<double>(counts[nz[k++]]);
         const std::size_t merged = i / levels;
         auto group = [&](std::size_t b) { return std::min(b / merged, levels - 1); };
+        const bool last_empty = counts[i - 1] == 0;
+        const bool same = k == prev_k && merged == prev_merged && group(i - 1) == prev_last_group && last_empty && prev_last_empty;
+        prev_k = k, prev_merged = merged, prev_last_group = group(i - 1), prev_last_empty = last_empty;
+        if (same) continue;
         std::fill(gsum.begin(), gsum.end(), 0.0);
         std::fill(gcnt.begin(), gcnt.end(), 0.0);
         for (std::size_t j = 0; j < k; ++j) {

@@ -31,6 +31,18 @@ struct dequant_gemv_tuning {
 };
 
 namespace detail {
+// x copied with a padded row stride: rows 2^k floats apart would share L1 sets (4K aliasing) and evict
+// each other; padded rows also start aligned. One copy of B·K values per call.
+template <int B>
+const float* padded_x(const float* x, std::int64_t K, std::int64_t& ldx) {
+    constexpr std::int64_t S = static_cast<std::int64_t>(xsimd::batch<float>::size);
+    ldx = (K + S - 1) / S * S + S;
+    thread_local std::vector<float, xsimd::aligned_allocator<float>> xpad;
+    xpad.resize(static_cast<std::size_t>(B * ldx));
+    for (int b = 0; b < B; ++b) std::copy_n(x + b * K, K, xpad.data() + b * ldx);
+    return xpad.data();
+}
+
 // convert(row, k0, kc, out) writes dequantized values (or int8 codes) [k0, k0 + kc) of a row into out;
 // y[b, n] = Σ · row_scale(n).
 template <int B, class Convert, class RowScale>
@@ -39,13 +51,8 @@ void dequant_gemv_rows(Convert convert, RowScale row_scale, const float* x, std:
     constexpr std::int64_t S = static_cast<std::int64_t>(batch::size), CH = dequant_gemv_tuning::chunk;
     constexpr int R = dequant_gemv_tuning::rows_per_block<B>();
     alignas(64) float w[R][CH];
-    // x repacked with a padded row stride: rows 2^k floats apart would share L1 sets (4K aliasing) and
-    // evict each other; padded rows also start aligned. One copy of B·K values per call.
-    const std::int64_t ldx = (K + S - 1) / S * S + S;
-    thread_local std::vector<float, xsimd::aligned_allocator<float>> xpad;
-    xpad.resize(static_cast<std::size_t>(B * ldx));
-    for (int b = 0; b < B; ++b) std::copy_n(x + b * K, K, xpad.data() + b * ldx);
-    const float* xp = xpad.data();
+    std::int64_t ldx = 0;
+    const float* xp = padded_x<B>(x, K, ldx);
     for (std::int64_t n0 = 0; n0 < N; n0 += R) {
         std::array<std::array<batch, R>, B> acc;
         std::array<std::array<float, R>, B> tail{};
@@ -77,8 +84,70 @@ void dequant_gemv_rows(Convert convert, RowScale row_scale, const float* x, std:
     }
 }
 
+#if defined(__AVX512BW__) || defined(__AVX2__)
+// 16 (AVX-512) or 8 (AVX2) int8 codes widened to fp32 in registers: sign-extend, convert. xsimd 8 has
+// no int8 -> float conversion of its own, so this one step uses the intrinsics.
+template <class Batch = xsimd::batch<float>>  // a template, so the branch for the other width is discarded
+Batch load_int8_as_float(const std::int8_t* p) {
+#if defined(__AVX512BW__)
+    if constexpr (Batch::size == 16)
+        return Batch(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)))));
+    else
+#endif
+        if constexpr (Batch::size == 8)
+        return Batch(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)))));
+    else
+        static_assert(Batch::size == 16 || Batch::size == 8, "int8 loads in registers need AVX2 or AVX-512");
+}
+inline constexpr bool int8_in_registers = xsimd::batch<float>::size == 16 || xsimd::batch<float>::size == 8;
+
+// int8 without the conversion buffer: codes go straight from memory into FMAs (the memory-bound case).
+template <int B>
+void gemv_int8_registers(const std::int8_t* W, std::span<const float> scales, const float* x, std::int64_t N, std::int64_t K, float* y) {
+    using batch = xsimd::batch<float>;
+    constexpr std::int64_t S = static_cast<std::int64_t>(batch::size);
+    constexpr int R = dequant_gemv_tuning::rows_per_block<B>();
+    std::int64_t ldx = 0;
+    const float* xp = padded_x<B>(x, K, ldx);
+    for (std::int64_t n0 = 0; n0 < N; n0 += R) {
+        std::array<const std::int8_t*, R> rows;
+        for (int r = 0; r < R; ++r) rows[static_cast<std::size_t>(r)] = W + std::min(n0 + r, N - 1) * K;  // past N: dropped
+        std::array<std::array<batch, R>, B> acc;
+        std::array<std::array<float, R>, B> tail{};
+        for (auto& a : acc) a.fill(batch(0.0f));
+        std::int64_t i = 0;
+        for (; i + S <= K; i += S) {
+            std::array<batch, R> wv;
+            for (int r = 0; r < R; ++r) wv[static_cast<std::size_t>(r)] = load_int8_as_float(rows[static_cast<std::size_t>(r)] + i);
+            for (int b = 0; b < B; ++b) {
+                const auto xv = batch::load_aligned(xp + b * ldx + i);
+                for (int r = 0; r < R; ++r)
+                    acc[static_cast<std::size_t>(b)][static_cast<std::size_t>(r)] =
+                        xsimd::fma(xv, wv[static_cast<std::size_t>(r)], acc[static_cast<std::size_t>(b)][static_cast<std::size_t>(r)]);
+            }
+        }
+        for (; i < K; ++i)
+            for (int b = 0; b < B; ++b)
+                for (int r = 0; r < R; ++r)
+                    tail[static_cast<std::size_t>(b)][static_cast<std::size_t>(r)] +=
+                        xp[b * ldx + i] * static_cast<float>(rows[static_cast<std::size_t>(r)][i]);
+        for (int r = 0; r < R && n0 + r < N; ++r) {
+            const float s = scales.size() == 1 ? scales[0] : scales[static_cast<std::size_t>(n0 + r)];
+            for (int b = 0; b < B; ++b)
+                y[b * N + n0 + r] = (xsimd::hadd(acc[static_cast<std::size_t>(b)][static_cast<std::size_t>(r)]) +
+                                     tail[static_cast<std::size_t>(b)][static_cast<std::size_t>(r)]) * s;
+        }
+    }
+}
+#else
+inline constexpr bool int8_in_registers = false;
+#endif
+
 template <int B>
 void gemv_int8_rows(const std::int8_t* W, std::span<const float> scales, const float* x, std::int64_t N, std::int64_t K, float* y) {
+#if defined(__AVX512BW__) || defined(__AVX2__)
+    if constexpr (int8_in_registers) return gemv_int8_registers<B>(W, scales, x, N, K, y);
+#endif
     dequant_gemv_rows<B>(
         [&](std::int64_t n, std::int64_t k0, std::int64_t kc, float* out) {
             const std::int8_t* row = W + n * K + k0;

@@ -5,16 +5,11 @@
 #include <mixq/calib/absmax.hpp>
 #include <mixq/model/linear.hpp>
 #include <mixq/quant/symmetric.hpp>
-#include <random>
+
+#include "bench_data.hpp"
 
 namespace {
-std::vector<float> randn(std::size_t n, std::uint32_t seed) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> d(0.0f, 0.05f);
-    std::vector<float> v(n);
-    for (auto& x : v) x = d(rng);
-    return v;
-}
+using mixq::bench::randn;
 
 // Shapes of the fixture's evaluation (16 windows x 128 tokens): lm_head, in_proj, out_proj.
 void args(benchmark::internal::Benchmark* b) {

@@ -8,16 +8,11 @@
 #include <mixq/calib/absmax.hpp>
 #include <mixq/model/dequant_gemv.hpp>
 #include <mixq/quant/symmetric.hpp>
-#include <random>
+
+#include "bench_data.hpp"
 
 namespace {
-std::vector<float> randn(std::size_t n, std::uint32_t seed) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> d(0.0f, 0.05f);
-    std::vector<float> v(n);
-    for (auto& x : v) x = d(rng);
-    return v;
-}
+using mixq::bench::randn;
 
 // Median seconds of `reps` calls of f.
 template <class F>

@@ -7,6 +7,7 @@
 
 #include "support/catch.hpp"
 #include "support/fixture.hpp"
+#include "support/gemv_check.hpp"
 
 namespace {
 struct shape {
@@ -15,21 +16,9 @@ struct shape {
 // K = 1, 7, 4095, 4097 (tails of every SIMD width and of the conversion chunk); N = 1, 3, 50280.
 const shape shapes[] = {{1, 1}, {3, 7}, {3, 4095}, {1, 4097}, {50280, 7}, {50280, 129}};
 
-// y[b, n] within fp32 accumulation error of Σ_k x[b, k] · dequant(n, k) in double.
-template <class Dequant>
-void check_against_double(const std::vector<float>& y, const std::vector<float>& x, std::int64_t N, std::int64_t K, std::int64_t batch,
-                          Dequant dequant) {
-    for (std::int64_t b = 0; b < batch; ++b)
-        for (std::int64_t n = 0; n < N; ++n) {
-            double ref = 0, mag = 0;
-            for (std::int64_t k = 0; k < K; ++k) {
-                const double v = static_cast<double>(x[static_cast<std::size_t>(b * K + k)]) * dequant(n, k);
-                ref += v;
-                mag += std::fabs(v);
-            }
-            INFO("b=" << b << " n=" << n);
-            REQUIRE(std::fabs(y[static_cast<std::size_t>(b * N + n)] - ref) <= 2e-7 * static_cast<double>(K + 8) * mag + 1e-30);
-        }
+// A [batch, N] row-major result as the oracle reads it.
+auto at(const std::vector<float>& y, std::int64_t N) {
+    return [&y, N](std::int64_t b, std::int64_t n) { return y[static_cast<std::size_t>(b * N + n)]; };
 }
 }  // namespace
 
@@ -46,7 +35,7 @@ TEST_CASE("CPU int8 GEMV matches a double-precision product, batch 1..8, per-row
                                        : mixq::symmetric<mixq::int8, mixq::per_tensor, mixq::absmax>{}.quantize(w, N);
                 std::vector<float> y(static_cast<std::size_t>(batch * N), NAN);
                 mixq::gemv_int8(q.codes.data(), q.scales, x.data(), batch, N, K, y.data());
-                check_against_double(y, x, N, K, batch, [&](auto n, auto k) { return q.dequantize(n, k); });
+                mixq::test::check_gemv_against_double(at(y, N), x, N, K, batch, [&](auto n, auto k) { return q.dequantize(n, k); });
             }
         }
 }
@@ -62,7 +51,7 @@ TEST_CASE("CPU int4 GEMV matches a double-precision product, groups 64 and 128",
                 const auto x = mixq::test::random_weights(static_cast<std::size_t>(batch * K), ++seed, 1.0f, 0.0);
                 std::vector<float> y(static_cast<std::size_t>(batch * N), NAN);
                 mixq::gemv_int4(m, x.data(), batch, y.data());
-                check_against_double(y, x, N, K, batch, [&](auto n, auto k) { return m.dequantize(n, k); });
+                mixq::test::check_gemv_against_double(at(y, N), x, N, K, batch, [&](auto n, auto k) { return m.dequantize(n, k); });
             }
 }
 

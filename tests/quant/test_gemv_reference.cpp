@@ -6,6 +6,7 @@
 
 #include "support/catch.hpp"
 #include "support/fixture.hpp"
+#include "support/gemv_check.hpp"
 
 namespace {
 struct shape {
@@ -14,20 +15,9 @@ struct shape {
 // K = 1, 7, 4095, 4097 and N = 1, 3, 50280, as the kernels will see them.
 const shape shapes[] = {{1, 1, 8}, {3, 7, 5}, {3, 4095, 8}, {1, 4097, 3}, {50280, 7, 2}, {7, 4097, 1}};  // 50280 x 4097: GPU test
 
-// y must equal Σ_k x[b, k] · dequant(n, k) computed in double, within fp32 accumulation error.
-template <class Dequant>
-void check_against_double(const xt::xtensor<float, 2>& y, const std::vector<float>& x, std::int64_t N, std::int64_t K,
-                          std::int64_t batch, Dequant dequant) {
-    for (std::int64_t b = 0; b < batch; ++b)
-        for (std::int64_t n = 0; n < N; ++n) {
-            double ref = 0, mag = 0;
-            for (std::int64_t k = 0; k < K; ++k) {
-                const double v = static_cast<double>(x[static_cast<std::size_t>(b * K + k)]) * dequant(n, k);
-                ref += v;
-                mag += std::fabs(v);
-            }
-            REQUIRE(std::fabs(y(std::size_t(b), std::size_t(n)) - ref) <= 2e-7 * static_cast<double>(K + 8) * mag + 1e-30);
-        }
+// The host reference's result as the oracle reads it.
+auto at(const xt::xtensor<float, 2>& y) {
+    return [&y](std::int64_t b, std::int64_t n) { return y(std::size_t(b), std::size_t(n)); };
 }
 }  // namespace
 
@@ -40,7 +30,7 @@ TEST_CASE("int8 host GEMV reference matches a double-precision product", "[gemv_
         const auto x = mixq::test::random_weights(static_cast<std::size_t>(batch * K), ++seed, 1.0f, 0.0);
         const auto y = mixq::gemv_int8_reference(q.codes, q.scales, x, N, K, batch);
         REQUIRE(y.shape()[0] == static_cast<std::size_t>(batch));
-        check_against_double(y, x, N, K, batch, [&](auto n, auto k) { return q.dequantize(n, k); });
+        mixq::test::check_gemv_against_double(at(y), x, N, K, batch, [&](auto n, auto k) { return q.dequantize(n, k); });
     }
 }
 
@@ -80,7 +70,7 @@ TEST_CASE("int4 host GEMV reference matches a double-precision product", "[gemv_
             const auto m = mixq::quantize_int4(w, N, K, group);
             const auto x = mixq::test::random_weights(static_cast<std::size_t>(batch * K), ++seed, 1.0f, 0.0);
             const auto y = mixq::gemv_int4_reference(m, x, batch);
-            check_against_double(y, x, N, K, batch, [&](auto n, auto k) { return m.dequantize(n, k); });
+            mixq::test::check_gemv_against_double(at(y), x, N, K, batch, [&](auto n, auto k) { return m.dequantize(n, k); });
         }
     }
 }

@@ -6,27 +6,17 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "../detail/static_int.hpp"
 #include "dispatch/gemv_tuning.cuh"
 #include "kernels/gemv_kernels.cuh"
 
 namespace mixq::cuda {
 
 namespace detail {
-// The batch is a template parameter of the kernels so its accumulators stay in registers:
-// calls f(std::integral_constant<int, B>{}) for B = batch in 1..8.
+// The batch is a template parameter of the kernels so its accumulators stay in registers.
 template <class F>
 cudaError_t with_batch(int batch, F f) {
-    switch (batch) {
-        case 1: return f(std::integral_constant<int, 1>{});
-        case 2: return f(std::integral_constant<int, 2>{});
-        case 3: return f(std::integral_constant<int, 3>{});
-        case 4: return f(std::integral_constant<int, 4>{});
-        case 5: return f(std::integral_constant<int, 5>{});
-        case 6: return f(std::integral_constant<int, 6>{});
-        case 7: return f(std::integral_constant<int, 7>{});
-        case 8: return f(std::integral_constant<int, 8>{});
-        default: return cudaErrorInvalidValue;
-    }
+    return mixq::detail::with_static_int<1, 8>(batch, f, [] { return cudaErrorInvalidValue; });
 }
 inline dim3 grid_for(int N, const gemv_tuning& t) {
     return dim3(static_cast<unsigned>((N + t.warps_per_block - 1) / t.warps_per_block));

@@ -24,7 +24,7 @@ template <int THREADS, class T>
 cudaError_t launch_percentile_rows(const T* x, int rows, int cols, const percentile_position& at, bool cache, float* clip,
                                    float* scales, unsigned* first_bad_row, cudaStream_t stream) {
     const std::size_t smem = cache ? sizeof(unsigned) * static_cast<std::size_t>(cols) : 0;
-    if (smem > 48 * 1024) {
+    if (smem > 0) {  // the 48 KiB default covers static + dynamic shared memory: opt in for every cached size
         const auto attr = cudaFuncSetAttribute(kernels::percentile_rows<THREADS, T>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                                static_cast<int>(smem));
         if (attr != cudaSuccess) return attr;

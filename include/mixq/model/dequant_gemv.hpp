@@ -10,6 +10,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include "../core/error.hpp"
+#include "../detail/static_int.hpp"
 #include "../quant/int4_pack.hpp"
 
 namespace mixq {
@@ -176,17 +177,9 @@ void gemv_int4_rows(const int4_matrix& W, const float* x, float* y) {
 
 template <class F>
 void with_gemv_batch(std::int64_t batch, F f) {
-    switch (batch) {
-        case 1: return f(std::integral_constant<int, 1>{});
-        case 2: return f(std::integral_constant<int, 2>{});
-        case 3: return f(std::integral_constant<int, 3>{});
-        case 4: return f(std::integral_constant<int, 4>{});
-        case 5: return f(std::integral_constant<int, 5>{});
-        case 6: return f(std::integral_constant<int, 6>{});
-        case 7: return f(std::integral_constant<int, 7>{});
-        case 8: return f(std::integral_constant<int, 8>{});
-        default: throw error(errc::internal, "dequant GEMV: batch " + std::to_string(batch) + " is outside 1..8");
-    }
+    mixq::detail::with_static_int<1, dequant_gemv_tuning::max_batch>(static_cast<int>(std::clamp<std::int64_t>(batch, 0, 9)), f, [&] {
+        throw error(errc::internal, "dequant GEMV: batch " + std::to_string(batch) + " is outside 1..8");
+    });
 }
 }  // namespace detail
 

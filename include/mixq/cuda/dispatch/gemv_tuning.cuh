@@ -1,7 +1,7 @@
 // Tuning of the dequant-GEMV kernels: plain constexpr structs per architecture, printable, overridable.
 #pragma once
 
-#include <cuda_runtime.h>
+#include "arch.cuh"
 
 namespace mixq::cuda {
 
@@ -14,11 +14,6 @@ inline constexpr gemv_tuning gemv_tuning_sm80{4};
 inline constexpr gemv_tuning gemv_tuning_sm90{8};
 
 // The tuning for the current device; tests pass their own to exercise other block shapes.
-inline gemv_tuning default_gemv_tuning() {
-    int device = 0, major = 0;
-    if (cudaGetDevice(&device) != cudaSuccess || cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device) != cudaSuccess)
-        return gemv_tuning_sm80;
-    return major >= 9 ? gemv_tuning_sm90 : gemv_tuning_sm80;
-}
+inline gemv_tuning default_gemv_tuning() { return detail::compute_major() >= 9 ? gemv_tuning_sm90 : gemv_tuning_sm80; }
 
 }  // namespace mixq::cuda

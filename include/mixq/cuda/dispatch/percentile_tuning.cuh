@@ -2,7 +2,7 @@
 // to be cached in shared memory (read once from global memory instead of once per pass).
 #pragma once
 
-#include <cuda_runtime.h>
+#include "arch.cuh"
 
 namespace mixq::cuda {
 
@@ -14,11 +14,6 @@ struct percentile_tuning {
 inline constexpr percentile_tuning percentile_tuning_sm80{256, 8192};   // 32 KiB of the 164 KiB per SM
 inline constexpr percentile_tuning percentile_tuning_sm90{256, 12288};  // 48 KiB of the 228 KiB per SM
 
-inline percentile_tuning default_percentile_tuning() {
-    int device = 0, major = 0;
-    if (cudaGetDevice(&device) != cudaSuccess || cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device) != cudaSuccess)
-        return percentile_tuning_sm80;
-    return major >= 9 ? percentile_tuning_sm90 : percentile_tuning_sm80;
-}
+inline percentile_tuning default_percentile_tuning() { return detail::compute_major() >= 9 ? percentile_tuning_sm90 : percentile_tuning_sm80; }
 
 }  // namespace mixq::cuda

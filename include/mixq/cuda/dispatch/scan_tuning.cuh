@@ -2,7 +2,7 @@
 // element-wise decode / conv kernels. Plain constexpr structs; tests pass their own.
 #pragma once
 
-#include <cuda_runtime.h>
+#include "arch.cuh"
 
 namespace mixq::cuda {
 
@@ -30,15 +30,6 @@ struct elementwise_tuning {
 };
 inline constexpr elementwise_tuning elementwise_tuning_sm80{128};
 inline constexpr elementwise_tuning elementwise_tuning_sm90{256};
-
-namespace detail {
-inline int compute_major() {
-    int device = 0, major = 0;
-    if (cudaGetDevice(&device) != cudaSuccess || cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device) != cudaSuccess)
-        return 8;
-    return major;
-}
-}  // namespace detail
 
 inline scan_tuning default_scan_tuning(int L) {
     const scan_policy& p = detail::compute_major() >= 9 ? scan_policy_sm90 : scan_policy_sm80;

@@ -27,17 +27,22 @@ struct chunk_io {
         typename vstore_t::TempStorage vstore;
     };
 
+    // A full chunk at a 16-byte aligned address (uniform across the block, so every thread takes the same path).
     static __device__ __forceinline__ bool vectorizable(const void* p, int valid) {
-        return can_vec && valid == THREADS * ITEMS && (reinterpret_cast<std::uintptr_t>(p) & 15) == 0;
+        return valid == THREADS * ITEMS && (reinterpret_cast<std::uintptr_t>(p) & 15) == 0;
     }
 
     // `valid` leading elements of p; items past them read as 0. Callers __syncthreads() between calls.
     static __device__ __forceinline__ void load(TempStorage& s, const T* p, int valid, float (&out)[ITEMS]) {
         alignas(16) T raw[ITEMS];
-        if (vectorizable(p, valid))
-            vload_t(s.vload).Load(reinterpret_cast<const uint4*>(p), reinterpret_cast<uint4(&)[vec_items]>(raw));
-        else
-            load_t(s.load).Load(p, raw, valid, kernels::from_float<T>(0.0f));
+        bool done = false;
+        if constexpr (can_vec) {
+            if (vectorizable(p, valid)) {
+                vload_t(s.vload).Load(reinterpret_cast<const uint4*>(p), reinterpret_cast<uint4(&)[vec_items]>(raw));
+                done = true;
+            }
+        }
+        if (!done) load_t(s.load).Load(p, raw, valid, kernels::from_float<T>(0.0f));
 #pragma unroll
         for (int i = 0; i < ITEMS; ++i) out[i] = kernels::to_float(raw[i]);
     }
@@ -46,10 +51,13 @@ struct chunk_io {
         alignas(16) T raw[ITEMS];
 #pragma unroll
         for (int i = 0; i < ITEMS; ++i) raw[i] = kernels::from_float<T>(in[i]);
-        if (vectorizable(p, valid))
-            vstore_t(s.vstore).Store(reinterpret_cast<uint4*>(p), reinterpret_cast<uint4(&)[vec_items]>(raw));
-        else
-            store_t(s.store).Store(p, raw, valid);
+        if constexpr (can_vec) {
+            if (vectorizable(p, valid)) {
+                vstore_t(s.vstore).Store(reinterpret_cast<uint4*>(p), reinterpret_cast<uint4(&)[vec_items]>(raw));
+                return;
+            }
+        }
+        store_t(s.store).Store(p, raw, valid);
     }
 };
 

@@ -44,6 +44,42 @@ const float* padded_x(const float* x, std::int64_t K, std::int64_t& ldx) {
     return xpad.data();
 }
 
+// The B x R accumulators of one block of rows: vector FMAs, a scalar tail, and the epilogue that applies
+// each row's scale once, after the reduction.
+template <int B, int R>
+struct row_block {
+    using batch = xsimd::batch<float>;
+    std::array<std::array<batch, R>, B> acc;
+    std::array<std::array<float, R>, B> tail{};
+    row_block() {
+        for (auto& a : acc) a.fill(batch(0.0f));
+    }
+    // acc[b][r] += x[b, i .. i + S) · wv[r]; xp rows are ldx apart.
+    void add(const std::array<batch, R>& wv, const float* xp, std::int64_t ldx, std::int64_t i) {
+        for (int b = 0; b < B; ++b) {
+            const auto xv = batch::load_aligned(xp + b * ldx + i);
+            for (int r = 0; r < R; ++r) at(b, r) = xsimd::fma(xv, wv[static_cast<std::size_t>(r)], at(b, r));
+        }
+    }
+    // tail[b][r] += x[b, i] · w(r) for one column i.
+    template <class W>
+    void add_scalar(W w, const float* xp, std::int64_t ldx, std::int64_t i) {
+        for (int b = 0; b < B; ++b)
+            for (int r = 0; r < R; ++r) tail[static_cast<std::size_t>(b)][static_cast<std::size_t>(r)] += xp[b * ldx + i] * w(r);
+    }
+    // y[b, n0 + r] for the rows that exist.
+    template <class RowScale>
+    void store(float* y, std::int64_t N, std::int64_t n0, RowScale row_scale) const {
+        for (int r = 0; r < R && n0 + r < N; ++r) {
+            const float s = row_scale(n0 + r);
+            for (int b = 0; b < B; ++b)
+                y[b * N + n0 + r] = (xsimd::hadd(acc[static_cast<std::size_t>(b)][static_cast<std::size_t>(r)]) +
+                                     tail[static_cast<std::size_t>(b)][static_cast<std::size_t>(r)]) * s;
+        }
+    }
+    batch& at(int b, int r) { return acc[static_cast<std::size_t>(b)][static_cast<std::size_t>(r)]; }
+};
+
 // convert(row, k0, kc, out) writes dequantized values (or int8 codes) [k0, k0 + kc) of a row into out;
 // y[b, n] = Σ · row_scale(n).
 template <int B, class Convert, class RowScale>
@@ -55,9 +91,7 @@ void dequant_gemv_rows(Convert convert, RowScale row_scale, const float* x, std:
     std::int64_t ldx = 0;
     const float* xp = padded_x<B>(x, K, ldx);
     for (std::int64_t n0 = 0; n0 < N; n0 += R) {
-        std::array<std::array<batch, R>, B> acc;
-        std::array<std::array<float, R>, B> tail{};
-        for (auto& a : acc) a.fill(batch(0.0f));
+        row_block<B, R> blk;
         for (std::int64_t k0 = 0; k0 < K; k0 += CH) {
             const auto kc = std::min(CH, K - k0);
             for (int r = 0; r < R; ++r) convert(std::min(n0 + r, N - 1), k0, kc, w[r]);  // rows past N: computed, dropped
@@ -65,23 +99,11 @@ void dequant_gemv_rows(Convert convert, RowScale row_scale, const float* x, std:
             for (; i + S <= kc; i += S) {
                 std::array<batch, R> wv;
                 for (int r = 0; r < R; ++r) wv[static_cast<std::size_t>(r)] = batch::load_aligned(w[r] + i);
-                for (int b = 0; b < B; ++b) {
-                    const auto xv = batch::load_aligned(xp + b * ldx + k0 + i);
-                    for (int r = 0; r < R; ++r)
-                        acc[static_cast<std::size_t>(b)][static_cast<std::size_t>(r)] =
-                            xsimd::fma(xv, wv[static_cast<std::size_t>(r)], acc[static_cast<std::size_t>(b)][static_cast<std::size_t>(r)]);
-                }
+                blk.add(wv, xp + k0, ldx, i);
             }
-            for (; i < kc; ++i)
-                for (int b = 0; b < B; ++b)
-                    for (int r = 0; r < R; ++r) tail[static_cast<std::size_t>(b)][static_cast<std::size_t>(r)] += xp[b * ldx + k0 + i] * w[r][i];
+            for (; i < kc; ++i) blk.add_scalar([&](int r) { return w[r][i]; }, xp + k0, ldx, i);
         }
-        for (int r = 0; r < R && n0 + r < N; ++r) {
-            const float s = row_scale(n0 + r);  // int8: the scale once, after the reduction
-            for (int b = 0; b < B; ++b)
-                y[b * N + n0 + r] = (xsimd::hadd(acc[static_cast<std::size_t>(b)][static_cast<std::size_t>(r)]) +
-                                     tail[static_cast<std::size_t>(b)][static_cast<std::size_t>(r)]) * s;
-        }
+        blk.store(y, N, n0, row_scale);
     }
 }
 
@@ -113,31 +135,15 @@ void gemv_int8_registers(const std::int8_t* W, std::span<const float> scales, co
     for (std::int64_t n0 = 0; n0 < N; n0 += R) {
         std::array<const std::int8_t*, R> rows;
         for (int r = 0; r < R; ++r) rows[static_cast<std::size_t>(r)] = W + std::min(n0 + r, N - 1) * K;  // past N: dropped
-        std::array<std::array<batch, R>, B> acc;
-        std::array<std::array<float, R>, B> tail{};
-        for (auto& a : acc) a.fill(batch(0.0f));
+        row_block<B, R> blk;
         std::int64_t i = 0;
         for (; i + S <= K; i += S) {
             std::array<batch, R> wv;
             for (int r = 0; r < R; ++r) wv[static_cast<std::size_t>(r)] = load_int8_as_float(rows[static_cast<std::size_t>(r)] + i);
-            for (int b = 0; b < B; ++b) {
-                const auto xv = batch::load_aligned(xp + b * ldx + i);
-                for (int r = 0; r < R; ++r)
-                    acc[static_cast<std::size_t>(b)][static_cast<std::size_t>(r)] =
-                        xsimd::fma(xv, wv[static_cast<std::size_t>(r)], acc[static_cast<std::size_t>(b)][static_cast<std::size_t>(r)]);
-            }
+            blk.add(wv, xp, ldx, i);
         }
-        for (; i < K; ++i)
-            for (int b = 0; b < B; ++b)
-                for (int r = 0; r < R; ++r)
-                    tail[static_cast<std::size_t>(b)][static_cast<std::size_t>(r)] +=
-                        xp[b * ldx + i] * static_cast<float>(rows[static_cast<std::size_t>(r)][i]);
-        for (int r = 0; r < R && n0 + r < N; ++r) {
-            const float s = scales.size() == 1 ? scales[0] : scales[static_cast<std::size_t>(n0 + r)];
-            for (int b = 0; b < B; ++b)
-                y[b * N + n0 + r] = (xsimd::hadd(acc[static_cast<std::size_t>(b)][static_cast<std::size_t>(r)]) +
-                                     tail[static_cast<std::size_t>(b)][static_cast<std::size_t>(r)]) * s;
-        }
+        for (; i < K; ++i) blk.add_scalar([&](int r) { return static_cast<float>(rows[static_cast<std::size_t>(r)][i]); }, xp, ldx, i);
+        blk.store(y, N, n0, [&](std::int64_t n) { return scales.size() == 1 ? scales[0] : scales[static_cast<std::size_t>(n)]; });
     }
 }
 #else

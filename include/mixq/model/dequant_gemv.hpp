@@ -15,9 +15,10 @@
 
 namespace mixq {
 
-// W is widened to fp32 a chunk at a time for a block of R rows (a plain loop the compiler vectorises
-// into sign-extend + convert); each x vector loaded then feeds R rows' FMAs, so the B·R accumulators are
-// independent chains (FMA latency hidden) and x is read once per R rows, not once per row.
+// Rows are processed R at a time: each x vector loaded feeds R rows' FMAs, so the B·R accumulators are
+// independent chains (FMA latency hidden) and x is read once per R rows, not once per row. int8 codes are
+// widened in registers (AVX2 / AVX-512); int4 (and int8 elsewhere) is widened a chunk at a time into a
+// small fp32 buffer by plain loops the compiler vectorises.
 struct dequant_gemv_tuning {
     static constexpr std::int64_t chunk = 512;  // values of a row per conversion: a multiple of the int4 groups
     static constexpr int max_batch = 8;

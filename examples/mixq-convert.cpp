@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
         std::vector<std::int64_t> tokens, calib;
         if (!eval_tokens.empty()) tokens = mixq::io::read_npy_tokens(eval_tokens);
         if (!calib_tokens.empty()) calib = mixq::io::read_npy_tokens(calib_tokens);
-        const auto amethod = mixq::parse_activation_method(act_method);
+        const auto amethod = mixq::parse_calibration(act_method);
         if (!amethod) mixq::fail("--activation-calibration '" + act_method + "': expected max, percentile, mse or entropy");
         const auto in = mixq::io::safetensors_file::open(input);
         auto table = table_path.empty()

@@ -15,17 +15,17 @@
 namespace {
 using mixq::bench::check;
 using mixq::bench::copy_gbps;
+using mixq::bench::device_pool;
 using mixq::bench::median_ms;
 
 // Normal(0, 0.05) weights with 0.1 % outliers, generated on the host once per size.
-float* device_weights(std::size_t n) {
+float* device_weights(device_pool& mem, std::size_t n) {
     std::vector<float> h(n);
     std::mt19937 rng(1);
     std::normal_distribution<float> normal(0.0f, 0.05f);
     std::uniform_real_distribution<float> u(0.0f, 1.0f);
     for (auto& v : h) v = u(rng) < 0.001f ? 40.0f * normal(rng) : normal(rng);
-    float* d;
-    check(cudaMalloc(&d, n * sizeof(float)));
+    float* d = mem.alloc<float>(n);
     check(cudaMemcpy(d, h.data(), n * sizeof(float), cudaMemcpyHostToDevice));
     return d;
 }
@@ -42,12 +42,10 @@ void per_channel(benchmark::State& state) {
     const int rows = static_cast<int>(state.range(0)), cols = static_cast<int>(state.range(1)), threads = static_cast<int>(state.range(2));
     const bool cache = state.range(3) != 0;
     const std::size_t n = static_cast<std::size_t>(rows) * cols;
-    float* x = device_weights(n);
-    float *clip, *scales;
-    unsigned* bad;
-    check(cudaMalloc(&clip, rows * sizeof(float)));
-    check(cudaMalloc(&scales, rows * sizeof(float)));
-    check(cudaMalloc(&bad, sizeof(unsigned)));
+    device_pool mem;
+    float* x = device_weights(mem, n);
+    float *clip = mem.alloc<float>(rows), *scales = mem.alloc<float>(rows);
+    auto* bad = mem.alloc<unsigned>(1);
     const mixq::cuda::percentile_tuning t{threads, cache ? 1 << 30 : 0};
     double ms = 0;
     for (auto _ : state) {
@@ -55,72 +53,54 @@ void per_channel(benchmark::State& state) {
         state.SetIterationTime(ms / 1e3);
     }
     // Baseline: a full segmented sort of the same |x| keys (one segment per row).
-    unsigned *keys, *sorted;
-    int* offsets;
-    check(cudaMalloc(&keys, n * sizeof(unsigned)));
-    check(cudaMalloc(&sorted, n * sizeof(unsigned)));
-    check(cudaMalloc(&offsets, (rows + 1) * sizeof(int)));
+    unsigned *keys = mem.alloc<unsigned>(n), *sorted = mem.alloc<unsigned>(n);
+    int* offsets = mem.alloc<int>(static_cast<std::size_t>(rows) + 1);
     abs_keys<<<1024, 256>>>(x, keys, static_cast<long long>(n));
     row_offsets<<<(rows + 256) / 256, 256>>>(offsets, rows, cols);
     std::size_t bytes = 0;
     check(cub::DeviceSegmentedRadixSort::SortKeys(nullptr, bytes, keys, sorted, static_cast<int>(n), rows, offsets, offsets + 1));
-    void* temp;
-    check(cudaMalloc(&temp, bytes));
+    void* temp = mem.alloc<unsigned char>(bytes);
     const double sort_ms = median_ms(
         [&] { check(cub::DeviceSegmentedRadixSort::SortKeys(temp, bytes, keys, sorted, static_cast<int>(n), rows, offsets, offsets + 1)); }, 10);
     state.counters["GB/s"] = static_cast<double>(n * sizeof(float)) / (ms * 1e6);
     state.counters["pct_of_copy_bw"] = 100.0 * static_cast<double>(n * sizeof(float)) / (ms * 1e6) / copy_gbps();
     state.counters["x_vs_segmented_sort"] = sort_ms / ms;
-    for (void* p : {static_cast<void*>(x), static_cast<void*>(clip), static_cast<void*>(scales), static_cast<void*>(bad),
-                    static_cast<void*>(keys), static_cast<void*>(sorted), static_cast<void*>(offsets), temp})
-        cudaFree(p);
 }
 
 void per_tensor(benchmark::State& state) {
     const auto n = static_cast<std::size_t>(state.range(0));
-    float* x = device_weights(n);
-    float *clip, *scale;
-    unsigned* bad;
-    check(cudaMalloc(&clip, sizeof(float)));
-    check(cudaMalloc(&scale, sizeof(float)));
-    check(cudaMalloc(&bad, sizeof(unsigned)));
+    device_pool mem;
+    float* x = device_weights(mem, n);
+    float *clip = mem.alloc<float>(1), *scale = mem.alloc<float>(1);
+    auto* bad = mem.alloc<unsigned>(1);
     std::size_t bytes = 0;
     check(mixq::cuda::percentile_per_tensor(nullptr, bytes, x, n, 99.99, clip, scale, bad));
-    void* temp;
-    check(cudaMalloc(&temp, bytes));
+    void* temp = mem.alloc<unsigned char>(bytes);
     double ms = 0;
     for (auto _ : state) {
         ms = median_ms([&] { check(mixq::cuda::percentile_per_tensor(temp, bytes, x, n, 99.99, clip, scale, bad)); }, 20);
         state.SetIterationTime(ms / 1e3);
     }
-    unsigned *keys, *sorted;
-    check(cudaMalloc(&keys, n * sizeof(unsigned)));
-    check(cudaMalloc(&sorted, n * sizeof(unsigned)));
+    unsigned *keys = mem.alloc<unsigned>(n), *sorted = mem.alloc<unsigned>(n);
     abs_keys<<<1024, 256>>>(x, keys, static_cast<long long>(n));
     std::size_t sort_bytes = 0;
     check(cub::DeviceRadixSort::SortKeys(nullptr, sort_bytes, keys, sorted, n));
-    void* sort_temp;
-    check(cudaMalloc(&sort_temp, sort_bytes));
+    void* sort_temp = mem.alloc<unsigned char>(sort_bytes);
     const double sort_ms = median_ms([&] { check(cub::DeviceRadixSort::SortKeys(sort_temp, sort_bytes, keys, sorted, n)); }, 10);
     state.counters["GB/s"] = static_cast<double>(n * sizeof(float)) / (ms * 1e6);
     state.counters["pct_of_copy_bw"] = 100.0 * static_cast<double>(n * sizeof(float)) / (ms * 1e6) / copy_gbps();
     state.counters["x_vs_radix_sort"] = sort_ms / ms;
-    for (void* p : {static_cast<void*>(x), static_cast<void*>(clip), static_cast<void*>(scale), static_cast<void*>(bad), temp,
-                    static_cast<void*>(keys), static_cast<void*>(sorted), sort_temp})
-        cudaFree(p);
 }
 
 // The fused quantize of a 50280 x 2560 embedding with per-row scales: reads fp32, writes int8.
 void quantize(benchmark::State& state) {
     const long long rows = state.range(0), cols = state.range(1);
     const auto n = static_cast<std::size_t>(rows * cols);
-    float* x = device_weights(n);
-    float* scales;
-    std::int8_t* q;
-    double* err;
-    check(cudaMalloc(&scales, rows * sizeof(float)));
-    check(cudaMalloc(&q, n));
-    check(cudaMalloc(&err, sizeof(double)));
+    device_pool mem;
+    float* x = device_weights(mem, n);
+    float* scales = mem.alloc<float>(static_cast<std::size_t>(rows));
+    auto* q = mem.alloc<std::int8_t>(n);
+    auto* err = mem.alloc<double>(1);
     std::vector<float> h(static_cast<std::size_t>(rows), 0.05f / 127);
     check(cudaMemcpy(scales, h.data(), h.size() * sizeof(float), cudaMemcpyHostToDevice));
     double ms = 0;
@@ -131,7 +111,6 @@ void quantize(benchmark::State& state) {
     const double traffic = static_cast<double>(n) * (sizeof(float) + 1);
     state.counters["GB/s"] = traffic / (ms * 1e6);
     state.counters["pct_of_copy_bw"] = 100.0 * traffic / (ms * 1e6) / copy_gbps();
-    for (void* p : {static_cast<void*>(x), static_cast<void*>(scales), static_cast<void*>(q), static_cast<void*>(err)}) cudaFree(p);
 }
 }  // namespace
 

@@ -14,6 +14,7 @@
 namespace {
 using mixq::bench::check;
 using mixq::bench::copy_gbps;
+using mixq::bench::device_pool;
 using mixq::bench::median_ms;
 using T = __half;
 
@@ -42,43 +43,27 @@ __global__ void sequential_scan(mixq::cuda::selective_scan_args<T> p) {
     for (int n = 0; n < N; ++n) p.final_state[static_cast<std::size_t>(i) * N + n] = s[n];
 }
 
-template <class V>
-V* device_alloc(std::size_t n, unsigned char fill) {
-    V* p;
-    check(cudaMalloc(&p, sizeof(V) * std::max<std::size_t>(n, 1)));
-    check(cudaMemset(p, fill, sizeof(V) * n));
-    return p;
-}
-
 // All buffers of one prefill shape, with every option on (D, z, delta_bias, softplus, final state).
 struct scan_buffers {
+    device_pool mem;
     mixq::cuda::selective_scan_args<T> a;
     std::size_t min_bytes = 0;
     scan_buffers(int batch, int d_inner, int d_state, int L) {
         const std::size_t seq = std::size_t(batch) * d_inner * L, bc = std::size_t(batch) * d_state * L;
         a.batch = batch, a.d_inner = d_inner, a.d_state = d_state, a.L = L;
-        a.u = device_alloc<T>(seq, 0x31);      // 0x3131 as fp16: ~0.16
-        a.delta = device_alloc<T>(seq, 0x20);  // small positive
-        a.z = device_alloc<T>(seq, 0x31);
-        a.y = device_alloc<T>(seq, 0);
-        a.B = device_alloc<T>(bc, 0x31);
-        a.C = device_alloc<T>(bc, 0x31);
-        a.A = device_alloc<float>(std::size_t(d_inner) * d_state, 0xbf);  // negative
-        a.D = device_alloc<float>(d_inner, 0x3f);
-        a.delta_bias = device_alloc<float>(d_inner, 0);
+        a.u = mem.alloc<T>(seq, 0x31);      // 0x3131 as fp16: ~0.16
+        a.delta = mem.alloc<T>(seq, 0x20);  // small positive
+        a.z = mem.alloc<T>(seq, 0x31);
+        a.y = mem.alloc<T>(seq, 0);
+        a.B = mem.alloc<T>(bc, 0x31);
+        a.C = mem.alloc<T>(bc, 0x31);
+        a.A = mem.alloc<float>(std::size_t(d_inner) * d_state, 0xbf);  // negative
+        a.D = mem.alloc<float>(d_inner, 0x3f);
+        a.delta_bias = mem.alloc<float>(d_inner, 0);
         a.delta_softplus = true;
-        a.final_state = device_alloc<float>(std::size_t(batch) * d_inner * d_state, 0);
+        a.final_state = mem.alloc<float>(std::size_t(batch) * d_inner * d_state, 0);
         min_bytes = sizeof(T) * (4 * seq + 2 * bc) + sizeof(float) * (std::size_t(d_inner) * (d_state + 2) + std::size_t(batch) * d_inner * d_state);
     }
-    ~scan_buffers() {
-        for (const void* p : {static_cast<const void*>(a.u), static_cast<const void*>(a.delta), static_cast<const void*>(a.z),
-                              static_cast<const void*>(a.y), static_cast<const void*>(a.B), static_cast<const void*>(a.C),
-                              static_cast<const void*>(a.A), static_cast<const void*>(a.D), static_cast<const void*>(a.delta_bias),
-                              static_cast<const void*>(a.final_state)})
-            cudaFree(const_cast<void*>(p));
-    }
-    scan_buffers(const scan_buffers&) = delete;
-    scan_buffers& operator=(const scan_buffers&) = delete;
 };
 
 void scan(benchmark::State& state) {
@@ -108,13 +93,14 @@ void scan(benchmark::State& state) {
 void conv1d(benchmark::State& state) {
     const int d_inner = static_cast<int>(state.range(0)), batch = static_cast<int>(state.range(2)), L = static_cast<int>(state.range(3));
     const std::size_t seq = std::size_t(batch) * d_inner * L;
+    device_pool mem;
     mixq::cuda::conv1d_args<T> a;
     a.batch = batch, a.d_inner = d_inner, a.L = L, a.width = 4, a.silu = true;
-    a.x = device_alloc<T>(seq, 0x31);
-    a.out = device_alloc<T>(seq, 0);
-    a.w = device_alloc<float>(std::size_t(d_inner) * 4, 0x3e);
-    a.bias = device_alloc<float>(d_inner, 0);
-    a.final_state = device_alloc<float>(std::size_t(batch) * d_inner * 3, 0);
+    a.x = mem.alloc<T>(seq, 0x31);
+    a.out = mem.alloc<T>(seq, 0);
+    a.w = mem.alloc<float>(std::size_t(d_inner) * 4, 0x3e);
+    a.bias = mem.alloc<float>(d_inner, 0);
+    a.final_state = mem.alloc<float>(std::size_t(batch) * d_inner * 3, 0);
     double ms = 0;
     for (auto _ : state) {
         ms = median_ms([&] { check(mixq::cuda::causal_conv1d(a)); });
@@ -123,36 +109,34 @@ void conv1d(benchmark::State& state) {
     const double bytes = 2.0 * sizeof(T) * static_cast<double>(seq) + sizeof(float) * 5.0 * d_inner;
     state.counters["GB/s"] = bytes / (ms * 1e6);
     state.counters["pct_of_copy_bw"] = 100.0 * bytes / (ms * 1e6) / copy_gbps();
-    for (const void* p : {static_cast<const void*>(a.x), static_cast<const void*>(a.out), static_cast<const void*>(a.w),
-                          static_cast<const void*>(a.bias), static_cast<const void*>(a.final_state)})
-        cudaFree(const_cast<void*>(p));
 }
 
 // One decode step of the SSM core: the conv update, then the state update (what each new token costs).
 void decode(benchmark::State& state) {
     const int d_inner = static_cast<int>(state.range(0)), d_state = static_cast<int>(state.range(1)), batch = static_cast<int>(state.range(2));
     const std::size_t rows = std::size_t(batch) * d_inner;
+    device_pool mem;
     mixq::cuda::conv1d_update_args<T> c;
     c.batch = batch, c.d_inner = d_inner, c.width = 4;
-    c.state = device_alloc<float>(rows * 3, 0);
-    c.x = device_alloc<T>(rows, 0x31);
-    c.w = device_alloc<float>(std::size_t(d_inner) * 4, 0x3e);
-    c.bias = device_alloc<float>(d_inner, 0);
-    T* conv_out = device_alloc<T>(rows, 0);
+    c.state = mem.alloc<float>(rows * 3, 0);
+    c.x = mem.alloc<T>(rows, 0x31);
+    c.w = mem.alloc<float>(std::size_t(d_inner) * 4, 0x3e);
+    c.bias = mem.alloc<float>(d_inner, 0);
+    T* conv_out = mem.alloc<T>(rows, 0);
     c.out = conv_out;
     mixq::cuda::state_update_args<T> s;
     s.batch = batch, s.d_inner = d_inner, s.d_state = d_state;
-    s.state = device_alloc<float>(rows * d_state, 0);
+    s.state = mem.alloc<float>(rows * d_state, 0);
     s.x = conv_out;
-    s.dt = device_alloc<T>(rows, 0x20);
-    s.A = device_alloc<float>(std::size_t(d_inner) * d_state, 0xbf);
-    s.B = device_alloc<T>(std::size_t(batch) * d_state, 0x31);
-    s.C = device_alloc<T>(std::size_t(batch) * d_state, 0x31);
-    s.D = device_alloc<float>(d_inner, 0x3f);
-    s.z = device_alloc<T>(rows, 0x31);
-    s.delta_bias = device_alloc<float>(d_inner, 0);
+    s.dt = mem.alloc<T>(rows, 0x20);
+    s.A = mem.alloc<float>(std::size_t(d_inner) * d_state, 0xbf);
+    s.B = mem.alloc<T>(std::size_t(batch) * d_state, 0x31);
+    s.C = mem.alloc<T>(std::size_t(batch) * d_state, 0x31);
+    s.D = mem.alloc<float>(d_inner, 0x3f);
+    s.z = mem.alloc<T>(rows, 0x31);
+    s.delta_bias = mem.alloc<float>(d_inner, 0);
     s.delta_softplus = true;
-    s.y = device_alloc<T>(rows, 0);
+    s.y = mem.alloc<T>(rows, 0);
     double ms = 0;
     for (auto _ : state) {
         ms = median_ms([&] {
@@ -164,12 +148,6 @@ void decode(benchmark::State& state) {
     const double bytes = static_cast<double>(rows) * (sizeof(float) * (2.0 * 3 + 2.0 * d_state) + sizeof(T) * 6.0);
     state.counters["tokens_per_s_per_seq"] = 1e3 / ms;
     state.counters["pct_of_copy_bw"] = 100.0 * bytes / (ms * 1e6) / copy_gbps();
-    for (const void* p : {static_cast<const void*>(c.state), static_cast<const void*>(c.x), static_cast<const void*>(c.w),
-                          static_cast<const void*>(c.bias), static_cast<const void*>(conv_out), static_cast<const void*>(s.state),
-                          static_cast<const void*>(s.dt), static_cast<const void*>(s.A), static_cast<const void*>(s.B),
-                          static_cast<const void*>(s.C), static_cast<const void*>(s.D), static_cast<const void*>(s.z),
-                          static_cast<const void*>(s.delta_bias), static_cast<const void*>(s.y)})
-        cudaFree(const_cast<void*>(p));
 }
 
 // {d_inner, d_state}: the fixture, Mamba-130M, 1.4B, 2.8B.

@@ -1,4 +1,5 @@
-// Timing helpers shared by the CUDA benchmarks: CUDA-event medians, the device's copy bandwidth, a device check.
+// Helpers shared by the CUDA benchmarks: CUDA-event medians, the device's copy bandwidth, a device check,
+// and device allocations freed together.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -53,6 +54,28 @@ inline double copy_gbps() {
     }();
     return gbps;
 }
+
+// Device allocations of one benchmark, each filled with a byte pattern, all freed when the pool goes.
+class device_pool {
+public:
+    device_pool() = default;
+    device_pool(const device_pool&) = delete;
+    device_pool& operator=(const device_pool&) = delete;
+    ~device_pool() {
+        for (void* p : ptrs_) cudaFree(p);
+    }
+    template <class V>
+    V* alloc(std::size_t n, unsigned char fill = 0) {
+        V* p = nullptr;
+        check(cudaMalloc(&p, sizeof(V) * std::max<std::size_t>(n, 1)));
+        ptrs_.push_back(p);
+        check(cudaMemset(p, fill, sizeof(V) * n));
+        return p;
+    }
+
+private:
+    std::vector<void*> ptrs_;
+};
 
 // False (after saying so) when there is no device: the benchmark binaries then exit 0 with nothing measured.
 inline bool have_device() {

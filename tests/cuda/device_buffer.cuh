@@ -56,6 +56,14 @@ device_buffer<T> upload_raw(const std::vector<T>& v) {
     check(cudaMemcpy(d.p, v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice), "cudaMemcpy");
     return d;
 }
+// An optional kernel input: a device copy when present; get() is null when the vector is empty.
+template <class T>
+struct optional_upload {
+    bool present;
+    device_buffer<T> d;
+    explicit optional_upload(const std::vector<float>& v) : present(!v.empty()), d(upload<T>(v)) {}
+    T* get() const { return present ? d.p : nullptr; }
+};
 template <class T>
 std::vector<float> download(const T* d, std::size_t n) {
     std::vector<T> h(n);

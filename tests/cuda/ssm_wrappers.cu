@@ -41,17 +41,11 @@ ssm_out selective_scan(const scan_call& c, act at) {
         const auto rows = static_cast<std::size_t>(c.batch) * c.d_inner;
         device_buffer<T> y(rows * c.L);
         device_buffer<float> state(rows * c.d_state);
-        const bool has_D = !c.D.empty(), has_z = !c.z.empty(), has_bias = !c.delta_bias.empty(), has_init = !c.initial_state.empty();
-        auto D = upload<float>(has_D ? c.D : std::vector<float>{0});
-        auto z = upload<T>(has_z ? c.z : std::vector<float>{0});
-        auto bias = upload<float>(has_bias ? c.delta_bias : std::vector<float>{0});
-        auto init = upload<float>(has_init ? c.initial_state : std::vector<float>{0});
+        const optional_upload<float> D(c.D), bias(c.delta_bias), init(c.initial_state);
+        const optional_upload<T> z(c.z);
         auto a = scan_args<T>(c);
         a.u = u.p, a.delta = delta.p, a.A = A.p, a.B = B.p, a.C = C.p, a.y = y.p, a.final_state = state.p;
-        a.D = has_D ? D.p : nullptr;
-        a.z = has_z ? z.p : nullptr;
-        a.delta_bias = has_bias ? bias.p : nullptr;
-        a.initial_state = has_init ? init.p : nullptr;
+        a.D = D.get(), a.z = z.get(), a.delta_bias = bias.get(), a.initial_state = init.get();
         if (c.threads)
             check(mixq::cuda::selective_scan(a, nullptr, mixq::cuda::scan_tuning{c.threads, c.items}), "selective_scan launch");
         else
@@ -66,22 +60,18 @@ ssm_out selective_scan_by_decode(const scan_call& c, act at) {
         using T = decltype(tag);
         const int rows = c.batch * c.d_inner, bn = c.batch * c.d_state;
         auto A = upload<float>(c.A);
-        const bool has_D = !c.D.empty(), has_z = !c.z.empty(), has_bias = !c.delta_bias.empty();
-        auto D = upload<float>(has_D ? c.D : std::vector<float>{0});
-        auto bias = upload<float>(has_bias ? c.delta_bias : std::vector<float>{0});
+        const optional_upload<float> D(c.D), bias(c.delta_bias);
         auto state = upload<float>(c.initial_state.empty() ? std::vector<float>(static_cast<std::size_t>(rows) * c.d_state, 0.0f) : c.initial_state);
         device_buffer<T> y(static_cast<std::size_t>(rows));
         std::vector<float> ys(static_cast<std::size_t>(rows) * c.L);
         for (int t = 0; t < c.L; ++t) {
             auto x = upload<T>(column(c.u, rows, c.L, t)), dt = upload<T>(column(c.delta, rows, c.L, t));
             auto B = upload<T>(column(c.B, bn, c.L, t)), C = upload<T>(column(c.C, bn, c.L, t));
-            auto z = upload<T>(has_z ? column(c.z, rows, c.L, t) : std::vector<float>{0});
+            const optional_upload<T> z(c.z.empty() ? std::vector<float>{} : column(c.z, rows, c.L, t));
             mixq::cuda::state_update_args<T> a;
             a.state = state.p, a.x = x.p, a.dt = dt.p, a.A = A.p, a.B = B.p, a.C = C.p, a.y = y.p;
             a.batch = c.batch, a.d_inner = c.d_inner, a.d_state = c.d_state;
-            a.D = has_D ? D.p : nullptr;
-            a.z = has_z ? z.p : nullptr;
-            a.delta_bias = has_bias ? bias.p : nullptr;
+            a.D = D.get(), a.z = z.get(), a.delta_bias = bias.get();
             a.delta_softplus = c.delta_softplus;
             check(mixq::cuda::selective_state_update(a), "selective_state_update launch");
             const auto yt = download(y.p, static_cast<std::size_t>(rows));
@@ -109,16 +99,13 @@ ssm_out causal_conv1d(const conv_call& c, act at) {
         const auto state_len = rows * static_cast<std::size_t>(c.width - 1);
         auto x = upload<T>(c.x);
         auto w = upload<float>(c.w);
-        const bool has_bias = !c.bias.empty(), has_init = !c.initial_state.empty();
-        auto bias = upload<float>(has_bias ? c.bias : std::vector<float>{0});
-        auto init = upload<float>(has_init ? c.initial_state : std::vector<float>{0});
+        const optional_upload<float> bias(c.bias), init(c.initial_state);
         device_buffer<float> final_state(state_len);
         device_buffer<T> out(rows * c.L);
         mixq::cuda::conv1d_args<T> a;
         a.x = x.p, a.w = w.p, a.out = out.p, a.batch = c.batch, a.d_inner = c.d_inner, a.L = c.L, a.width = c.width, a.silu = c.silu;
-        a.bias = has_bias ? bias.p : nullptr;
-        a.initial_state = has_init ? init.p : nullptr;
-        a.final_state = c.in_place_state && has_init ? init.p : final_state.p;
+        a.bias = bias.get(), a.initial_state = init.get();
+        a.final_state = c.in_place_state && init.present ? init.d.p : final_state.p;
         check(mixq::cuda::causal_conv1d(a), "causal_conv1d launch");
         check(cudaDeviceSynchronize(), "causal_conv1d");
         return ssm_out{download(out.p, rows * c.L), state_len ? download(a.final_state, state_len) : std::vector<float>{}};
@@ -131,8 +118,7 @@ ssm_out causal_conv1d_by_decode(const conv_call& c, act at) {
         const int rows = c.batch * c.d_inner;
         const auto state_len = static_cast<std::size_t>(rows) * static_cast<std::size_t>(c.width - 1);
         auto w = upload<float>(c.w);
-        const bool has_bias = !c.bias.empty();
-        auto bias = upload<float>(has_bias ? c.bias : std::vector<float>{0});
+        const optional_upload<float> bias(c.bias);
         auto state = upload<float>(c.initial_state.empty() ? std::vector<float>(state_len, 0.0f) : c.initial_state);
         device_buffer<T> out(static_cast<std::size_t>(rows));
         std::vector<float> ys(static_cast<std::size_t>(rows) * c.L);
@@ -141,7 +127,7 @@ ssm_out causal_conv1d_by_decode(const conv_call& c, act at) {
             mixq::cuda::conv1d_update_args<T> a;
             a.state = state.p, a.x = x.p, a.w = w.p, a.out = out.p, a.batch = c.batch, a.d_inner = c.d_inner, a.width = c.width;
             a.silu = c.silu;
-            a.bias = has_bias ? bias.p : nullptr;
+            a.bias = bias.get();
             check(mixq::cuda::causal_conv1d_update(a), "causal_conv1d_update launch");
             const auto yt = download(out.p, static_cast<std::size_t>(rows));
             for (int r = 0; r < rows; ++r) ys[static_cast<std::size_t>(r) * c.L + t] = yt[static_cast<std::size_t>(r)];

@@ -4,19 +4,19 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <span>
-#include <string_view>
 #include <string>
 #include <vector>
 
 #include "../calib/histogram.hpp"
+#include "../calib/method.hpp"
 #include "../calib/percentile.hpp"
 #include "../model/forward.hpp"
 
 namespace mixq {
 
-enum class activation_method { max, percentile, mse, entropy };
+// The same methods as for weights; the name says which use is meant.
+using activation_method = calibration_method;
 
 struct activation_range {
     float amax = 0.0f;          // the clipping magnitude the method chose
@@ -51,12 +51,7 @@ struct activation_calibration {
         logits.resize(static_cast<std::size_t>(nw * out.window * c.vocab));
         model.forward(tokens.data() + w0 * out.window, nw, out.window, logits.data(), &observe);
     }
-    switch (method) {
-        case activation_method::max: out.method = "max"; break;
-        case activation_method::percentile: out.method = percentile{pct}.describe(); break;
-        case activation_method::mse: out.method = "mse"; break;
-        case activation_method::entropy: out.method = "entropy"; break;
-    }
+    out.method = method == activation_method::percentile ? percentile{pct}.describe() : std::string(to_string(method));
     for (const auto& [name, h] : hist) {
         activation_range r{0.0f, h.max(), h.count()};
         switch (method) {
@@ -68,14 +63,6 @@ struct activation_calibration {
         out.ranges.emplace(name, r);
     }
     return out;
-}
-
-[[nodiscard]] inline std::optional<activation_method> parse_activation_method(std::string_view s) noexcept {
-    if (s == "max") return activation_method::max;
-    if (s == "percentile") return activation_method::percentile;
-    if (s == "mse") return activation_method::mse;
-    if (s == "entropy") return activation_method::entropy;
-    return std::nullopt;
 }
 
 // metadata.json's "activation_ranges": how they were measured, then one entry per linear layer input.

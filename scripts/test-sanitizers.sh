@@ -6,7 +6,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 # A CPU build: the GPU tests cannot run under ASan here (and have no device).
 cmake -S "$root" -B "$root/build-sanitize" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMIXQ_SANITIZE=ON -DMIXQ_ENABLE_CUDA=OFF \
   -DMIXQ_BUILD_BENCHMARKS=OFF >/dev/null
-cmake --build "$root/build-sanitize" -j "$(nproc)" --target mixq_tests mixq-convert mixq-inspect mixq-eval
+cmake --build "$root/build-sanitize" -j "$(nproc)" --target mixq_tests mixq_simd_variant_tests mixq-convert mixq-inspect mixq-eval
 cd "$root/build-sanitize"
 # Left out here, run in the normal suite: the packaging and header tests build other trees, and the four
 # evaluations of the whole fixture (over a minute each under ASan) run the same kernels and forward that

@@ -7,7 +7,6 @@
 #include <cub/device/device_segmented_radix_sort.cuh>
 #include <mixq/cuda/percentile.cuh>
 #include <mixq/cuda/quantize.cuh>
-#include <random>
 #include <vector>
 
 #include "cuda_timing.cuh"
@@ -18,15 +17,27 @@ using mixq::bench::copy_gbps;
 using mixq::bench::device_pool;
 using mixq::bench::median_ms;
 
-// Normal(0, 0.05) weights with 0.1 % outliers, generated on the host once per size.
+// Normal(0, 0.05) weights with 0.1 % outliers (x 40), generated on the device from a counter hash
+// (splitmix64, Box-Muller): 10^8 values in milliseconds instead of seconds of host time per benchmark.
+__device__ __forceinline__ unsigned long long splitmix64(unsigned long long z) {
+    z += 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+__global__ void fill_weights(float* x, long long n) {
+    for (long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += static_cast<long long>(gridDim.x) * blockDim.x) {
+        const unsigned long long h = splitmix64(static_cast<unsigned long long>(i));
+        const float u1 = (static_cast<float>(h >> 40) + 1.0f) * 0x1p-24f;             // (0, 1]
+        const float u2 = static_cast<float>((h >> 16) & 0xffffffull) * 0x1p-24f;      // [0, 1)
+        const bool outlier = (h & 0xffffull) < 66;                                      // 0.1 %
+        x[i] = (outlier ? 2.0f : 0.05f) * sqrtf(-2.0f * logf(u1)) * cospif(2.0f * u2);
+    }
+}
 float* device_weights(device_pool& mem, std::size_t n) {
-    std::vector<float> h(n);
-    std::mt19937 rng(1);
-    std::normal_distribution<float> normal(0.0f, 0.05f);
-    std::uniform_real_distribution<float> u(0.0f, 1.0f);
-    for (auto& v : h) v = u(rng) < 0.001f ? 40.0f * normal(rng) : normal(rng);
     float* d = mem.alloc<float>(n);
-    check(cudaMemcpy(d, h.data(), n * sizeof(float), cudaMemcpyHostToDevice));
+    fill_weights<<<1024, 256>>>(d, static_cast<long long>(n));
+    check(cudaDeviceSynchronize());
     return d;
 }
 __global__ void abs_keys(const float* x, unsigned* k, long long n) {
@@ -40,13 +51,14 @@ __global__ void row_offsets(int* o, int rows, int cols) {
 
 void per_channel(benchmark::State& state) {
     const int rows = static_cast<int>(state.range(0)), cols = static_cast<int>(state.range(1)), threads = static_cast<int>(state.range(2));
-    const bool cache = state.range(3) != 0;
+    const bool cache = state.range(3) != 0, sort = state.range(4) != 0;
     const std::size_t n = static_cast<std::size_t>(rows) * cols;
     device_pool mem;
     float* x = device_weights(mem, n);
     float *clip = mem.alloc<float>(rows), *scales = mem.alloc<float>(rows);
     auto* bad = mem.alloc<unsigned>(1);
-    const mixq::cuda::percentile_tuning t{threads, cache ? 1 << 30 : 0};
+    // sort: the whole-row block sort (threads and cache then do not apply); else the selection.
+    const mixq::cuda::percentile_tuning t{threads, cache ? 1 << 30 : 0, sort ? mixq::cuda::percentile_tuning::sorted_cols_limit : 0};
     double ms = 0;
     for (auto _ : state) {
         ms = median_ms([&] { check(mixq::cuda::percentile_per_channel(x, rows, cols, 99.99, clip, scales, bad, nullptr, t)); }, 20);
@@ -114,11 +126,16 @@ void quantize(benchmark::State& state) {
 }
 }  // namespace
 
-// {rows, cols, threads, cache}: the issue's two shapes, every block size, cache on / off, to pick the tuning.
+// {rows, cols, threads, cache, sort}: the issue's two shapes (50280 x 2560; 8000 x 128, the fixture's
+// embeddings), every block size, cache on / off; and the rows a block sort can take (up to 2048), sorted
+// against selected, to set percentile_tuning::max_sorted_cols.
 BENCHMARK(per_channel)
     ->Name("percentile_per_channel")
-    ->ArgsProduct({{50280}, {2560}, {128, 256, 512}, {0, 1}})
-    ->ArgsProduct({{8000}, {128}, {128, 256}, {1}})
+    ->ArgsProduct({{50280}, {2560}, {128, 256, 512}, {0, 1}, {0}})
+    ->ArgsProduct({{8000}, {128}, {128, 256}, {1}, {0}})
+    ->Args({8000, 128, 0, 0, 1})
+    ->ArgsProduct({{50280}, {256, 512, 1024, 2048}, {256}, {1}, {0}})
+    ->ArgsProduct({{50280}, {256, 512, 1024, 2048}, {0}, {0}, {1}})
     ->UseManualTime()->Iterations(1)->Unit(benchmark::kMicrosecond);
 BENCHMARK(per_tensor)->Name("percentile_per_tensor")->Arg(100000000)->Arg(10000000)->UseManualTime()->Iterations(1)->Unit(benchmark::kMicrosecond);
 BENCHMARK(quantize)->Name("quantize_int8_per_channel")->Args({50280, 2560})->UseManualTime()->Iterations(1)->Unit(benchmark::kMicrosecond);

@@ -8,7 +8,7 @@
 namespace mixq::test::gpu {
 
 percentile_rows_out percentile_per_channel(const std::vector<float>& x, int rows, int cols, double p, act a, int threads,
-                                           int max_cached_cols) {
+                                           int max_cached_cols, int max_sorted_cols) {
     return by_type(a, [&](auto tag) {
         using T = decltype(tag);
         auto dx = upload<T>(x);
@@ -17,6 +17,7 @@ percentile_rows_out percentile_per_channel(const std::vector<float>& x, int rows
         auto t = mixq::cuda::default_percentile_tuning();
         if (threads) t.threads = threads;
         if (max_cached_cols >= 0) t.max_cached_cols = max_cached_cols;
+        if (max_sorted_cols >= 0) t.max_sorted_cols = max_sorted_cols;
         check(mixq::cuda::percentile_per_channel(dx.p, rows, cols, p, clip.p, scales.p, bad.p, nullptr, t), "percentile_per_channel launch");
         check(cudaDeviceSynchronize(), "percentile_per_channel");
         percentile_rows_out out{download(clip.p, static_cast<std::size_t>(rows)), download(scales.p, static_cast<std::size_t>(rows)), 0};

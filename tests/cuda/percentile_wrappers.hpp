@@ -12,9 +12,10 @@ struct percentile_rows_out {
     std::vector<float> clip, scales;
     unsigned first_bad_row = 0;
 };
-// x holds values representable in `a`; threads / max_cached_cols override the tuning (0: default).
+// x holds values representable in `a`; threads (0: default), max_cached_cols and max_sorted_cols (-1:
+// default) override the tuning.
 percentile_rows_out percentile_per_channel(const std::vector<float>& x, int rows, int cols, double p, act a, int threads = 0,
-                                           int max_cached_cols = -1);
+                                           int max_cached_cols = -1, int max_sorted_cols = -1);
 
 struct percentile_tensor_out {
     float clip = 0, scale = 0;

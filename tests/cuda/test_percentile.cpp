@@ -74,19 +74,44 @@ TEST_CASE("gpu: per-channel percentile: every block size, shared-memory cache on
         }
 }
 
+TEST_CASE("gpu: per-channel percentile: whole-row sort and selection on every sorted block size", "[gpu][percentile]") {
+    // Each side of the five sort blocks (128 .. 2048 keys) and past the last one (2049: selection anyway).
+    const int lengths[] = {1, 2, 3, 31, 127, 128, 129, 255, 256, 257, 511, 512, 513, 1023, 1024, 1025, 2047, 2048, 2049};
+    const int rows = 7;
+    std::uint32_t seed = 71500;
+    for (int cols : lengths)
+        for (double p : percentiles)
+            for (act a : {act::f32, act::bf16}) {
+                const auto x = calibration_data(static_cast<std::size_t>(rows) * cols, ++seed, a);
+                for (int sorted : {0, 1 << 20}) {
+                    INFO("cols=" << cols << " p=" << p << " type=" << act_name(a) << " max_sorted_cols=" << sorted);
+                    const auto got = gpu::percentile_per_channel(x, rows, cols, p, a, 0, -1, sorted);
+                    REQUIRE(got.first_bad_row == 0xffffffffu);
+                    for (int r = 0; r < rows; ++r) {
+                        const float want = host_percentile(std::span(x).subspan(static_cast<std::size_t>(r) * cols, static_cast<std::size_t>(cols)), p);
+                        INFO("row " << r << ": device " << got.clip[static_cast<std::size_t>(r)] << ", host " << want);
+                        REQUIRE(same_bits(got.clip[static_cast<std::size_t>(r)], want));
+                    }
+                }
+            }
+}
+
 TEST_CASE("gpu: per-channel percentile: zero rows get scale 1, NaN and Inf rows are reported", "[gpu][percentile]") {
     const int rows = 6, cols = 40;
     auto x = calibration_data(rows * cols, 72001, act::f32);
     std::fill(x.begin() + 2 * cols, x.begin() + 3 * cols, 0.0f);  // row 2: all zero
     x[4 * cols + 7] = std::numeric_limits<float>::quiet_NaN();   // row 4
     x[5 * cols + 1] = -std::numeric_limits<float>::infinity();   // row 5
-    const auto got = gpu::percentile_per_channel(x, rows, cols, 99.9, act::f32);
-    REQUIRE(got.first_bad_row == 4u);
-    REQUIRE(got.clip[2] == 0.0f);
-    REQUIRE(got.scales[2] == 1.0f);
-    REQUIRE(std::isnan(got.clip[4]));
-    REQUIRE(std::isnan(got.clip[5]));
-    REQUIRE(same_bits(got.clip[3], host_percentile(std::span(x).subspan(3 * cols, cols), 99.9)));
+    for (int sorted : {0, 1 << 20}) {  // selection, whole-row sort
+        INFO("max_sorted_cols=" << sorted);
+        const auto got = gpu::percentile_per_channel(x, rows, cols, 99.9, act::f32, 0, -1, sorted);
+        REQUIRE(got.first_bad_row == 4u);
+        REQUIRE(got.clip[2] == 0.0f);
+        REQUIRE(got.scales[2] == 1.0f);
+        REQUIRE(std::isnan(got.clip[4]));
+        REQUIRE(std::isnan(got.clip[5]));
+        REQUIRE(same_bits(got.clip[3], host_percentile(std::span(x).subspan(3 * cols, cols), 99.9)));
+    }
 }
 
 TEST_CASE("gpu: per-tensor percentile is bit-identical to the host calibrator", "[gpu][percentile]") {
@@ -140,12 +165,14 @@ TEST_CASE("gpu: fused int8 quantize gives the host's codes and maximum error", "
 
 TEST_CASE("gpu small: percentile and quantize on small cases for compute-sanitizer", "[gpu][small]") {
     const auto x = calibration_data(5 * 300, 76001, act::f32);
-    const auto rows = gpu::percentile_per_channel(x, 5, 300, 99.99, act::f32, 128, 0);    // global-memory path
-    const auto cached = gpu::percentile_per_channel(x, 5, 300, 99.99, act::f32, 128, 512);  // shared-memory path
+    const auto rows = gpu::percentile_per_channel(x, 5, 300, 99.99, act::f32, 128, 0, 0);      // selection, global memory
+    const auto cached = gpu::percentile_per_channel(x, 5, 300, 99.99, act::f32, 128, 512, 0);  // selection, shared memory
+    const auto sorted = gpu::percentile_per_channel(x, 5, 300, 99.99, act::f32, 0, -1, 512);   // whole-row sort
     for (int r = 0; r < 5; ++r) {
         const float want = host_percentile(std::span(x).subspan(static_cast<std::size_t>(r) * 300, 300), 99.99);
         REQUIRE(same_bits(rows.clip[static_cast<std::size_t>(r)], want));
         REQUIRE(same_bits(cached.clip[static_cast<std::size_t>(r)], want));
+        REQUIRE(same_bits(sorted.clip[static_cast<std::size_t>(r)], want));
     }
     REQUIRE(same_bits(gpu::percentile_per_tensor(x, 99.99, act::f32).clip, host_percentile(x, 99.99)));
     const auto q = gpu::quantize_int8(x, rows.scales, 5, 300, act::f32);

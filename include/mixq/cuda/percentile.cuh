@@ -1,11 +1,12 @@
 // Public entry points of the GPU percentile calibrator: numpy's linear-interpolation percentile of |x|,
-// per row (channel) or over a whole tensor, by radix selection instead of sorting. Bit-identical to the
-// host calibrator (calib/percentile.hpp); fp32, fp16 and bf16 inputs.
+// per row (channel) or over a whole tensor, by radix selection instead of sorting (short rows: a sort of the
+// row in one block). Bit-identical to the host calibrator (calib/percentile.hpp); fp32, fp16 and bf16 inputs.
 #pragma once
 
 #include <cuda_runtime.h>
 #include <thrust/iterator/transform_iterator.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cub/device/device_histogram.cuh>
 #include <cub/device/device_reduce.cuh>
@@ -33,6 +34,27 @@ cudaError_t launch_percentile_rows(const T* x, int rows, int cols, const percent
         x, cols, static_cast<unsigned>(at.prev), static_cast<unsigned>(at.next), at.gamma, cache, clip, scales, first_bad_row);
     return cudaGetLastError();
 }
+
+template <int THREADS, int ITEMS, class T>
+cudaError_t launch_percentile_rows_sorted(const T* x, int rows, int cols, const percentile_position& at, float* clip, float* scales,
+                                          unsigned* first_bad_row, cudaStream_t stream) {
+    kernels::percentile_rows_sorted<THREADS, ITEMS, T><<<static_cast<unsigned>(rows), THREADS, 0, stream>>>(
+        x, cols, static_cast<unsigned>(at.prev), static_cast<unsigned>(at.next), at.gamma, clip, scales, first_bad_row);
+    return cudaGetLastError();
+}
+
+// The smallest compiled block that holds the row: 128, 256, 512, 1024 or 2048 keys
+// (percentile_tuning::sorted_cols_limit).
+template <class T>
+cudaError_t launch_sorted_by_length(const T* x, int rows, int cols, const percentile_position& at, float* clip, float* scales,
+                                    unsigned* first_bad_row, cudaStream_t stream) {
+    static_assert(percentile_tuning::sorted_cols_limit == 256 * 8);
+    if (cols <= 32 * 4) return launch_percentile_rows_sorted<32, 4>(x, rows, cols, at, clip, scales, first_bad_row, stream);
+    if (cols <= 64 * 4) return launch_percentile_rows_sorted<64, 4>(x, rows, cols, at, clip, scales, first_bad_row, stream);
+    if (cols <= 128 * 4) return launch_percentile_rows_sorted<128, 4>(x, rows, cols, at, clip, scales, first_bad_row, stream);
+    if (cols <= 128 * 8) return launch_percentile_rows_sorted<128, 8>(x, rows, cols, at, clip, scales, first_bad_row, stream);
+    return launch_percentile_rows_sorted<256, 8>(x, rows, cols, at, clip, scales, first_bad_row, stream);
+}
 }  // namespace detail
 
 // x: [rows, cols] row-major on the device. Writes clip[r] = percentile p of |x[r, :]| and, when `scales`
@@ -44,6 +66,8 @@ cudaError_t percentile_per_channel(const T* x, int rows, int cols, double p, flo
     if (!x || !clip || !first_bad_row || rows <= 0 || cols <= 0 || !detail::valid_percentile(p)) return cudaErrorInvalidValue;
     if (const cudaError_t e = cudaMemsetAsync(first_bad_row, 0xff, sizeof(unsigned), stream); e != cudaSuccess) return e;
     const auto at = percentile_at(cols, p);
+    if (cols <= std::min(t.max_sorted_cols, percentile_tuning::sorted_cols_limit))
+        return detail::launch_sorted_by_length(x, rows, cols, at, clip, scales, first_bad_row, stream);
     const bool cache = cols <= t.max_cached_cols;
     switch (t.threads) {
         case 128: return detail::launch_percentile_rows<128>(x, rows, cols, at, cache, clip, scales, first_bad_row, stream);

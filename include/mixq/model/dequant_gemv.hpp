@@ -6,6 +6,8 @@
 #include <array>
 #include <cstdint>
 #include <span>
+#include <tuple>
+#include <utility>
 #include <vector>
 #include <xsimd/xsimd.hpp>
 
@@ -16,9 +18,9 @@
 namespace mixq {
 
 // Rows are processed R at a time: each x vector loaded feeds R rows' FMAs, so the B·R accumulators are
-// independent chains (FMA latency hidden) and x is read once per R rows, not once per row. int8 codes are
-// widened in registers (AVX2 / AVX-512); int4 (and int8 elsewhere) is widened a chunk at a time into a
-// small fp32 buffer by plain loops the compiler vectorises.
+// independent chains (FMA latency hidden) and x is read once per R rows, not once per row. int8 and int4
+// codes are widened in registers (AVX2 / AVX-512); elsewhere a chunk at a time goes into a small fp32
+// buffer by plain loops the compiler vectorises.
 struct dequant_gemv_tuning {
     static constexpr std::int64_t chunk = 512;  // values of a row per conversion: a multiple of the int4 groups
     static constexpr int max_batch = 8;
@@ -35,14 +37,46 @@ struct dequant_gemv_tuning {
 namespace detail {
 // x copied with a padded row stride: rows 2^k floats apart would share L1 sets (4K aliasing) and evict
 // each other; padded rows also start aligned. One copy of B·K values per call.
+// The stride for rows of n values: a whole number of vectors plus one.
+inline std::int64_t padded_stride(std::int64_t n) {
+    constexpr std::int64_t S = static_cast<std::int64_t>(xsimd::batch<float>::size);
+    return (n + S - 1) / S * S + S;
+}
+inline float* x_scratch(std::int64_t n) {  // per thread, reused across calls
+    thread_local std::vector<float, xsimd::aligned_allocator<float>> buf;
+    buf.resize(static_cast<std::size_t>(n));
+    return buf.data();
+}
+
 template <int B>
 const float* padded_x(const float* x, std::int64_t K, std::int64_t& ldx) {
-    constexpr std::int64_t S = static_cast<std::int64_t>(xsimd::batch<float>::size);
-    ldx = (K + S - 1) / S * S + S;
-    thread_local std::vector<float, xsimd::aligned_allocator<float>> xpad;
-    xpad.resize(static_cast<std::size_t>(B * ldx));
-    for (int b = 0; b < B; ++b) std::copy_n(x + b * K, K, xpad.data() + b * ldx);
-    return xpad.data();
+    ldx = padded_stride(K);
+    float* xp = x_scratch(B * ldx);
+    for (int b = 0; b < B; ++b) std::copy_n(x + b * K, K, xp + b * ldx);
+    return xp;
+}
+
+// For int4: x split into its even and odd columns, the columns of the low and of the high nibbles, so the
+// codes need no interleaving in registers. Row b's even columns start at b·2·ldx, its odd ones ldx later;
+// an odd K's missing last odd column is 0 (it meets the padding nibble).
+template <int B>
+const float* deinterleaved_x(const float* x, std::int64_t K, std::int64_t& ldx) {
+    const std::int64_t half = (K + 1) / 2;
+    ldx = padded_stride(half);
+    float* xp = x_scratch(2 * B * ldx);
+    for (int b = 0; b < B; ++b) {
+        float* even = xp + 2 * b * ldx;
+        float* odd = even + ldx;
+        for (std::int64_t j = 0; j < K / 2; ++j) {
+            even[j] = x[b * K + 2 * j];
+            odd[j] = x[b * K + 2 * j + 1];
+        }
+        if (K % 2) {
+            even[half - 1] = x[b * K + K - 1];
+            odd[half - 1] = 0.0f;
+        }
+    }
+    return xp;
 }
 
 // The B x R accumulators of one block of rows: vector FMAs, a scalar tail, and the epilogue that applies
@@ -123,7 +157,88 @@ Batch load_int8_as_float(const std::int8_t* p) {
     else
         static_assert(Batch::size == 16 || Batch::size == 8, "int8 loads in registers need AVX2 or AVX-512");
 }
-inline constexpr bool int8_in_registers = xsimd::batch<float>::size == 16 || xsimd::batch<float>::size == 8;
+inline constexpr bool codes_in_registers = xsimd::batch<float>::size == 16 || xsimd::batch<float>::size == 8;
+
+// Decodes S bytes of int4 codes of one group (16 with AVX-512, 8 with AVX2) into two fp32 vectors of
+// code · scale, the value int4_matrix::dequantize gives: the low nibbles (even columns) and the high
+// nibbles (odd columns). set_scale is called when the group changes.
+//
+// AVX-512: the 16 possible values code · scale fill one register and vpermps looks each nibble up in it (it
+// reads only the low 4 bits of each index), so 16 bytes cost a widen, one shift and two lookups. AVX2
+// (vpermps indexes only 8 entries): each byte sign-extended to 32 bits, an arithmetic shift right by 4 is
+// the high code, the low code is shifted to the top first; converted, times the scale.
+template <class Batch = xsimd::batch<float>>  // a template, so the branch for the other width is discarded
+struct int4_decoder {
+    Batch lut;  // AVX-512: code · scale by nibble; AVX2: the scale
+    void set_scale(float s) {
+#if defined(__AVX512BW__)
+        if constexpr (Batch::size == 16) {
+            // (nibble ^ 8) - 8: nibbles 0..7 are codes 0..7, nibbles 8..15 codes -8..-1
+            lut = Batch(_mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1)) * Batch(s);
+            return;
+        }
+#endif
+        lut = Batch(s);
+    }
+    std::pair<Batch, Batch> operator()(const std::uint8_t* p) const {
+#if defined(__AVX512BW__)
+        if constexpr (Batch::size == 16) {
+            const __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+            return {Batch(_mm512_permutexvar_ps(v, lut)), Batch(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 4), lut))};
+        } else
+#endif
+            if constexpr (Batch::size == 8) {
+            const __m256i v = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+            return {Batch(_mm256_cvtepi32_ps(_mm256_srai_epi32(_mm256_slli_epi32(v, 28), 28))) * lut,
+                    Batch(_mm256_cvtepi32_ps(_mm256_srai_epi32(v, 4))) * lut};
+        } else
+            static_assert(Batch::size == 16 || Batch::size == 8, "int4 decoding in registers needs AVX2 or AVX-512");
+    }
+};
+
+// int4 without the conversion buffer: S bytes hold 2·S codes of one group (a group is 32 or 64 bytes), each
+// code times its group scale (the value int4_matrix::dequantize gives) meets the even or the odd x.
+template <int B>
+void gemv_int4_registers(const int4_matrix& W, const float* x, float* y) {
+    using batch = xsimd::batch<float>;
+    constexpr std::int64_t S = static_cast<std::int64_t>(batch::size);
+    constexpr int R = dequant_gemv_tuning::rows_per_block<B>();
+    const std::int64_t N = W.rows, J = W.row_bytes();
+    std::int64_t ldx = 0;
+    const float* xe = deinterleaved_x<B>(x, W.cols, ldx);
+    const float* xo = xe + ldx;
+    for (std::int64_t n0 = 0; n0 < N; n0 += R) {
+        std::array<const std::uint8_t*, R> rows;
+        std::array<const float*, R> scales;
+        for (int r = 0; r < R; ++r) {
+            const auto n = std::min(n0 + r, N - 1);  // past N: dropped
+            rows[static_cast<std::size_t>(r)] = W.packed.data() + n * J;
+            scales[static_cast<std::size_t>(r)] = W.scales.data() + n * W.groups();
+        }
+        row_block<B, R> blk;
+        std::array<int4_decoder<batch>, R> decode;
+        std::int64_t j = 0;
+        for (; j + S <= J; j += S) {
+            const auto g = static_cast<std::size_t>(2 * j / W.group);
+            if (2 * j % W.group == 0)  // a group starts (S bytes divide the 32 or 64 of a group)
+                for (std::size_t r = 0; r < R; ++r) decode[r].set_scale(scales[r][g]);
+            std::array<batch, R> lo, hi;
+            for (std::size_t r = 0; r < R; ++r) std::tie(lo[r], hi[r]) = decode[r](rows[r] + j);
+            blk.add(lo, xe, 2 * ldx, j);
+            blk.add(hi, xo, 2 * ldx, j);
+        }
+        for (; j < J; ++j) {
+            const auto g = static_cast<std::size_t>(2 * j / W.group);
+            const auto value = [&](int r, int shift) {
+                const auto byte = rows[static_cast<std::size_t>(r)][j];
+                return static_cast<float>((((byte >> shift) & 0xf) ^ 8) - 8) * scales[static_cast<std::size_t>(r)][g];
+            };
+            blk.add_scalar([&](int r) { return value(r, 0); }, xe, 2 * ldx, j);
+            blk.add_scalar([&](int r) { return value(r, 4); }, xo, 2 * ldx, j);
+        }
+        blk.store(y, N, n0, [](std::int64_t) { return 1.0f; });
+    }
+}
 
 // int8 without the conversion buffer: codes go straight from memory into FMAs (the memory-bound case).
 template <int B>
@@ -148,13 +263,13 @@ void gemv_int8_registers(const std::int8_t* W, std::span<const float> scales, co
     }
 }
 #else
-inline constexpr bool int8_in_registers = false;
+inline constexpr bool codes_in_registers = false;
 #endif
 
 template <int B>
 void gemv_int8_rows(const std::int8_t* W, std::span<const float> scales, const float* x, std::int64_t N, std::int64_t K, float* y) {
 #if defined(__AVX512BW__) || defined(__AVX2__)
-    if constexpr (int8_in_registers) return gemv_int8_registers<B>(W, scales, x, N, K, y);
+    if constexpr (codes_in_registers) return gemv_int8_registers<B>(W, scales, x, N, K, y);
 #endif
     dequant_gemv_rows<B>(
         [&](std::int64_t n, std::int64_t k0, std::int64_t kc, float* out) {
@@ -166,6 +281,9 @@ void gemv_int8_rows(const std::int8_t* W, std::span<const float> scales, const f
 
 template <int B>
 void gemv_int4_rows(const int4_matrix& W, const float* x, float* y) {
+#if defined(__AVX512BW__) || defined(__AVX2__)
+    if constexpr (codes_in_registers) return gemv_int4_registers<B>(W, x, y);
+#endif
     dequant_gemv_rows<B>(
         [&](std::int64_t n, std::int64_t k0, std::int64_t kc, float* out) {  // k0 is a multiple of the group: even
             const std::uint8_t* bytes = W.packed.data() + n * W.row_bytes() + k0 / 2;

@@ -1,8 +1,9 @@
-// Kernels of the GPU percentile calibrator: per-row radix selection (one block per row) and the small
-// steps of the device-wide selection (bucket choice between histogram passes, the final lerp).
+// Kernels of the GPU percentile calibrator: per-row radix selection or, for short rows, a whole-row block
+// sort (one block per row), and the small steps of the device-wide selection (bucket choice between histogram passes, the final lerp).
 #pragma once
 
 #include <cstdint>
+#include <cub/block/block_radix_sort.cuh>
 
 #include "../block/radix_select.cuh"
 #include "numeric.cuh"
@@ -29,8 +30,21 @@ __device__ __forceinline__ float int8_scale(float clip) {
     return s == 0.0f ? 1.0f : s;
 }
 
-// One block per row: ranks prev and next of |row| (next == prev or prev + 1), lerp with gamma.
-// Rows with a NaN or Inf get NaN and lower *first_bad_row to their index.
+// The result of one row, written by one thread: the lerp of the keys of ranks prev and next, or NaN for a
+// row holding a NaN or Inf (which also lowers *first_bad_row to its index).
+__device__ __forceinline__ void store_row(unsigned row, unsigned a, unsigned b, double gamma, float* clip, float* scales) {
+    const float v = percentile_lerp(__uint_as_float(a), __uint_as_float(b), gamma);
+    clip[row] = v;
+    if (scales) scales[row] = int8_scale(v);
+}
+__device__ __forceinline__ void store_bad_row(unsigned row, float* clip, float* scales, unsigned* first_bad_row) {
+    atomicMin(first_bad_row, row);
+    clip[row] = __uint_as_float(0x7fc00000u);
+    if (scales) scales[row] = __uint_as_float(0x7fc00000u);
+}
+
+// One block per row: ranks prev and next of |row| (next == prev or prev + 1) by radix selection, lerp with
+// gamma.
 template <int THREADS, class T>
 __global__ void __launch_bounds__(THREADS)
 percentile_rows(const T* __restrict__ x, int cols, unsigned prev, unsigned next, double gamma, bool cache, float* clip, float* scales,
@@ -47,11 +61,7 @@ percentile_rows(const T* __restrict__ x, int cols, unsigned prev, unsigned next,
         if (cache) cached[i] = k;
     }
     if (__syncthreads_or(bad)) {
-        if (threadIdx.x == 0) {
-            atomicMin(first_bad_row, row);
-            clip[row] = __uint_as_float(0x7fc00000u);
-            if (scales) scales[row] = __uint_as_float(0x7fc00000u);
-        }
+        if (threadIdx.x == 0) store_bad_row(row, clip, scales, first_bad_row);
         return;
     }
     auto key_at = [&](int i) { return cache ? cached[i] : abs_key(r[i]); };
@@ -59,11 +69,42 @@ percentile_rows(const T* __restrict__ x, int cols, unsigned prev, unsigned next,
     const auto a = sel.select(key_at, cols, prev);
     unsigned b = a.key;
     if (next != prev && a.rank + 1 >= a.count) b = sel.min_above(key_at, cols, a.key);
-    if (threadIdx.x == 0) {
-        const float v = percentile_lerp(__uint_as_float(a.key), __uint_as_float(b), gamma);
-        clip[row] = v;
-        if (scales) scales[row] = int8_scale(v);
+    if (threadIdx.x == 0) store_row(row, a.key, b, gamma, clip, scales);
+}
+
+// One block per short row (cols <= THREADS * ITEMS): the row's keys sorted whole in registers, ranks prev
+// and next read from the sorted (blocked) arrangement. Slots past cols hold 0xffffffff, above every key.
+template <int THREADS, int ITEMS, class T>
+__global__ void __launch_bounds__(THREADS)
+percentile_rows_sorted(const T* __restrict__ x, int cols, unsigned prev, unsigned next, double gamma, float* clip, float* scales,
+                       unsigned* first_bad_row) {
+    using sort_t = cub::BlockRadixSort<unsigned, THREADS, ITEMS>;
+    __shared__ typename sort_t::TempStorage tmp;
+    __shared__ unsigned picked[2];
+    const unsigned row = blockIdx.x;
+    const T* r = x + static_cast<std::size_t>(row) * cols;
+    const int tid = static_cast<int>(threadIdx.x);
+    unsigned keys[ITEMS];
+    int bad = 0;
+#pragma unroll
+    for (int j = 0; j < ITEMS; ++j) {  // striped: consecutive threads read consecutive values
+        const int i = j * THREADS + tid;
+        keys[j] = i < cols ? abs_key(r[i]) : 0xffffffffu;
+        bad |= i < cols && keys[j] >= non_finite_key;
     }
+    if (__syncthreads_or(bad)) {
+        if (tid == 0) store_bad_row(row, clip, scales, first_bad_row);
+        return;
+    }
+    sort_t(tmp).Sort(keys);  // the order of the input does not matter; the output is blocked
+#pragma unroll
+    for (int j = 0; j < ITEMS; ++j) {
+        const auto rank = static_cast<unsigned>(tid * ITEMS + j);
+        if (rank == prev) picked[0] = keys[j];
+        if (rank == next) picked[1] = keys[j];
+    }
+    __syncthreads();
+    if (tid == 0) store_row(row, picked[0], picked[1], gamma, clip, scales);
 }
 
 // State of the device-wide selection, kept in device memory between the passes of one stream.

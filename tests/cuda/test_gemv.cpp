@@ -28,7 +28,9 @@ void compare(const std::vector<float>& got, const xt::xtensor<float, 2>& ref, co
 struct shape {
     int N, K;
 };
-const shape shapes[] = {{1, 1}, {3, 7}, {3, 4095}, {1, 4097}, {50280, 7}, {50280, 4097}};
+// Odd K: rows at any byte (peeled heads, element loads of x, int4 chunks straddling groups). K = 2080 and
+// 4096: 16-byte aligned rows and activations (16-byte x loads); 2080 ends in a partial int4 group.
+const shape shapes[] = {{1, 1}, {3, 7}, {3, 4095}, {1, 4097}, {5, 2080}, {33, 4096}, {50280, 7}, {50280, 4097}};
 }  // namespace
 
 TEST_CASE("gpu: int8 GEMV equals the host reference on awkward shapes, batch 1..8, all activation types", "[gpu][gemv]") {
@@ -67,26 +69,30 @@ TEST_CASE("gpu: int4 GEMV (groups 64 and 128, fp32 and fp16 scales) equals the h
     for (const auto [N, K] : shapes)
         for (int group : {64, 128})
             for (bool half_scales : {false, true})
-                for (int batch : {1, 3, 8}) {
-                    const auto w = mixq::test::random_weights(static_cast<std::size_t>(N) * K, ++seed, 0.2f, 0.01);
-                    auto m = mixq::quantize_int4(w, N, K, group);
-                    if (half_scales)
-                        for (auto& s : m.scales) s = mixq::round_to_half(s);  // the device reads fp16 scales
-                    const auto x = activations(static_cast<std::size_t>(batch) * K, ++seed, act::f32);
-                    INFO("N=" << N << " K=" << K << " group=" << group << " half_scales=" << half_scales << " batch=" << batch);
-                    const auto ref = mixq::gemv_int4_reference(m, x, batch);
-                    std::vector<double> mag(static_cast<std::size_t>(batch) * N, 0.0);
-                    for (int b = 0; b < batch; ++b)
-                        for (int n = 0; n < N; ++n)
-                            for (int k = 0; k < K; ++k)
-                                mag[static_cast<std::size_t>(b) * N + n] += std::fabs(x[static_cast<std::size_t>(b) * K + k] * m.dequantize(n, k));
-                    compare(mixq::test::gpu::gemv_int4(m.packed, m.scales, half_scales, group, x, N, K, batch, act::f32, 4), ref, mag,
-                            act::f32, K);
-                }
+                for (int batch : {1, 3, 8})
+                    for (act a : {act::f32, act::f16, act::bf16}) {
+                        if (a != act::f32 && N * static_cast<long>(K) > 10'000'000) continue;  // keep the host side quick
+                        const auto w = mixq::test::random_weights(static_cast<std::size_t>(N) * K, ++seed, 0.2f, 0.01);
+                        auto m = mixq::quantize_int4(w, N, K, group);
+                        if (half_scales)
+                            for (auto& s : m.scales) s = mixq::round_to_half(s);  // the device reads fp16 scales
+                        const auto x = activations(static_cast<std::size_t>(batch) * K, ++seed, a);
+                        INFO("N=" << N << " K=" << K << " group=" << group << " half_scales=" << half_scales << " batch=" << batch
+                                  << " act=" << static_cast<int>(a));
+                        const auto ref = mixq::gemv_int4_reference(m, x, batch);
+                        std::vector<double> mag(static_cast<std::size_t>(batch) * N, 0.0);
+                        for (int b = 0; b < batch; ++b)
+                            for (int n = 0; n < N; ++n)
+                                for (int k = 0; k < K; ++k)
+                                    mag[static_cast<std::size_t>(b) * N + n] += std::fabs(x[static_cast<std::size_t>(b) * K + k] * m.dequantize(n, k));
+                        compare(mixq::test::gpu::gemv_int4(m.packed, m.scales, half_scales, group, x, N, K, batch, a, 4), ref, mag, a, K);
+                    }
 }
 
 TEST_CASE("gpu small: a small int8 and int4 case for compute-sanitizer", "[gpu][small]") {
-    const int N = 5, K = 33;
+    const int N = 5;
+    const int K = GENERATE(33, 96);  // rows at any byte; 16-byte aligned rows and activations
+    INFO("K=" << K);
     const auto w = mixq::test::random_weights(N * K, 7, 0.2f, 0.0);
     const auto m = mixq::quantize_int4(w, N, K, 64);
     const auto x = activations(2 * K, 8, act::f32);

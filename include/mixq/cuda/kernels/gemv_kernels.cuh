@@ -1,4 +1,5 @@
-// The dequant-GEMV kernels: one warp per output row, 16-byte loads after an unaligned head, fp32 accumulation.
+// The dequant-GEMV kernels: one warp per output row, 16-byte weight loads after an unaligned head, 16-byte
+// activation loads where the activations' alignment allows, fp32 accumulation.
 #pragma once
 
 #include <cstdint>
@@ -6,6 +7,56 @@
 #include "numeric.cuh"
 
 namespace mixq::cuda::kernels {
+
+// Bytes to peel before p is 16-byte aligned (0..15).
+__device__ __forceinline__ int bytes_to_alignment(const void* p) {
+    return static_cast<int>((16 - (reinterpret_cast<std::uintptr_t>(p) & 15)) & 15);
+}
+// Whether x[b * K + k] is 16-byte aligned for every batch row b once it is for b = 0: the rows' stride is.
+template <class In>
+__device__ __forceinline__ bool rows_aligned(const In* x_at_k, int K) {
+    return ((reinterpret_cast<std::uintptr_t>(x_at_k) | (static_cast<std::size_t>(K) * sizeof(In))) & 15) == 0;
+}
+
+// 16 consecutive activations as fp32: 16-byte loads when `vec` (p 16-byte aligned), element loads otherwise.
+template <class In>
+__device__ __forceinline__ void load16(const In* __restrict__ p, bool vec, float (&out)[16]) {
+    if (vec) {
+        constexpr int per = 16 / static_cast<int>(sizeof(In));  // values per 16 bytes: 4 (fp32) or 8 (fp16, bf16)
+#pragma unroll
+        for (int v = 0; v < 16 / per; ++v) {
+            const uint4 raw = __ldg(reinterpret_cast<const uint4*>(p) + v);
+            const In* e = reinterpret_cast<const In*>(&raw);
+#pragma unroll
+            for (int j = 0; j < per; ++j) out[v * per + j] = to_float(e[j]);
+        }
+    } else {
+#pragma unroll
+        for (int j = 0; j < 16; ++j) out[j] = to_float(p[j]);
+    }
+}
+
+// acc[b] += Σ_j x[b, k + j] · q[j] over 16 values.
+template <int BATCH, class In>
+__device__ __forceinline__ void dot16(float (&acc)[BATCH], const In* __restrict__ x, int K, int k, bool vec, const float* q) {
+#pragma unroll
+    for (int b = 0; b < BATCH; ++b) {
+        float xv[16];
+        load16(x + static_cast<std::size_t>(b) * K + k, vec, xv);
+#pragma unroll
+        for (int j = 0; j < 16; ++j) acc[b] = fmaf(xv[j], q[j], acc[b]);
+    }
+}
+
+// The warp's sums of the row, written by lane 0 after `scale`.
+template <int BATCH, class Out>
+__device__ __forceinline__ void finish_row(float (&acc)[BATCH], float scale, Out* __restrict__ y, int N, int row, int lane) {
+#pragma unroll
+    for (int b = 0; b < BATCH; ++b) acc[b] = warp_sum(acc[b]);
+    if (lane == 0)
+#pragma unroll
+        for (int b = 0; b < BATCH; ++b) y[static_cast<std::size_t>(b) * N + row] = from_float<Out>(acc[b] * scale);
+}
 
 // int8, one fp32 scale per row applied after the reduction. x: [BATCH, K], y: [BATCH, N].
 template <int BATCH, class In, class Out>
@@ -18,29 +69,28 @@ __global__ void gemv_int8(const std::int8_t* __restrict__ W, const float* __rest
     float acc[BATCH] = {};
     auto add = [&](int k, float q) {
 #pragma unroll
-        for (int b = 0; b < BATCH; ++b) acc[b] += to_float(x[static_cast<std::size_t>(b) * K + k]) * q;
+        for (int b = 0; b < BATCH; ++b) acc[b] = fmaf(to_float(x[static_cast<std::size_t>(b) * K + k]), q, acc[b]);
     };
     // Rows start at any byte when K is not a multiple of 16: peel up to 15 bytes so the body is aligned.
-    const int head = min(K, static_cast<int>((16 - (reinterpret_cast<std::uintptr_t>(w) & 15)) & 15));
+    const int head = min(K, bytes_to_alignment(w));
     if (lane < head) add(lane, static_cast<float>(w[lane]));
     const int body_end = head + (K - head) / 16 * 16;
+    const bool vec = rows_aligned(x + head, K);  // uniform across the warp
+#pragma unroll 2
     for (int k = head + lane * 16; k < body_end; k += 32 * 16) {
         const int4 v = *reinterpret_cast<const int4*>(w + k);
-        const auto* q = reinterpret_cast<const std::int8_t*>(&v);
+        const auto* c = reinterpret_cast<const std::int8_t*>(&v);
+        float q[16];
 #pragma unroll
-        for (int j = 0; j < 16; ++j) add(k + j, static_cast<float>(q[j]));
+        for (int j = 0; j < 16; ++j) q[j] = static_cast<float>(c[j]);
+        dot16<BATCH>(acc, x, K, k, vec, q);
     }
     for (int k = body_end + lane; k < K; k += 32) add(k, static_cast<float>(w[k]));
-#pragma unroll
-    for (int b = 0; b < BATCH; ++b) acc[b] = warp_sum(acc[b]);
-    if (lane == 0) {
-        const float s = scales[row];
-#pragma unroll
-        for (int b = 0; b < BATCH; ++b) y[static_cast<std::size_t>(b) * N + row] = from_float<Out>(acc[b] * s);
-    }
+    finish_row<BATCH>(acc, scales[row], y, N, row, lane);
 }
 
-// int4, two codes per byte (low nibble first), one scale per `group` values along K (Scale: float or __half).
+// int4, two codes per byte (low nibble first), one scale per `group` (64 or 128) values along K (Scale:
+// float or __half). Each value is code · scale before the product, as the host reference.
 template <int BATCH, class In, class Out, class Scale>
 __global__ void gemv_int4(const std::uint8_t* __restrict__ W, const Scale* __restrict__ scales, int group,
                           const In* __restrict__ x, Out* __restrict__ y, int N, int K) {
@@ -48,35 +98,52 @@ __global__ void gemv_int4(const std::uint8_t* __restrict__ W, const Scale* __res
     const int lane = static_cast<int>(threadIdx.x % 32);
     if (row >= N) return;
     const int row_bytes = (K + 1) / 2, groups = (K + group - 1) / group;
+    const int group_shift = group == 64 ? 6 : 7;  // k / group without a division per value
     const std::uint8_t* w = W + static_cast<std::size_t>(row) * row_bytes;
     const Scale* s = scales + static_cast<std::size_t>(row) * groups;
     float acc[BATCH] = {};
-    auto add_byte = [&](int byte, std::uint8_t v) {
+    auto add_byte = [&](int byte, std::uint8_t v) {  // both nibbles; an odd K's padding nibble is skipped
 #pragma unroll
         for (int half = 0; half < 2; ++half) {
             const int k = 2 * byte + half;
             if (k >= K) break;
             const int nibble = half ? v >> 4 : v & 0xf;
-            const float q = static_cast<float>((nibble ^ 8) - 8) * to_float(s[k / group]);
+            const float q = static_cast<float>((nibble ^ 8) - 8) * to_float(s[k >> group_shift]);
 #pragma unroll
-            for (int b = 0; b < BATCH; ++b) acc[b] += to_float(x[static_cast<std::size_t>(b) * K + k]) * q;
+            for (int b = 0; b < BATCH; ++b) acc[b] = fmaf(to_float(x[static_cast<std::size_t>(b) * K + k]), q, acc[b]);
         }
     };
-    const int head = min(row_bytes, static_cast<int>((16 - (reinterpret_cast<std::uintptr_t>(w) & 15)) & 15));
+    const int head = min(row_bytes, bytes_to_alignment(w));
     if (lane < head) add_byte(lane, w[lane]);
-    const int body_end = head + (row_bytes - head) / 16 * 16;
+    // The body holds only bytes whose two values both exist (an odd K's last byte goes to the tail).
+    const int full_bytes = K / 2;
+    const int body_end = head + max(0, full_bytes - head) / 16 * 16;
+    const bool vec = rows_aligned(x + 2 * head, K);
+#pragma unroll 2
     for (int i = head + lane * 16; i < body_end; i += 32 * 16) {
         const int4 v = *reinterpret_cast<const int4*>(w + i);
-        const auto* q = reinterpret_cast<const std::uint8_t*>(&v);
+        const auto* c = reinterpret_cast<const std::uint8_t*>(&v);
+        const int k0 = 2 * i;
+        float q[32];
 #pragma unroll
-        for (int j = 0; j < 16; ++j) add_byte(i + j, q[j]);
+        for (int j = 0; j < 16; ++j) {
+            q[2 * j] = static_cast<float>(((c[j] & 0xf) ^ 8) - 8);
+            q[2 * j + 1] = static_cast<float>(((c[j] >> 4) ^ 8) - 8);
+        }
+        // 32 values lie in one group unless the row is not 16-byte aligned and they straddle a boundary.
+        if ((k0 >> group_shift) == ((k0 + 31) >> group_shift)) {
+            const float sc = to_float(s[k0 >> group_shift]);
+#pragma unroll
+            for (int j = 0; j < 32; ++j) q[j] *= sc;
+        } else {
+#pragma unroll
+            for (int j = 0; j < 32; ++j) q[j] *= to_float(s[(k0 + j) >> group_shift]);
+        }
+        dot16<BATCH>(acc, x, K, k0, vec, q);
+        dot16<BATCH>(acc, x, K, k0 + 16, vec, q + 16);
     }
     for (int i = body_end + lane; i < row_bytes; i += 32) add_byte(i, w[i]);
-#pragma unroll
-    for (int b = 0; b < BATCH; ++b) acc[b] = warp_sum(acc[b]);
-    if (lane == 0)
-#pragma unroll
-        for (int b = 0; b < BATCH; ++b) y[static_cast<std::size_t>(b) * N + row] = from_float<Out>(acc[b]);
+    finish_row<BATCH>(acc, 1.0f, y, N, row, lane);
 }
 
 }  // namespace mixq::cuda::kernels

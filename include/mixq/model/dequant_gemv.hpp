@@ -35,9 +35,8 @@ struct dequant_gemv_tuning {
 };
 
 namespace detail {
-// x copied with a padded row stride: rows 2^k floats apart would share L1 sets (4K aliasing) and evict
-// each other; padded rows also start aligned. One copy of B·K values per call.
-// The stride for rows of n values: a whole number of vectors plus one.
+// The stride of x's rows in the kernels' copy of it: a whole number of vectors plus one. Rows 2^k floats
+// apart would share L1 sets (4K aliasing) and evict each other; padded rows also start aligned.
 inline std::int64_t padded_stride(std::int64_t n) {
     constexpr std::int64_t S = static_cast<std::int64_t>(xsimd::batch<float>::size);
     return (n + S - 1) / S * S + S;
@@ -48,6 +47,7 @@ inline float* x_scratch(std::int64_t n) {  // per thread, reused across calls
     return buf.data();
 }
 
+// x copied with the padded row stride: one copy of B·K values per call.
 template <int B>
 const float* padded_x(const float* x, std::int64_t K, std::int64_t& ldx) {
     ldx = padded_stride(K);
@@ -142,12 +142,12 @@ void dequant_gemv_rows(Convert convert, RowScale row_scale, const float* x, std:
     }
 }
 
-#if defined(__AVX512BW__) || defined(__AVX2__)
+#if defined(__AVX512F__) || defined(__AVX2__)
 // 16 (AVX-512) or 8 (AVX2) int8 codes widened to fp32 in registers: sign-extend, convert. xsimd 8 has
 // no int8 -> float conversion of its own, so this one step uses the intrinsics.
 template <class Batch = xsimd::batch<float>>  // a template, so the branch for the other width is discarded
 Batch load_int8_as_float(const std::int8_t* p) {
-#if defined(__AVX512BW__)
+#if defined(__AVX512F__)
     if constexpr (Batch::size == 16)
         return Batch(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)))));
     else
@@ -171,7 +171,7 @@ template <class Batch = xsimd::batch<float>>  // a template, so the branch for t
 struct int4_decoder {
     Batch lut;  // AVX-512: code · scale by nibble; AVX2: the scale
     void set_scale(float s) {
-#if defined(__AVX512BW__)
+#if defined(__AVX512F__)
         if constexpr (Batch::size == 16) {
             // (nibble ^ 8) - 8: nibbles 0..7 are codes 0..7, nibbles 8..15 codes -8..-1
             lut = Batch(_mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1)) * Batch(s);
@@ -181,7 +181,7 @@ struct int4_decoder {
         lut = Batch(s);
     }
     std::pair<Batch, Batch> operator()(const std::uint8_t* p) const {
-#if defined(__AVX512BW__)
+#if defined(__AVX512F__)
         if constexpr (Batch::size == 16) {
             const __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
             return {Batch(_mm512_permutexvar_ps(v, lut)), Batch(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 4), lut))};
@@ -268,7 +268,7 @@ inline constexpr bool codes_in_registers = false;
 
 template <int B>
 void gemv_int8_rows(const std::int8_t* W, std::span<const float> scales, const float* x, std::int64_t N, std::int64_t K, float* y) {
-#if defined(__AVX512BW__) || defined(__AVX2__)
+#if defined(__AVX512F__) || defined(__AVX2__)
     if constexpr (codes_in_registers) return gemv_int8_registers<B>(W, scales, x, N, K, y);
 #endif
     dequant_gemv_rows<B>(
@@ -281,7 +281,7 @@ void gemv_int8_rows(const std::int8_t* W, std::span<const float> scales, const f
 
 template <int B>
 void gemv_int4_rows(const int4_matrix& W, const float* x, float* y) {
-#if defined(__AVX512BW__) || defined(__AVX2__)
+#if defined(__AVX512F__) || defined(__AVX2__)
     if constexpr (codes_in_registers) return gemv_int4_registers<B>(W, x, y);
 #endif
     dequant_gemv_rows<B>(

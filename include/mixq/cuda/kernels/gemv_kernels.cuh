@@ -18,6 +18,29 @@ __device__ __forceinline__ bool rows_aligned(const In* x_at_k, int K) {
     return ((reinterpret_cast<std::uintptr_t>(x_at_k) | (static_cast<std::size_t>(K) * sizeof(In))) & 15) == 0;
 }
 
+// Codes to exact floats without I2F, a quarter-rate conversion on sm_80 / sm_90 that would bound int4 (two
+// conversions per byte read) below the memory speed: a byte permute puts each biased code into the low
+// mantissa bits of 2^23, and one add removes 2^23 and the bias.
+__device__ __forceinline__ float biased_byte_to_float(unsigned u, int j, float bias) {  // byte j of u, minus 2^23 + bias
+    return __uint_as_float(__byte_perm(u, 0x4B000000u, 0x7540u + static_cast<unsigned>(j))) - (8388608.0f + bias);
+}
+// Four int8 codes of a 32-bit word (byte 0 first).
+__device__ __forceinline__ void int8x4_to_float(unsigned w, float* out) {
+    const unsigned u = w ^ 0x80808080u;  // code + 128 in each byte
+#pragma unroll
+    for (int j = 0; j < 4; ++j) out[j] = biased_byte_to_float(u, j, 128.0f);
+}
+// Eight int4 codes of a 32-bit word (low nibble first, byte 0 first).
+__device__ __forceinline__ void int4x8_to_float(unsigned w, float* out) {
+    const unsigned u = w ^ 0x88888888u;  // code + 8 in each nibble
+    const unsigned lo = u & 0x0f0f0f0fu, hi = (u >> 4) & 0x0f0f0f0fu;
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+        out[2 * j] = biased_byte_to_float(lo, j, 8.0f);
+        out[2 * j + 1] = biased_byte_to_float(hi, j, 8.0f);
+    }
+}
+
 // 16 consecutive activations as fp32: 16-byte loads when `vec` (p 16-byte aligned), element loads otherwise.
 template <class In>
 __device__ __forceinline__ void load16(const In* __restrict__ p, bool vec, float (&out)[16]) {
@@ -78,11 +101,12 @@ __global__ void gemv_int8(const std::int8_t* __restrict__ W, const float* __rest
     const bool vec = rows_aligned(x + head, K);  // uniform across the warp
 #pragma unroll 2
     for (int k = head + lane * 16; k < body_end; k += 32 * 16) {
-        const int4 v = *reinterpret_cast<const int4*>(w + k);
-        const auto* c = reinterpret_cast<const std::int8_t*>(&v);
+        const uint4 v = *reinterpret_cast<const uint4*>(w + k);
         float q[16];
-#pragma unroll
-        for (int j = 0; j < 16; ++j) q[j] = static_cast<float>(c[j]);
+        int8x4_to_float(v.x, q);
+        int8x4_to_float(v.y, q + 4);
+        int8x4_to_float(v.z, q + 8);
+        int8x4_to_float(v.w, q + 12);
         dot16<BATCH>(acc, x, K, k, vec, q);
     }
     for (int k = body_end + lane; k < K; k += 32) add(k, static_cast<float>(w[k]));
@@ -121,15 +145,13 @@ __global__ void gemv_int4(const std::uint8_t* __restrict__ W, const Scale* __res
     const bool vec = rows_aligned(x + 2 * head, K);
 #pragma unroll 2
     for (int i = head + lane * 16; i < body_end; i += 32 * 16) {
-        const int4 v = *reinterpret_cast<const int4*>(w + i);
-        const auto* c = reinterpret_cast<const std::uint8_t*>(&v);
+        const uint4 v = *reinterpret_cast<const uint4*>(w + i);
         const int k0 = 2 * i;
         float q[32];
-#pragma unroll
-        for (int j = 0; j < 16; ++j) {
-            q[2 * j] = static_cast<float>(((c[j] & 0xf) ^ 8) - 8);
-            q[2 * j + 1] = static_cast<float>(((c[j] >> 4) ^ 8) - 8);
-        }
+        int4x8_to_float(v.x, q);
+        int4x8_to_float(v.y, q + 8);
+        int4x8_to_float(v.z, q + 16);
+        int4x8_to_float(v.w, q + 24);
         // 32 values lie in one group unless the row is not 16-byte aligned and they straddle a boundary.
         if ((k0 >> group_shift) == ((k0 + 31) >> group_shift)) {
             const float sc = to_float(s[k0 >> group_shift]);

@@ -35,9 +35,11 @@ double cublas_fp16_ms(int N, int K, int batch) {
     return ms;
 }
 
+// Args {N, K, batch, warps_per_block}; 0 warps: the architecture's tuning.
 template <bool Int4>
 void gemv(benchmark::State& state) {
     const int N = static_cast<int>(state.range(0)), K = static_cast<int>(state.range(1)), batch = static_cast<int>(state.range(2));
+    const auto tuning = state.range(3) ? mixq::cuda::gemv_tuning{static_cast<int>(state.range(3))} : mixq::cuda::default_gemv_tuning();
     const std::size_t wbytes = Int4 ? std::size_t(N) * ((K + 1) / 2) : std::size_t(N) * K;
     const int groups = (K + 127) / 128;
     void* W;
@@ -52,9 +54,10 @@ void gemv(benchmark::State& state) {
     cudaMemset(x, 0x11, sizeof(__half) * std::size_t(K) * batch);
     auto launch = [&] {
         if constexpr (Int4)
-            mixq::cuda::gemv_int4<__half, __half, float>(static_cast<const std::uint8_t*>(W), scales, 128, x, y, N, K, batch);
+            check(mixq::cuda::gemv_int4<__half, __half, float>(static_cast<const std::uint8_t*>(W), scales, 128, x, y, N, K, batch, nullptr,
+                                                               tuning));
         else
-            mixq::cuda::gemv_int8<__half, __half>(static_cast<const std::int8_t*>(W), scales, x, y, N, K, batch);
+            check(mixq::cuda::gemv_int8<__half, __half>(static_cast<const std::int8_t*>(W), scales, x, y, N, K, batch, nullptr, tuning));
     };
     double ms = 0;
     for (auto _ : state) {
@@ -82,13 +85,22 @@ const std::vector<std::pair<int, int>> shapes{
 
 void args(benchmark::internal::Benchmark* b) {
     for (const auto& [N, K] : shapes)
-        for (int batch : {1, 8}) b->Args({N, K, batch});
+        for (int batch : {1, 8}) b->Args({N, K, batch, 0});
+    b->UseManualTime()->Iterations(1)->Unit(benchmark::kMicrosecond);
+}
+// Warps per block on a large, a wide and a small-K shape, to set gemv_tuning_sm90 from measurements.
+void warps_args(benchmark::internal::Benchmark* b) {
+    for (const auto& [N, K] : {std::pair{16384, 16384}, {50280, 2560}, {3072, 768}})
+        for (int batch : {1, 8})
+            for (int warps : {2, 4, 8, 16}) b->Args({N, K, batch, warps});
     b->UseManualTime()->Iterations(1)->Unit(benchmark::kMicrosecond);
 }
 }  // namespace
 
 BENCHMARK(gemv<false>)->Name("int8_gemv")->Apply(args);
 BENCHMARK(gemv<true>)->Name("int4_g128_gemv")->Apply(args);
+BENCHMARK(gemv<false>)->Name("int8_gemv_by_warps")->Apply(warps_args);
+BENCHMARK(gemv<true>)->Name("int4_g128_gemv_by_warps")->Apply(warps_args);
 
 int main(int argc, char** argv) {
     if (!mixq::bench::have_device()) return 0;

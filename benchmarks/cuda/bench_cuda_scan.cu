@@ -66,13 +66,15 @@ struct scan_buffers {
     }
 };
 
+// Args {d_inner, d_state, batch, L, i}: scan_shapes[i], or the architecture's tuning for i = -1.
 void scan(benchmark::State& state) {
     const int d_inner = static_cast<int>(state.range(0)), d_state = static_cast<int>(state.range(1));
     const int batch = static_cast<int>(state.range(2)), L = static_cast<int>(state.range(3));
+    const auto t = state.range(4) >= 0 ? mixq::cuda::scan_shapes[state.range(4)] : mixq::cuda::default_scan_tuning(L);
     scan_buffers buf(batch, d_inner, d_state, L);
     double ms = 0;
     for (auto _ : state) {
-        ms = median_ms([&] { check(mixq::cuda::selective_scan(buf.a)); });
+        ms = median_ms([&] { check(mixq::cuda::selective_scan(buf.a, nullptr, t)); });
         state.SetIterationTime(ms / 1e3);
     }
     const long n = static_cast<long>(batch) * d_inner;
@@ -82,7 +84,6 @@ void scan(benchmark::State& state) {
             else sequential_scan<16><<<static_cast<unsigned>((n + 127) / 128), 128>>>(buf.a);
         },
         5);
-    const auto t = mixq::cuda::default_scan_tuning(L);
     state.counters["GB/s"] = static_cast<double>(buf.min_bytes) / (ms * 1e6);
     state.counters["pct_of_copy_bw"] = 100.0 * static_cast<double>(buf.min_bytes) / (ms * 1e6) / copy_gbps();
     state.counters["x_vs_sequential"] = seq_ms / ms;
@@ -156,7 +157,13 @@ const std::pair<int, int> models[] = {{256, 8}, {1536, 16}, {4096, 16}, {5120, 1
 void prefill_args(benchmark::internal::Benchmark* b) {
     for (const auto& [di, ds] : models)
         for (int batch : {1, 8})
-            for (int L : {128, 2048, 8192}) b->Args({di, ds, batch, L});
+            for (int L : {128, 2048, 8192}) b->Args({di, ds, batch, L, -1});
+    b->UseManualTime()->Iterations(1)->Unit(benchmark::kMicrosecond);
+}
+// Every compiled block shape on Mamba-1.4B's channels, to set scan_policy_sm90 from measurements.
+void shape_args(benchmark::internal::Benchmark* b) {
+    for (int L : {128, 2048, 8192})
+        for (int i = 0; i < static_cast<int>(std::size(mixq::cuda::scan_shapes)); ++i) b->Args({4096, 16, 1, L, i});
     b->UseManualTime()->Iterations(1)->Unit(benchmark::kMicrosecond);
 }
 void decode_args(benchmark::internal::Benchmark* b) {
@@ -167,6 +174,7 @@ void decode_args(benchmark::internal::Benchmark* b) {
 }  // namespace
 
 BENCHMARK(scan)->Name("selective_scan_f16")->Apply(prefill_args);
+BENCHMARK(scan)->Name("selective_scan_f16_by_shape")->Apply(shape_args);
 BENCHMARK(conv1d)->Name("causal_conv1d_f16")->Apply(prefill_args);
 BENCHMARK(decode)->Name("decode_step_f16")->Apply(decode_args);
 

@@ -35,11 +35,12 @@ double cublas_fp16_ms(int N, int K, int batch) {
     return ms;
 }
 
-// Args {N, K, batch, warps_per_block}; 0 warps: the architecture's tuning.
+// Args {N, K, batch, warps_per_block, multi_row_from_batch}; 0 warps: the architecture's tuning.
 template <bool Int4>
 void gemv(benchmark::State& state) {
     const int N = static_cast<int>(state.range(0)), K = static_cast<int>(state.range(1)), batch = static_cast<int>(state.range(2));
-    const auto tuning = state.range(3) ? mixq::cuda::gemv_tuning{static_cast<int>(state.range(3))} : mixq::cuda::default_gemv_tuning();
+    const auto tuning = state.range(3) ? mixq::cuda::gemv_tuning{static_cast<int>(state.range(3)), static_cast<int>(state.range(4))}
+                                       : mixq::cuda::default_gemv_tuning();
     const std::size_t wbytes = Int4 ? std::size_t(N) * ((K + 1) / 2) : std::size_t(N) * K;
     const int groups = (K + 127) / 128;
     void* W;
@@ -85,14 +86,16 @@ const std::vector<std::pair<int, int>> shapes{
 
 void args(benchmark::internal::Benchmark* b) {
     for (const auto& [N, K] : shapes)
-        for (int batch : {1, 8}) b->Args({N, K, batch, 0});
+        for (int batch : {1, 8}) b->Args({N, K, batch, 0, 0});
     b->UseManualTime()->Iterations(1)->Unit(benchmark::kMicrosecond);
 }
-// Warps per block on a large, a wide and a small-K shape, to set gemv_tuning_sm90 from measurements.
+// Warps per block, one or several rows per warp (multi_row_from_batch 9 or 1), on a large, a wide and a
+// small-K shape at batch 1, 4 and 8, to set gemv_tuning_sm90 from measurements.
 void warps_args(benchmark::internal::Benchmark* b) {
     for (const auto& [N, K] : {std::pair{16384, 16384}, {50280, 2560}, {3072, 768}})
-        for (int batch : {1, 8})
-            for (int warps : {2, 4, 8, 16}) b->Args({N, K, batch, warps});
+        for (int batch : {1, 4, 8})
+            for (int warps : {2, 4, 8, 16})
+                for (int multi_row_from : {9, 1}) b->Args({N, K, batch, warps, multi_row_from});
     b->UseManualTime()->Iterations(1)->Unit(benchmark::kMicrosecond);
 }
 }  // namespace

@@ -59,7 +59,11 @@ TEST_CASE("gpu: int8 GEMV equals the host reference on awkward shapes, batch 1..
                         for (int k = 0; k < K; ++k)
                             mag[static_cast<std::size_t>(b) * N + n] += std::fabs(x[static_cast<std::size_t>(b) * K + k] *
                                                                                   codes[static_cast<std::size_t>(n) * K + k] * scales[static_cast<std::size_t>(n)]);
-                for (int warps : {1, 8}) compare(mixq::test::gpu::gemv_int8(codes, scales, x, N, K, batch, a, warps), ref, mag, a, K);
+                for (int warps : {1, 8})
+                    for (int multi_row_from : {1, 9}) {  // several rows per warp where the rows allow; one row per warp
+                        INFO("warps=" << warps << " multi_row_from_batch=" << multi_row_from);
+                        compare(mixq::test::gpu::gemv_int8(codes, scales, x, N, K, batch, a, warps, multi_row_from), ref, mag, a, K);
+                    }
             }
         }
 }
@@ -85,7 +89,11 @@ TEST_CASE("gpu: int4 GEMV (groups 64 and 128, fp32 and fp16 scales) equals the h
                             for (int n = 0; n < N; ++n)
                                 for (int k = 0; k < K; ++k)
                                     mag[static_cast<std::size_t>(b) * N + n] += std::fabs(x[static_cast<std::size_t>(b) * K + k] * m.dequantize(n, k));
-                        compare(mixq::test::gpu::gemv_int4(m.packed, m.scales, half_scales, group, x, N, K, batch, a, 4), ref, mag, a, K);
+                        for (int multi_row_from : {1, 9}) {
+                            INFO("multi_row_from_batch=" << multi_row_from);
+                            compare(mixq::test::gpu::gemv_int4(m.packed, m.scales, half_scales, group, x, N, K, batch, a, 4, multi_row_from), ref,
+                                    mag, a, K);
+                        }
                     }
 }
 
@@ -97,11 +105,13 @@ TEST_CASE("gpu small: a small int8 and int4 case for compute-sanitizer", "[gpu][
     const auto m = mixq::quantize_int4(w, N, K, 64);
     const auto x = activations(2 * K, 8, act::f32);
     const auto ref = mixq::gemv_int4_reference(m, x, 2);
-    const auto got = mixq::test::gpu::gemv_int4(m.packed, m.scales, false, 64, x, N, K, 2, act::f32, 2);
+    const int multi_row_from = GENERATE(1, 9);  // several rows per warp (where K allows), one row per warp
+    INFO("multi_row_from_batch=" << multi_row_from);
+    const auto got = mixq::test::gpu::gemv_int4(m.packed, m.scales, false, 64, x, N, K, 2, act::f32, 2, multi_row_from);
     for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i] == Approx(ref.data()[i]).epsilon(1e-4).margin(1e-5));
     std::vector<std::int8_t> codes(N * K, 3);
     const std::vector<float> scales(N, 0.5f);
-    const auto y8 = mixq::test::gpu::gemv_int8(codes, scales, x, N, K, 2, act::f32, 2);
+    const auto y8 = mixq::test::gpu::gemv_int8(codes, scales, x, N, K, 2, act::f32, 2, multi_row_from);
     const auto r8 = mixq::gemv_int8_reference(codes, scales, x, N, K, 2);
     for (std::size_t i = 0; i < y8.size(); ++i) CHECK(y8[i] == Approx(r8.data()[i]).epsilon(1e-5).margin(1e-5));
 }

@@ -18,10 +18,16 @@ template <class F>
 cudaError_t with_batch(int batch, F f) {
     return mixq::detail::with_static_int<1, 8>(batch, f, [] { return cudaErrorInvalidValue; });
 }
-inline dim3 grid_for(int N, const gemv_tuning& t) {
-    return dim3(static_cast<unsigned>((N + t.warps_per_block - 1) / t.warps_per_block));
+// Blocks for `warps` warps.
+inline dim3 grid_for(int warps, const gemv_tuning& t) {
+    return dim3(static_cast<unsigned>((warps + t.warps_per_block - 1) / t.warps_per_block));
 }
 inline dim3 block_for(const gemv_tuning& t) { return dim3(static_cast<unsigned>(32 * t.warps_per_block)); }
+// Several rows per warp: for this batch by the tuning, and possible when every row starts 16-byte aligned.
+inline bool multi_row(int batch, const gemv_tuning& t, const void* W, long long row_bytes) {
+    return batch >= t.multi_row_from_batch && (reinterpret_cast<std::uintptr_t>(W) & 15) == 0 && row_bytes % 16 == 0;
+}
+inline constexpr int multi_row_warps(int N) { return (N + gemv_rows_per_warp - 1) / gemv_rows_per_warp; }
 }  // namespace detail
 
 // W: [N, K] int8 row-major (no alignment needed), scales: [N] fp32, x: [batch, K], y: [batch, N].
@@ -30,9 +36,14 @@ template <class In, class Out>
 cudaError_t gemv_int8(const std::int8_t* W, const float* scales, const In* x, Out* y, int N, int K, int batch,
                       cudaStream_t stream = nullptr, gemv_tuning tuning = default_gemv_tuning()) {
     if (N <= 0 || K <= 0 || tuning.warps_per_block <= 0) return cudaErrorInvalidValue;
+    const bool rows = detail::multi_row(batch, tuning, W, K);
     return detail::with_batch(batch, [&](auto B) {
-        kernels::gemv_int8<decltype(B)::value, In, Out>
-            <<<detail::grid_for(N, tuning), detail::block_for(tuning), 0, stream>>>(W, scales, x, y, N, K);
+        constexpr int b = decltype(B)::value;
+        if (rows)
+            kernels::gemv_int8_rows<b, gemv_rows_per_warp, In, Out>
+                <<<detail::grid_for(detail::multi_row_warps(N), tuning), detail::block_for(tuning), 0, stream>>>(W, scales, x, y, N, K);
+        else
+            kernels::gemv_int8<b, In, Out><<<detail::grid_for(N, tuning), detail::block_for(tuning), 0, stream>>>(W, scales, x, y, N, K);
         return cudaGetLastError();
     });
 }
@@ -43,9 +54,16 @@ template <class In, class Out, class Scale>
 cudaError_t gemv_int4(const std::uint8_t* W, const Scale* scales, int group, const In* x, Out* y, int N, int K, int batch,
                       cudaStream_t stream = nullptr, gemv_tuning tuning = default_gemv_tuning()) {
     if (N <= 0 || K <= 0 || tuning.warps_per_block <= 0 || (group != 64 && group != 128)) return cudaErrorInvalidValue;
+    const bool rows = K % 2 == 0 && detail::multi_row(batch, tuning, W, K / 2);
     return detail::with_batch(batch, [&](auto B) {
-        kernels::gemv_int4<decltype(B)::value, In, Out, Scale>
-            <<<detail::grid_for(N, tuning), detail::block_for(tuning), 0, stream>>>(W, scales, group, x, y, N, K);
+        constexpr int b = decltype(B)::value;
+        if (rows)
+            kernels::gemv_int4_rows<b, gemv_rows_per_warp, In, Out, Scale>
+                <<<detail::grid_for(detail::multi_row_warps(N), tuning), detail::block_for(tuning), 0, stream>>>(W, scales, group, x, y, N,
+                                                                                                                  K);
+        else
+            kernels::gemv_int4<b, In, Out, Scale>
+                <<<detail::grid_for(N, tuning), detail::block_for(tuning), 0, stream>>>(W, scales, group, x, y, N, K);
         return cudaGetLastError();
     });
 }

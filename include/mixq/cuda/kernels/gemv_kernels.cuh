@@ -59,16 +59,22 @@ __device__ __forceinline__ void load16(const In* __restrict__ p, bool vec, float
     }
 }
 
-// acc[b] += Σ_j x[b, k + j] · q[j] over 16 values.
-template <int BATCH, class In>
-__device__ __forceinline__ void dot16(float (&acc)[BATCH], const In* __restrict__ x, int K, int k, bool vec, const float* q) {
+// acc[r][b] += Σ_j x[b, k + j] · q[r][j] over 16 values for ROWS rows: each activation loaded feeds every row.
+template <int BATCH, int ROWS, class In>
+__device__ __forceinline__ void dot16_rows(float (*acc)[BATCH], const In* __restrict__ x, int K, int k, bool vec, const float (*q)[16]) {
 #pragma unroll
     for (int b = 0; b < BATCH; ++b) {
         float xv[16];
         load16(x + static_cast<std::size_t>(b) * K + k, vec, xv);
 #pragma unroll
-        for (int j = 0; j < 16; ++j) acc[b] = fmaf(xv[j], q[j], acc[b]);
+        for (int r = 0; r < ROWS; ++r)
+#pragma unroll
+            for (int j = 0; j < 16; ++j) acc[r][b] = fmaf(xv[j], q[r][j], acc[r][b]);
     }
+}
+template <int BATCH, class In>
+__device__ __forceinline__ void dot16(float (&acc)[BATCH], const In* __restrict__ x, int K, int k, bool vec, const float* q) {
+    dot16_rows<BATCH, 1>(&acc, x, K, k, vec, reinterpret_cast<const float(*)[16]>(q));
 }
 
 // The warp's sums of the row, written by lane 0 after `scale`.
@@ -166,6 +172,87 @@ __global__ void gemv_int4(const std::uint8_t* __restrict__ W, const Scale* __res
     }
     for (int i = body_end + lane; i < row_bytes; i += 32) add_byte(i, w[i]);
     finish_row<BATCH>(acc, 1.0f, y, N, row, lane);
+}
+
+// Several rows per warp, for batches whose activations, re-read for every row, would move more bytes
+// through L1 than the weights: each activation vector loaded feeds ROWS rows. Needs 16-byte aligned rows
+// (W aligned; K a multiple of 16 for int8, of 32 for int4: no head, no tail, every int4 chunk of 32 values
+// in one group), checked by the caller. Rows past N are read from row N - 1 and not written. Each lane
+// has ROWS 16-byte loads in flight per step, so the loops are not unrolled (registers go to occupancy).
+template <int ROWS>
+__device__ __forceinline__ int first_row_of_warp() {
+    return static_cast<int>((blockIdx.x * blockDim.x + threadIdx.x) / 32) * ROWS;
+}
+
+template <int BATCH, int ROWS, class In, class Out>
+__global__ void gemv_int8_rows(const std::int8_t* __restrict__ W, const float* __restrict__ scales, const In* __restrict__ x,
+                               Out* __restrict__ y, int N, int K) {
+    const int row0 = first_row_of_warp<ROWS>(), lane = static_cast<int>(threadIdx.x % 32);
+    if (row0 >= N) return;
+    const std::int8_t* w[ROWS];
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r) w[r] = W + static_cast<std::size_t>(min(row0 + r, N - 1)) * K;
+    float acc[ROWS][BATCH] = {};
+    const bool vec = rows_aligned(x, K);
+    for (int k = lane * 16; k < K; k += 32 * 16) {
+        float q[ROWS][16];
+#pragma unroll
+        for (int r = 0; r < ROWS; ++r) {
+            const uint4 v = *reinterpret_cast<const uint4*>(w[r] + k);
+            int8x4_to_float(v.x, q[r]);
+            int8x4_to_float(v.y, q[r] + 4);
+            int8x4_to_float(v.z, q[r] + 8);
+            int8x4_to_float(v.w, q[r] + 12);
+        }
+        dot16_rows<BATCH, ROWS>(acc, x, K, k, vec, q);
+    }
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r)
+        if (row0 + r < N) finish_row<BATCH>(acc[r], scales[row0 + r], y, N, row0 + r, lane);  // uniform across the warp
+}
+
+template <int BATCH, int ROWS, class In, class Out, class Scale>
+__global__ void gemv_int4_rows(const std::uint8_t* __restrict__ W, const Scale* __restrict__ scales, int group,
+                               const In* __restrict__ x, Out* __restrict__ y, int N, int K) {
+    const int row0 = first_row_of_warp<ROWS>(), lane = static_cast<int>(threadIdx.x % 32);
+    if (row0 >= N) return;
+    const int row_bytes = K / 2, groups = (K + group - 1) / group;
+    const int group_shift = group == 64 ? 6 : 7;
+    const std::uint8_t* w[ROWS];
+    const Scale* s[ROWS];
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r) {
+        const auto n = static_cast<std::size_t>(min(row0 + r, N - 1));
+        w[r] = W + n * row_bytes;
+        s[r] = scales + n * groups;
+    }
+    float acc[ROWS][BATCH] = {};
+    const bool vec = rows_aligned(x, K);
+    for (int i = lane * 16; i < row_bytes; i += 32 * 16) {
+        const int k0 = 2 * i;  // a multiple of 32: the chunk's 32 values share one group
+        uint4 v[ROWS];
+        float sc[ROWS];
+#pragma unroll
+        for (int r = 0; r < ROWS; ++r) {
+            v[r] = *reinterpret_cast<const uint4*>(w[r] + i);
+            sc[r] = to_float(s[r][k0 >> group_shift]);
+        }
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {  // values k0 .. k0 + 15 (words x, y), then k0 + 16 .. k0 + 31 (words z, w)
+            float q[ROWS][16];
+#pragma unroll
+            for (int r = 0; r < ROWS; ++r) {
+                int4x8_to_float(h ? v[r].z : v[r].x, q[r]);
+                int4x8_to_float(h ? v[r].w : v[r].y, q[r] + 8);
+#pragma unroll
+                for (int j = 0; j < 16; ++j) q[r][j] *= sc[r];
+            }
+            dot16_rows<BATCH, ROWS>(acc, x, K, k0 + 16 * h, vec, q);
+        }
+    }
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r)
+        if (row0 + r < N) finish_row<BATCH>(acc[r], 1.0f, y, N, row0 + r, lane);
 }
 
 }  // namespace mixq::cuda::kernels

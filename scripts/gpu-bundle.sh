@@ -16,6 +16,8 @@ for bin in "$bundle"/bin/*; do
     while read -r lib; do cp -L -n "$lib" "$bundle/lib/"; done
 done
 cp "$root/scripts/gpu-check.sh" "$bundle/"
+# The commit the binaries come from (with "+dirty" when the tree had changes), for docs/performance.md.
+{ git -C "$root" rev-parse --short HEAD; git -C "$root" diff --quiet HEAD || echo "+dirty"; } | paste -sd '' >"$bundle/VERSION"
 size=$(du -sm "$bundle" | cut -f1)
 echo "gpu-bundle: ${size} MiB"
 [ "$size" -lt 64 ] || { echo "gpu-bundle is over the 64 MiB carry limit"; exit 1; }

@@ -9,24 +9,32 @@ out="${OUT:-$root/gpu-out}"
 mkdir -p "$out"
 export LD_LIBRARY_PATH="$bundle/lib:${LD_LIBRARY_PATH:-}"
 status=0
-step() {  # step NAME COMMAND...: runs it, logs to $out/NAME.log, records pass/fail
-  local name=$1; shift
-  if "$@" >"$out/$name.log" 2>&1; then echo "PASS $name"; else echo "FAIL $name (exit $?, see $name.log)"; status=1; fi
+# step SECONDS NAME COMMAND...: runs it under a time limit (a kernel that never ran before may hang, and
+# the lent machine's minutes are few: the steps after it still run), logs to $out/NAME.log, records
+# pass/fail and the seconds taken.
+step() {
+  local limit=$1 name=$2; shift 2
+  local t0=$SECONDS rc=0
+  timeout --kill-after=10 "$limit" "$@" >"$out/$name.log" 2>&1 || rc=$?
+  if [ $rc -eq 0 ]; then echo "PASS $name ($((SECONDS - t0)) s)"
+  elif [ $rc -eq 124 ] || [ $rc -eq 137 ]; then echo "FAIL $name (over ${limit} s, see $name.log)"; status=1
+  else echo "FAIL $name (exit $rc, see $name.log)"; status=1; fi
 }
 nvidia-smi >"$out/nvidia-smi.txt" 2>&1 || true
-step gpu_tests "$bundle/bin/mixq_gpu_tests" -r junit -o "$out/gpu_tests.xml"
+cp "$bundle/VERSION" "$out/" 2>/dev/null || true  # the commit the binaries were built from
+step 240 gpu_tests "$bundle/bin/mixq_gpu_tests" -r junit -o "$out/gpu_tests.xml"
 # compute-sanitizer on the small cases: memcheck (every kernel), racecheck and synccheck (the block-wide
 # scan's shared memory and barriers).
 sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sanitizer 2>/dev/null | head -1 || true)
 if [ -n "$sanitizer" ]; then
   for tool in memcheck racecheck synccheck; do
-    step "$tool" "$sanitizer" --tool "$tool" --error-exitcode 1 "$bundle/bin/mixq_gpu_tests" "[small]"
+    step 90 "$tool" "$sanitizer" --tool "$tool" --error-exitcode 1 "$bundle/bin/mixq_gpu_tests" "[small]"
   done
 else
   echo "FAIL compute-sanitizer (not found)"; status=1
 fi
 for b in "$bundle"/bin/bench_cuda_*; do
   [ -x "$b" ] || continue
-  step "$(basename "$b")" "$b" --benchmark_out="$out/$(basename "$b").json" --benchmark_out_format=json
+  step 150 "$(basename "$b")" "$b" --benchmark_out="$out/$(basename "$b").json" --benchmark_out_format=json
 done
 exit $status

@@ -77,6 +77,12 @@ __device__ __forceinline__ void dot16(float (&acc)[BATCH], const In* __restrict_
     dot16_rows<BATCH, 1>(&acc, x, K, k, vec, reinterpret_cast<const float(*)[16]>(q));
 }
 
+// The first of the ROWS output rows of this thread's warp.
+template <int ROWS>
+__device__ __forceinline__ int first_row_of_warp() {
+    return static_cast<int>((blockIdx.x * blockDim.x + threadIdx.x) / 32) * ROWS;
+}
+
 // The warp's sums of the row, written by lane 0 after `scale`.
 template <int BATCH, class Out>
 __device__ __forceinline__ void finish_row(float (&acc)[BATCH], float scale, Out* __restrict__ y, int N, int row, int lane) {
@@ -91,8 +97,7 @@ __device__ __forceinline__ void finish_row(float (&acc)[BATCH], float scale, Out
 template <int BATCH, class In, class Out>
 __global__ void gemv_int8(const std::int8_t* __restrict__ W, const float* __restrict__ scales, const In* __restrict__ x,
                           Out* __restrict__ y, int N, int K) {
-    const int row = static_cast<int>((blockIdx.x * blockDim.x + threadIdx.x) / 32);
-    const int lane = static_cast<int>(threadIdx.x % 32);
+    const int row = first_row_of_warp<1>(), lane = static_cast<int>(threadIdx.x % 32);
     if (row >= N) return;
     const std::int8_t* w = W + static_cast<std::size_t>(row) * K;
     float acc[BATCH] = {};
@@ -124,8 +129,7 @@ __global__ void gemv_int8(const std::int8_t* __restrict__ W, const float* __rest
 template <int BATCH, class In, class Out, class Scale>
 __global__ void gemv_int4(const std::uint8_t* __restrict__ W, const Scale* __restrict__ scales, int group,
                           const In* __restrict__ x, Out* __restrict__ y, int N, int K) {
-    const int row = static_cast<int>((blockIdx.x * blockDim.x + threadIdx.x) / 32);
-    const int lane = static_cast<int>(threadIdx.x % 32);
+    const int row = first_row_of_warp<1>(), lane = static_cast<int>(threadIdx.x % 32);
     if (row >= N) return;
     const int row_bytes = (K + 1) / 2, groups = (K + group - 1) / group;
     const int group_shift = group == 64 ? 6 : 7;  // k / group without a division per value
@@ -179,11 +183,6 @@ __global__ void gemv_int4(const std::uint8_t* __restrict__ W, const Scale* __res
 // (W aligned; K a multiple of 16 for int8, of 32 for int4: no head, no tail, every int4 chunk of 32 values
 // in one group), checked by the caller. Rows past N are read from row N - 1 and not written. Each lane
 // has ROWS 16-byte loads in flight per step, so the loops are not unrolled (registers go to occupancy).
-template <int ROWS>
-__device__ __forceinline__ int first_row_of_warp() {
-    return static_cast<int>((blockIdx.x * blockDim.x + threadIdx.x) / 32) * ROWS;
-}
-
 template <int BATCH, int ROWS, class In, class Out>
 __global__ void gemv_int8_rows(const std::int8_t* __restrict__ W, const float* __restrict__ scales, const In* __restrict__ x,
                                Out* __restrict__ y, int N, int K) {

@@ -35,11 +35,13 @@ double cublas_fp16_ms(int N, int K, int batch) {
     return ms;
 }
 
-// Args {N, K, batch, warps_per_block, multi_row_from_batch}; 0 warps: the architecture's tuning.
+// Args {N, K, batch, warps_per_block, multi_row_from_batch, mma_from_batch, mma_k_warps}; 0 warps: the
+// architecture's tuning.
 template <bool Int4>
 void gemv(benchmark::State& state) {
     const int N = static_cast<int>(state.range(0)), K = static_cast<int>(state.range(1)), batch = static_cast<int>(state.range(2));
-    const auto tuning = state.range(3) ? mixq::cuda::gemv_tuning{static_cast<int>(state.range(3)), static_cast<int>(state.range(4))}
+    const auto tuning = state.range(3) ? mixq::cuda::gemv_tuning{static_cast<int>(state.range(3)), static_cast<int>(state.range(4)),
+                                                                 static_cast<int>(state.range(5)), static_cast<int>(state.range(6))}
                                        : mixq::cuda::default_gemv_tuning();
     const std::size_t wbytes = Int4 ? std::size_t(N) * ((K + 1) / 2) : std::size_t(N) * K;
     const int groups = (K + 127) / 128;
@@ -86,16 +88,24 @@ const std::vector<std::pair<int, int>> shapes{
 
 void args(benchmark::internal::Benchmark* b) {
     for (const auto& [N, K] : shapes)
-        for (int batch : {1, 8}) b->Args({N, K, batch, 0, 0});
+        for (int batch : {1, 8}) b->Args({N, K, batch, 0, 0, 0, 0});
     b->UseManualTime()->Iterations(1)->Unit(benchmark::kMicrosecond);
 }
-// Warps per block, one or several rows per warp (multi_row_from_batch 9 or 1), on a large, a wide and a
-// small-K shape at batch 1, 4 and 8, to set gemv_tuning_sm90 from measurements.
+// To set gemv_tuning_sm90 from measurements, on a large, a wide and a small-K shape at batch 1, 4 and 8:
+// the CUDA-core kernels by warps per block, one or several rows per warp (multi_row_from_batch 9 or 1) ...
+const std::pair<int, int> tuning_shapes[] = {{16384, 16384}, {50280, 2560}, {3072, 768}};
 void warps_args(benchmark::internal::Benchmark* b) {
-    for (const auto& [N, K] : {std::pair{16384, 16384}, {50280, 2560}, {3072, 768}})
+    for (const auto& [N, K] : tuning_shapes)
         for (int batch : {1, 4, 8})
             for (int warps : {2, 4, 8, 16})
-                for (int multi_row_from : {9, 1}) b->Args({N, K, batch, warps, multi_row_from});
+                for (int multi_row_from : {9, 1}) b->Args({N, K, batch, warps, multi_row_from, 9, 1});
+    b->UseManualTime()->Iterations(1)->Unit(benchmark::kMicrosecond);
+}
+// ... and the tensor-core kernel (fp16 activations) by the warps splitting K.
+void mma_args(benchmark::internal::Benchmark* b) {
+    for (const auto& [N, K] : tuning_shapes)
+        for (int batch : {1, 4, 8})
+            for (int k_warps : {1, 2, 4, 8, 16}) b->Args({N, K, batch, 4, 9, 1, k_warps});
     b->UseManualTime()->Iterations(1)->Unit(benchmark::kMicrosecond);
 }
 }  // namespace
@@ -104,6 +114,8 @@ BENCHMARK(gemv<false>)->Name("int8_gemv")->Apply(args);
 BENCHMARK(gemv<true>)->Name("int4_g128_gemv")->Apply(args);
 BENCHMARK(gemv<false>)->Name("int8_gemv_by_warps")->Apply(warps_args);
 BENCHMARK(gemv<true>)->Name("int4_g128_gemv_by_warps")->Apply(warps_args);
+BENCHMARK(gemv<false>)->Name("int8_gemv_mma_by_k_warps")->Apply(mma_args);
+BENCHMARK(gemv<true>)->Name("int4_g128_gemv_mma_by_k_warps")->Apply(mma_args);
 
 int main(int argc, char** argv) {
     if (!mixq::bench::have_device()) return 0;

@@ -9,6 +9,7 @@
 
 namespace {
 using mixq::test::gpu::act;
+using mixq::test::gpu::gemv_config;
 
 // x rounded to what the activation type can hold, so host and device multiply the same numbers.
 std::vector<float> activations(std::size_t n, std::uint32_t seed, act a) {
@@ -29,8 +30,15 @@ struct shape {
     int N, K;
 };
 // Odd K: rows at any byte (peeled heads, element loads of x, int4 chunks straddling groups). K = 2080 and
-// 4096: 16-byte aligned rows and activations (16-byte x loads); 2080 ends in a partial int4 group.
-const shape shapes[] = {{1, 1}, {3, 7}, {3, 4095}, {1, 4097}, {5, 2080}, {33, 4096}, {50280, 7}, {50280, 4097}};
+// 4096: 16-byte aligned rows and activations (16-byte x loads); 2080 ends in a partial int4 group. K a
+// multiple of 64 (64, 192, 1088, 4096) with fp16 / bf16 activations: the tensor-core kernel, with row
+// counts that leave its 32-row blocks partly empty and K steps that do not divide among its warps; 192 and
+// 1088 end in a partial group of 128.
+const shape shapes[] = {{1, 1},  {3, 7},       {3, 4095},   {1, 4097},  {5, 2080},
+                        {3, 64}, {17, 1088},   {33, 4096},  {50280, 7}, {50280, 192}, {50280, 4097}};
+// Every kernel: one row per warp (1 and 8 warps per block), several rows per warp, and the tensor-core
+// kernel with 1, 3 and 8 warps splitting K (where it does not apply, the call takes one of the others).
+const gemv_config configs[] = {{1, 9, 9, 1}, {8, 9, 9, 1}, {1, 1, 9, 1}, {8, 1, 9, 1}, {4, 9, 1, 1}, {4, 9, 1, 3}, {4, 9, 1, 8}};
 }  // namespace
 
 TEST_CASE("gpu: int8 GEMV equals the host reference on awkward shapes, batch 1..8, all activation types", "[gpu][gemv]") {
@@ -59,11 +67,11 @@ TEST_CASE("gpu: int8 GEMV equals the host reference on awkward shapes, batch 1..
                         for (int k = 0; k < K; ++k)
                             mag[static_cast<std::size_t>(b) * N + n] += std::fabs(x[static_cast<std::size_t>(b) * K + k] *
                                                                                   codes[static_cast<std::size_t>(n) * K + k] * scales[static_cast<std::size_t>(n)]);
-                for (int warps : {1, 8})
-                    for (int multi_row_from : {1, 9}) {  // several rows per warp where the rows allow; one row per warp
-                        INFO("warps=" << warps << " multi_row_from_batch=" << multi_row_from);
-                        compare(mixq::test::gpu::gemv_int8(codes, scales, x, N, K, batch, a, warps, multi_row_from), ref, mag, a, K);
-                    }
+                for (const auto& c : configs) {
+                    INFO("warps=" << c.warps_per_block << " multi_row_from_batch=" << c.multi_row_from_batch
+                                  << " mma_from_batch=" << c.mma_from_batch << " mma_k_warps=" << c.mma_k_warps);
+                    compare(mixq::test::gpu::gemv_int8(codes, scales, x, N, K, batch, a, c), ref, mag, a, K);
+                }
             }
         }
 }
@@ -91,10 +99,10 @@ TEST_CASE("gpu: int4 GEMV (groups 64 and 128, fp32 and fp16 scales) equals the h
                             for (int n = 0; n < N; ++n)
                                 for (int k = 0; k < K; ++k)
                                     mag[static_cast<std::size_t>(b) * N + n] += std::fabs(x[static_cast<std::size_t>(b) * K + k] * m.dequantize(n, k));
-                        for (int multi_row_from : {1, 9}) {
-                            INFO("multi_row_from_batch=" << multi_row_from);
-                            compare(mixq::test::gpu::gemv_int4(m.packed, m.scales, half_scales, group, x, N, K, batch, a, 4, multi_row_from), ref,
-                                    mag, a, K);
+                        for (const auto& c : {gemv_config{4, 1, 9, 1}, gemv_config{4, 9, 9, 1}, gemv_config{4, 9, 1, 1}, gemv_config{4, 9, 1, 3}}) {
+                            INFO("multi_row_from_batch=" << c.multi_row_from_batch << " mma_from_batch=" << c.mma_from_batch
+                                                         << " mma_k_warps=" << c.mma_k_warps);
+                            compare(mixq::test::gpu::gemv_int4(m.packed, m.scales, half_scales, group, x, N, K, batch, a, c), ref, mag, a, K);
                         }
                     }
 }
@@ -109,11 +117,42 @@ TEST_CASE("gpu small: a small int8 and int4 case for compute-sanitizer", "[gpu][
     const auto ref = mixq::gemv_int4_reference(m, x, 2);
     const int multi_row_from = GENERATE(1, 9);  // several rows per warp (where K allows), one row per warp
     INFO("multi_row_from_batch=" << multi_row_from);
-    const auto got = mixq::test::gpu::gemv_int4(m.packed, m.scales, false, 64, x, N, K, 2, act::f32, 2, multi_row_from);
+    const gemv_config config{2, multi_row_from, 9, 1};
+    const auto got = mixq::test::gpu::gemv_int4(m.packed, m.scales, false, 64, x, N, K, 2, act::f32, config);
     for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i] == Approx(ref.data()[i]).epsilon(1e-4).margin(1e-5));
     std::vector<std::int8_t> codes(N * K, 3);
     const std::vector<float> scales(N, 0.5f);
-    const auto y8 = mixq::test::gpu::gemv_int8(codes, scales, x, N, K, 2, act::f32, 2, multi_row_from);
+    const auto y8 = mixq::test::gpu::gemv_int8(codes, scales, x, N, K, 2, act::f32, config);
     const auto r8 = mixq::gemv_int8_reference(codes, scales, x, N, K, 2);
     for (std::size_t i = 0; i < y8.size(); ++i) CHECK(y8[i] == Approx(r8.data()[i]).epsilon(1e-5).margin(1e-5));
+}
+
+TEST_CASE("gpu small: the tensor-core int8 and int4 kernels with two warps splitting K, for compute-sanitizer", "[gpu][small]") {
+    const int N = 5, K = 192;  // one block, 27 of its 32 rows past N; three K steps over two warps
+    const act a = GENERATE(act::f16, act::bf16);
+    INFO("act=" << static_cast<int>(a));
+    const auto w = mixq::test::random_weights(N * K, 9, 0.2f, 0.0);
+    const auto m = mixq::quantize_int4(w, N, K, 128);
+    const auto x = activations(3 * K, 10, a);
+    const gemv_config config{4, 9, 1, 2};
+    REQUIRE(mixq::test::gpu::gemv_takes_mma_path(K, 3, a, config));
+    const auto got = mixq::test::gpu::gemv_int4(m.packed, m.scales, false, 128, x, N, K, 3, a, config);
+    const auto ref = mixq::gemv_int4_reference(m, x, 3);
+    for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i] == Approx(ref.data()[i]).epsilon(1e-2).margin(1e-3));
+    std::vector<std::int8_t> codes(N * K);
+    for (std::size_t i = 0; i < codes.size(); ++i) codes[i] = static_cast<std::int8_t>(static_cast<int>(i * 37 % 255) - 127);
+    const std::vector<float> scales{0.5f, 0.25f, 1.0f, 0.125f, 2.0f};
+    const auto y8 = mixq::test::gpu::gemv_int8(codes, scales, x, N, K, 3, a, config);
+    const auto r8 = mixq::gemv_int8_reference(codes, scales, x, N, K, 3);
+    for (std::size_t i = 0; i < y8.size(); ++i) CHECK(y8[i] == Approx(r8.data()[i]).epsilon(1e-2).margin(1e-3));
+}
+
+TEST_CASE("gpu: the tensor-core path is taken exactly for fp16 / bf16 activations, K % 64 == 0 and batch >= mma_from_batch", "[gpu][gemv]") {
+    const gemv_config from4{4, 9, 4, 2};
+    CHECK(mixq::test::gpu::gemv_takes_mma_path(4096, 4, act::f16, from4));
+    CHECK(mixq::test::gpu::gemv_takes_mma_path(64, 8, act::bf16, from4));
+    CHECK_FALSE(mixq::test::gpu::gemv_takes_mma_path(4096, 3, act::f16, from4));
+    CHECK_FALSE(mixq::test::gpu::gemv_takes_mma_path(4096, 8, act::f32, from4));
+    CHECK_FALSE(mixq::test::gpu::gemv_takes_mma_path(4095, 8, act::f16, from4));
+    CHECK_FALSE(mixq::test::gpu::gemv_takes_mma_path(2080, 8, act::bf16, from4));
 }

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <type_traits>
 
-#include "gemv_kernels.cuh"
+#include "numeric.cuh"
 
 namespace mixq::cuda::kernels {
 
@@ -24,7 +24,7 @@ struct mma_operand<__half> {
     static constexpr unsigned short minus_int8_bias = 0x6480;  // 1024 + 128
 };
 template <>
-struct mma_operand<__nv_bfloat16> {  // 7 mantissa bits: int4 codes only (int8 goes through fp32)
+struct mma_operand<__nv_bfloat16> {
     using pair = __nv_bfloat162;
     static constexpr unsigned magic = 0x43004300u;
     static constexpr unsigned short minus_int4_bias = 0x4308;  // 128 + 8
@@ -32,19 +32,19 @@ struct mma_operand<__nv_bfloat16> {  // 7 mantissa bits: int4 codes only (int8 g
 template <class T>
 inline constexpr bool is_mma_operand = std::is_same_v<T, __half> || std::is_same_v<T, __nv_bfloat16>;
 
-// Both 16-bit lanes of `bits` minus the same constant (given as its bit pattern), in T's arithmetic: exact,
-// the results are small integers.
+// a - b in both 16-bit lanes, in T's arithmetic: exact, the operands and results are small integers.
 template <class T>
-__device__ __forceinline__ unsigned sub_pair(unsigned bits, unsigned short c) {
+__device__ __forceinline__ unsigned sub_pairs(unsigned a, unsigned b) {
     using P = typename mma_operand<T>::pair;
-    P v, k;
-    const unsigned cc = c | (static_cast<unsigned>(c) << 16);
-    std::memcpy(&v, &bits, 4);
-    std::memcpy(&k, &cc, 4);
-    v = __hsub2(v, k);
-    std::memcpy(&bits, &v, 4);
-    return bits;
+    P x, y;
+    std::memcpy(&x, &a, 4);
+    std::memcpy(&y, &b, 4);
+    x = __hsub2(x, y);
+    std::memcpy(&a, &x, 4);
+    return a;
 }
+// The same constant (given as its bit pattern) in both lanes.
+__device__ __forceinline__ constexpr unsigned both_lanes(unsigned short c) { return c | (static_cast<unsigned>(c) << 16); }
 
 // Eight int4 codes of a word (c0 .. c7, low nibble first) as four pairs (c_s, c_{s+4}), s = 0..3: one
 // shift, one AND-OR and one subtraction per pair, no conversion instruction.
@@ -53,24 +53,22 @@ __device__ __forceinline__ void int4x8_to_pairs(unsigned w, unsigned* p) {  // p
     const unsigned u = w ^ 0x88888888u;  // code + 8 in each nibble
 #pragma unroll
     for (int s = 0; s < 4; ++s)
-        p[s] = sub_pair<T>(((u >> (4 * s)) & 0x000f000fu) | mma_operand<T>::magic, mma_operand<T>::minus_int4_bias);
+        p[s] = sub_pairs<T>(((u >> (4 * s)) & 0x000f000fu) | mma_operand<T>::magic, both_lanes(mma_operand<T>::minus_int4_bias));
 }
 
-// Four int8 codes of a word (c0 .. c3) as the pairs (c0, c1), (c2, c3). fp16: a byte permute into 1024's
-// mantissa and one subtraction; bf16 cannot hold code + 128 that way, so it goes through exact fp32 values.
+// Four int8 codes of a word (c0 .. c3) as the pairs (c0, c1), (c2, c3). fp16: a byte permute puts
+// code + 128 into 1024's mantissa, one subtraction. bf16's 7 mantissa bits hold only the code's low 7 bits:
+// c = (128 + (c & 127)) - (128 + (c & 128)), both terms exact bf16 numbers in [128, 256].
 template <class T>
 __device__ __forceinline__ void int8x4_to_pairs(unsigned w, unsigned* p) {  // p[0 .. 1]
-    const unsigned u = w ^ 0x80808080u;  // code + 128 in each byte
-    if constexpr (std::is_same_v<T, __half>) {
-        p[0] = sub_pair<T>(__byte_perm(u, 0x64646464u, 0x4140), mma_operand<T>::minus_int8_bias);
-        p[1] = sub_pair<T>(__byte_perm(u, 0x64646464u, 0x4342), mma_operand<T>::minus_int8_bias);
-    } else {
-        float f[4];
-        int8x4_to_float(w, f);
 #pragma unroll
-        for (int h = 0; h < 2; ++h) {
-            const __nv_bfloat162 v = __floats2bfloat162_rn(f[2 * h], f[2 * h + 1]);  // .x (low half) = first
-            std::memcpy(&p[h], &v, 4);
+    for (int h = 0; h < 2; ++h) {
+        const unsigned sel = h ? 0x4342u : 0x4140u;  // bytes 2h and 2h + 1 into the two lanes' low bytes
+        if constexpr (std::is_same_v<T, __half>)
+            p[h] = sub_pairs<T>(__byte_perm(w ^ 0x80808080u, 0x64646464u, sel), both_lanes(mma_operand<T>::minus_int8_bias));
+        else {
+            const unsigned v = __byte_perm(w, 0u, sel);
+            p[h] = sub_pairs<T>((v & 0x007f007fu) | mma_operand<T>::magic, (v & 0x00800080u) | mma_operand<T>::magic);
         }
     }
 }

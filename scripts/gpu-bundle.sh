@@ -3,11 +3,16 @@
 # bare CUDA image may lack into gpu-bundle/ (git-ignored), to be carried to a lent GPU machine.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-"$root/scripts/build.sh" --target mixq_gpu_tests bench_cuda_gemv bench_cuda_scan bench_cuda_percentile
+"$root/scripts/install-deps.sh"
+# Its own build tree without -march=native: the lent machine's CPU is not this one, and host code built for
+# this CPU's AVX-512 extensions (FP16 among them) could stop there on an instruction its CPU lacks.
+build="$root/build-gpu"
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DMIXQ_NATIVE=OFF >/dev/null
+cmake --build "$build" -j "$(nproc)" --target mixq_gpu_tests bench_cuda_gemv bench_cuda_scan bench_cuda_percentile
 bundle="$root/gpu-bundle"
 rm -rf "$bundle"; mkdir -p "$bundle/bin" "$bundle/lib"
-cp "$root/build/tests/mixq_gpu_tests" "$bundle/bin/"
-for b in "$root"/build/benchmarks/bench_cuda_*; do [ -x "$b" ] && cp "$b" "$bundle/bin/"; done
+cp "$build/tests/mixq_gpu_tests" "$bundle/bin/"
+for b in "$build"/benchmarks/bench_cuda_*; do [ -x "$b" ] && cp "$b" "$bundle/bin/"; done
 # Every resolved library except the C runtime, the driver and the CUDA libraries: the lent machine has
 # CUDA 13 with cudart and cuBLAS, and carrying cuBLAS alone would exceed the 64 MiB carry limit.
 for bin in "$bundle"/bin/*; do

@@ -21,7 +21,14 @@ inline void check(cudaError_t e, const char* what) {
 template <class T>
 struct device_buffer {
     T* p = nullptr;
-    explicit device_buffer(std::size_t n) { check(cudaMalloc(&p, std::max<std::size_t>(n, 1) * sizeof(T)), "cudaMalloc"); }
+    // Poisoned with 0xff bytes, NaN in every floating type: an output element a kernel fails to write
+    // fails the comparison, where a reused allocation would still hold the previous call's right answer.
+    // Uploads, written whole at once, skip it.
+    explicit device_buffer(std::size_t n, bool poison = true) {
+        const std::size_t bytes = std::max<std::size_t>(n, 1) * sizeof(T);
+        check(cudaMalloc(&p, bytes), "cudaMalloc");
+        if (poison) check(cudaMemset(p, 0xff, bytes), "cudaMemset");
+    }
     ~device_buffer() { cudaFree(p); }
     device_buffer(device_buffer&& o) noexcept : p(o.p) { o.p = nullptr; }
     device_buffer(const device_buffer&) = delete;
@@ -46,13 +53,13 @@ template <class T>
 device_buffer<T> upload(const std::vector<float>& v) {
     std::vector<T> h(v.size());
     for (std::size_t i = 0; i < v.size(); ++i) h[i] = convert<T>(v[i]);
-    device_buffer<T> d(h.size());
+    device_buffer<T> d(h.size(), false);
     check(cudaMemcpy(d.p, h.data(), h.size() * sizeof(T), cudaMemcpyHostToDevice), "cudaMemcpy");
     return d;
 }
 template <class T>
 device_buffer<T> upload_raw(const std::vector<T>& v) {
-    device_buffer<T> d(v.size());
+    device_buffer<T> d(v.size(), false);
     check(cudaMemcpy(d.p, v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice), "cudaMemcpy");
     return d;
 }

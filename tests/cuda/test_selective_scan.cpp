@@ -8,6 +8,7 @@
 #include "ssm_wrappers.hpp"
 #include "support/catch.hpp"
 #include "support/naive_scan.hpp"
+#include "support/within_bound.hpp"
 
 namespace {
 using mixq::test::gpu::act;
@@ -15,8 +16,7 @@ namespace gpu = mixq::test::gpu;
 
 const char* act_name(act a) { return a == act::f32 ? "f32" : a == act::f16 ? "f16" : "bf16"; }
 float representable(float v, act a) { return a == act::f16 ? mixq::round_to_half(v) : a == act::bf16 ? mixq::round_to_bf16(v) : v; }
-// Relative rounding of one stored output value.
-double out_eps(act a) { return a == act::f16 ? 1.0 / 2048 : a == act::bf16 ? 1.0 / 256 : 0.0; }
+using gpu::stored_rounding;
 
 // Device inputs are stored in `a`: round them on the host too, so both sides start from the same numbers.
 void round_inputs(mixq::test::scan_inputs& in, act a) {
@@ -55,15 +55,17 @@ void compare_scan(const gpu::ssm_out& got, const mixq::test::scan_inputs& in, co
                                                          o.init ? &in.initial_state : nullptr);
     const auto mag = mixq::test::naive_scan(in, o.D, o.z, o.bias, o.softplus, o.init);
     REQUIRE(got.y.size() == ref.y.size());
-    for (std::size_t i = 0; i < got.y.size(); ++i) {
-        const double r = ref.y.data()[i];
-        INFO("y[" << i << "] = " << got.y[i] << ", host reference " << r);
-        REQUIRE(std::fabs(got.y[i] - r) <= kDeviceRelTol * mag.magnitude[i] + out_eps(a) * std::fabs(r) + 1e-30);
-    }
-    for (std::size_t i = 0; i < got.state.size(); ++i) {
-        INFO("state[" << i << "] = " << got.state[i] << ", host reference " << ref.state.data()[i]);
-        REQUIRE(std::fabs(got.state[i] - ref.state.data()[i]) <= kDeviceRelTol * mag.state_magnitude[i] + 1e-30);
-    }
+    const auto y = mixq::test::misses_of(
+        got.y.size(), [&](std::size_t i) { return got.y[i]; }, [&](std::size_t i) { return ref.y.data()[i]; },
+        [&](std::size_t i) { return kDeviceRelTol * mag.magnitude[i] + stored_rounding(a, ref.y.data()[i]) + 1e-30; });
+    INFO("y: " << y.describe());
+    REQUIRE(y.count == 0);
+    REQUIRE(got.state.size() == ref.state.size());
+    const auto state = mixq::test::misses_of(
+        got.state.size(), [&](std::size_t i) { return got.state[i]; }, [&](std::size_t i) { return ref.state.data()[i]; },
+        [&](std::size_t i) { return kDeviceRelTol * mag.state_magnitude[i] + 1e-30; });
+    INFO("final state: " << state.describe());
+    REQUIRE(state.count == 0);
 }
 }  // namespace
 
@@ -113,10 +115,16 @@ TEST_CASE("gpu: decode steps token by token reach the prefill's outputs and fina
         INFO("type=" << act_name(a));
         compare_scan(decode, in, o, a);  // the decode step is held to the same reference and bound
         const auto mag = mixq::test::naive_scan(in, true, true, true, true, true);
-        for (std::size_t i = 0; i < prefill.state.size(); ++i)
-            REQUIRE(std::fabs(prefill.state[i] - decode.state[i]) <= kDeviceRelTol * mag.state_magnitude[i] + 1e-30);
-        for (std::size_t i = 0; i < prefill.y.size(); ++i)
-            REQUIRE(std::fabs(prefill.y[i] - decode.y[i]) <= kDeviceRelTol * mag.magnitude[i] + 2 * out_eps(a) * std::fabs(prefill.y[i]) + 1e-30);
+        const auto state = mixq::test::misses_of(
+            prefill.state.size(), [&](std::size_t i) { return decode.state[i]; }, [&](std::size_t i) { return prefill.state[i]; },
+            [&](std::size_t i) { return kDeviceRelTol * mag.state_magnitude[i] + 1e-30; });
+        INFO("decode's final state against the prefill's: " << state.describe());
+        REQUIRE(state.count == 0);
+        const auto y = mixq::test::misses_of(
+            prefill.y.size(), [&](std::size_t i) { return decode.y[i]; }, [&](std::size_t i) { return prefill.y[i]; },
+            [&](std::size_t i) { return kDeviceRelTol * mag.magnitude[i] + 2 * stored_rounding(a, prefill.y[i]) + 1e-30; });
+        INFO("decode's y against the prefill's: " << y.describe());
+        REQUIRE(y.count == 0);
     }
 }
 
@@ -132,13 +140,20 @@ TEST_CASE("gpu: the scan refuses what it cannot run", "[gpu][scan]") {
 namespace {
 void compare_conv(const gpu::ssm_out& got, const mixq::ssm::conv_result& ref, act a) {
     REQUIRE(got.y.size() == ref.out.size());
-    for (std::size_t i = 0; i < got.y.size(); ++i) {
-        const double r = ref.out.data()[i];
-        INFO("out[" << i << "] = " << got.y[i] << ", host reference " << r);
-        REQUIRE(std::fabs(got.y[i] - r) <= 1e-5 * std::max(1.0, std::fabs(r)) + out_eps(a) * std::fabs(r));
-    }
+    const auto out = mixq::test::misses_of(
+        got.y.size(), [&](std::size_t i) { return got.y[i]; }, [&](std::size_t i) { return ref.out.data()[i]; },
+        [&](std::size_t i) {
+            const double r = std::fabs(ref.out.data()[i]);
+            return 1e-5 * std::max(1.0, r) + stored_rounding(a, r);
+        });
+    INFO("out: " << out.describe());
+    REQUIRE(out.count == 0);
     REQUIRE(got.state.size() == ref.state.size());
-    for (std::size_t i = 0; i < got.state.size(); ++i) REQUIRE(got.state[i] == ref.state.data()[i]);  // copies of inputs
+    const auto state = mixq::test::misses_of(  // copies of inputs: equal
+        got.state.size(), [&](std::size_t i) { return got.state[i]; }, [&](std::size_t i) { return ref.state.data()[i]; },
+        [](std::size_t) { return 0.0; });
+    INFO("final conv state: " << state.describe());
+    REQUIRE(state.count == 0);
 }
 }  // namespace
 

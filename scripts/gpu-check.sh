@@ -23,8 +23,9 @@ step() {
 nvidia-smi >"$out/nvidia-smi.txt" 2>&1 || true
 cp "$bundle/VERSION" "$out/" 2>/dev/null || true  # the commit the binaries were built from
 # The GPU tests in four runs by tag: a run cut off by its limit loses its report (Catch2 writes the JUnit
-# file at the end), not the others'. Host time (their references and random data; measured with host
-# stand-ins for the kernels on the 2-core development VM): gemv ~65 s, the rest under 10 s.
+# file at the end), not the others'. Their host side (random data, references, bounds), timed by
+# scripts/gpu-tests-dry-run.sh on the 2-core development VM: [gemv] 95 s including ~35 s of the stand-ins'
+# own sums, the rest under 10 s.
 step 200 gpu_tests_gemv "$bundle/bin/mixq_gpu_tests" "[gemv]" -r junit -o "$out/gpu_tests_gemv.xml"
 step 90 gpu_tests_ssm "$bundle/bin/mixq_gpu_tests" "[scan],[conv1d]" -r junit -o "$out/gpu_tests_ssm.xml"
 step 90 gpu_tests_calibration "$bundle/bin/mixq_gpu_tests" "[percentile],[quantize]" -r junit -o "$out/gpu_tests_calibration.xml"

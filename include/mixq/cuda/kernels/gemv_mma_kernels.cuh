@@ -16,6 +16,20 @@ namespace mixq::cuda::kernels {
 inline constexpr int gemv_mma_tiles = 2;
 inline constexpr int gemv_mma_step = 64;
 
+// Where a lane sits: its warp among the block's K-splitting warps, its mma group g and slot t, and the
+// rows it loads (g and g + 8 of each of the block's tiles; rows past N read row N - 1, not written).
+struct mma_lane {
+    int lane = static_cast<int>(threadIdx.x % 32), warp = static_cast<int>(threadIdx.x / 32), warps = static_cast<int>(blockDim.x / 32);
+    int g = lane / 4, t = lane % 4;
+    int row0 = static_cast<int>(blockIdx.x) * 16 * gemv_mma_tiles;
+    __device__ std::size_t row(int tile, int half, int N) const { return static_cast<std::size_t>(min(row0 + 16 * tile + 8 * half + g, N - 1)); }
+    // This lane's first activation: batch row min(g, batch - 1) (lanes past the batch load zeros), value 16 t.
+    template <class In>
+    __device__ const In* x_row(const In* x, int K, int batch) const {
+        return x + static_cast<std::size_t>(min(g, batch - 1)) * K + 16 * t;
+    }
+};
+
 // The lane's 16 activations of batch row min(g, batch - 1) at k, as eight words of pairs (x[2i], x[2i+1]);
 // zero for lanes past the batch (their columns of the product are not written).
 template <class In>
@@ -29,17 +43,17 @@ __device__ __forceinline__ void load_activation_pairs(const In* __restrict__ x_r
 
 // The warps' partial tiles summed by warp 0 through shared memory ([warps - 1][tiles][4][32] floats);
 // returns false for the other warps, which are done.
-__device__ __forceinline__ bool sum_over_warps(float (&acc)[gemv_mma_tiles][4], float* partial, int warp, int warps, int lane) {
-    if (warps == 1) return true;
-    auto slot = [&](int w, int i, int c) { return partial + (((w - 1) * gemv_mma_tiles + i) * 4 + c) * 32 + lane; };
-    if (warp > 0)
+__device__ __forceinline__ bool sum_over_warps(float (&acc)[gemv_mma_tiles][4], float* partial, const mma_lane& l) {
+    if (l.warps == 1) return true;
+    auto slot = [&](int w, int i, int c) { return partial + (((w - 1) * gemv_mma_tiles + i) * 4 + c) * 32 + l.lane; };
+    if (l.warp > 0)
 #pragma unroll
         for (int i = 0; i < gemv_mma_tiles; ++i)
 #pragma unroll
-            for (int c = 0; c < 4; ++c) *slot(warp, i, c) = acc[i][c];
+            for (int c = 0; c < 4; ++c) *slot(l.warp, i, c) = acc[i][c];
     __syncthreads();
-    if (warp > 0) return false;
-    for (int w = 1; w < warps; ++w)
+    if (l.warp > 0) return false;
+    for (int w = 1; w < l.warps; ++w)
 #pragma unroll
         for (int i = 0; i < gemv_mma_tiles; ++i)
 #pragma unroll
@@ -49,13 +63,13 @@ __device__ __forceinline__ bool sum_over_warps(float (&acc)[gemv_mma_tiles][4], 
 
 // Writes the block's tiles: accumulator c of tile i is row row0 + 16 i + g + 8 (c / 2), batch row 2t + c % 2.
 template <class Out, class RowScale>
-__device__ __forceinline__ void store_tiles(const float (&acc)[gemv_mma_tiles][4], Out* __restrict__ y, int N, int batch, int row0,
-                                            int g, int t, RowScale scale) {
+__device__ __forceinline__ void store_tiles(const float (&acc)[gemv_mma_tiles][4], Out* __restrict__ y, int N, int batch, const mma_lane& l,
+                                            RowScale scale) {
 #pragma unroll
     for (int i = 0; i < gemv_mma_tiles; ++i)
 #pragma unroll
         for (int c = 0; c < 4; ++c) {
-            const int row = row0 + 16 * i + g + 8 * (c / 2), b = 2 * t + c % 2;
+            const int row = l.row0 + 16 * i + l.g + 8 * (c / 2), b = 2 * l.t + c % 2;
             if (row < N && b < batch) y[static_cast<std::size_t>(b) * N + row] = from_float<Out>(acc[i][c] * scale(row));
         }
 }
@@ -66,20 +80,18 @@ template <class In, class Out>
 __global__ void gemv_int8_mma(const std::int8_t* __restrict__ W, const float* __restrict__ scales, const In* __restrict__ x,
                               Out* __restrict__ y, int N, int K, int batch) {
     extern __shared__ float partial[];
-    const int lane = static_cast<int>(threadIdx.x % 32), warp = static_cast<int>(threadIdx.x / 32), warps = static_cast<int>(blockDim.x / 32);
-    const int g = lane / 4, t = lane % 4;
-    const int row0 = static_cast<int>(blockIdx.x) * 16 * gemv_mma_tiles;
-    const std::int8_t* w[gemv_mma_tiles][2];  // rows g and g + 8 of each tile; rows past N read row N - 1
+    const mma_lane l;
+    const std::int8_t* w[gemv_mma_tiles][2];
 #pragma unroll
     for (int i = 0; i < gemv_mma_tiles; ++i)
 #pragma unroll
-        for (int h = 0; h < 2; ++h) w[i][h] = W + static_cast<std::size_t>(min(row0 + 16 * i + 8 * h + g, N - 1)) * K + 16 * t;
-    const In* x_row = x + static_cast<std::size_t>(min(g, batch - 1)) * K + 16 * t;
+        for (int h = 0; h < 2; ++h) w[i][h] = W + l.row(i, h, N) * K + 16 * l.t;
+    const In* x_row = l.x_row(x, K, batch);
     float acc[gemv_mma_tiles][4] = {};
 #pragma unroll 2
-    for (int k = warp * gemv_mma_step; k < K; k += warps * gemv_mma_step) {
+    for (int k = l.warp * gemv_mma_step; k < K; k += l.warps * gemv_mma_step) {
         unsigned xw[8];
-        load_activation_pairs(x_row, k, g < batch, xw);
+        load_activation_pairs(x_row, k, l.g < batch, xw);
 #pragma unroll
         for (int i = 0; i < gemv_mma_tiles; ++i) {
             unsigned a[2][8];  // pairs (c_2m, c_2m+1) of rows g and g + 8
@@ -96,8 +108,8 @@ __global__ void gemv_int8_mma(const std::int8_t* __restrict__ W, const float* __
                 mma_16816<In>(acc[i], {a[0][2 * j], a[1][2 * j], a[0][2 * j + 1], a[1][2 * j + 1]}, {xw[2 * j], xw[2 * j + 1]});
         }
     }
-    if (!sum_over_warps(acc, partial, warp, warps, lane)) return;
-    store_tiles(acc, y, N, batch, row0, g, t, [&](int row) { return scales[row]; });
+    if (!sum_over_warps(acc, partial, l)) return;
+    store_tiles(acc, y, N, batch, l, [&](int row) { return scales[row]; });
 }
 
 // int4, two codes per byte (low nibble first), one scale per `group` (64 or 128) values: a step of 64 lies
@@ -106,9 +118,7 @@ template <class In, class Out, class Scale>
 __global__ void gemv_int4_mma(const std::uint8_t* __restrict__ W, const Scale* __restrict__ scales, int group,
                               const In* __restrict__ x, Out* __restrict__ y, int N, int K, int batch) {
     extern __shared__ float partial[];
-    const int lane = static_cast<int>(threadIdx.x % 32), warp = static_cast<int>(threadIdx.x / 32), warps = static_cast<int>(blockDim.x / 32);
-    const int g = lane / 4, t = lane % 4;
-    const int row0 = static_cast<int>(blockIdx.x) * 16 * gemv_mma_tiles;
+    const mma_lane l;
     const int row_bytes = K / 2, groups = (K + group - 1) / group, group_shift = group == 64 ? 6 : 7;
     const std::uint8_t* w[gemv_mma_tiles][2];
     const Scale* s[gemv_mma_tiles][2];
@@ -116,16 +126,16 @@ __global__ void gemv_int4_mma(const std::uint8_t* __restrict__ W, const Scale* _
     for (int i = 0; i < gemv_mma_tiles; ++i)
 #pragma unroll
         for (int h = 0; h < 2; ++h) {
-            const auto n = static_cast<std::size_t>(min(row0 + 16 * i + 8 * h + g, N - 1));
-            w[i][h] = W + n * row_bytes + 8 * t;
+            const std::size_t n = l.row(i, h, N);
+            w[i][h] = W + n * row_bytes + 8 * l.t;
             s[i][h] = scales + n * groups;
         }
-    const In* x_row = x + static_cast<std::size_t>(min(g, batch - 1)) * K + 16 * t;
+    const In* x_row = l.x_row(x, K, batch);
     float acc[gemv_mma_tiles][4] = {};
 #pragma unroll 2
-    for (int k = warp * gemv_mma_step; k < K; k += warps * gemv_mma_step) {
+    for (int k = l.warp * gemv_mma_step; k < K; k += l.warps * gemv_mma_step) {
         unsigned xw[8];
-        load_activation_pairs(x_row, k, g < batch, xw);
+        load_activation_pairs(x_row, k, l.g < batch, xw);
         // The weights' pairs are (c_s, c_s+4) and (c_8+s, c_12+s): pair m holds values a(m) and a(m) + 4 of
         // the lane's 16, a(m) = m for m < 4 and m + 4 after; the activations are permuted to match.
         unsigned xp[8];
@@ -153,8 +163,8 @@ __global__ void gemv_int4_mma(const std::uint8_t* __restrict__ W, const Scale* _
             for (int c = 0; c < 4; ++c) acc[i][c] = fmaf(d[c], sc[c / 2], acc[i][c]);
         }
     }
-    if (!sum_over_warps(acc, partial, warp, warps, lane)) return;
-    store_tiles(acc, y, N, batch, row0, g, t, [](int) { return 1.0f; });
+    if (!sum_over_warps(acc, partial, l)) return;
+    store_tiles(acc, y, N, batch, l, [](int) { return 1.0f; });
 }
 
 }  // namespace mixq::cuda::kernels

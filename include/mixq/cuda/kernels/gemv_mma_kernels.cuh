@@ -23,11 +23,6 @@ struct mma_lane {
     int g = lane / 4, t = lane % 4;
     int row0 = static_cast<int>(blockIdx.x) * 16 * gemv_mma_tiles;
     __device__ std::size_t row(int tile, int half, int N) const { return static_cast<std::size_t>(min(row0 + 16 * tile + 8 * half + g, N - 1)); }
-    // This lane's first activation: batch row min(g, batch - 1) (lanes past the batch load zeros), value 16 t.
-    template <class In>
-    __device__ const In* x_row(const In* x, int K, int batch) const {
-        return x + static_cast<std::size_t>(min(g, batch - 1)) * K + 16 * t;
-    }
 };
 
 // The lane's 16 activations of batch row min(g, batch - 1) at k, as eight words of pairs (x[2i], x[2i+1]);
@@ -39,6 +34,19 @@ __device__ __forceinline__ void load_activation_pairs(const In* __restrict__ x_r
     const unsigned v[8] = {a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w};
 #pragma unroll
     for (int i = 0; i < 8; ++i) xw[i] = live ? v[i] : 0u;
+}
+
+// body(k, xw) for each of this warp's K steps, xw the lane's 16 activations at k (batch row min(g, batch - 1),
+// values k + 16 t ..): the warps of a block take the steps in turn.
+template <class In, class Body>
+__device__ __forceinline__ void for_each_step(const mma_lane& l, const In* __restrict__ x, int K, int batch, Body body) {
+    const In* x_row = x + static_cast<std::size_t>(min(l.g, batch - 1)) * K + 16 * l.t;
+#pragma unroll 2
+    for (int k = l.warp * gemv_mma_step; k < K; k += l.warps * gemv_mma_step) {
+        unsigned xw[8];
+        load_activation_pairs(x_row, k, l.g < batch, xw);
+        body(k, xw);
+    }
 }
 
 // The warps' partial tiles summed by warp 0 through shared memory ([warps - 1][tiles][4][32] floats);
@@ -86,12 +94,8 @@ __global__ void gemv_int8_mma(const std::int8_t* __restrict__ W, const float* __
     for (int i = 0; i < gemv_mma_tiles; ++i)
 #pragma unroll
         for (int h = 0; h < 2; ++h) w[i][h] = W + l.row(i, h, N) * K + 16 * l.t;
-    const In* x_row = l.x_row(x, K, batch);
     float acc[gemv_mma_tiles][4] = {};
-#pragma unroll 2
-    for (int k = l.warp * gemv_mma_step; k < K; k += l.warps * gemv_mma_step) {
-        unsigned xw[8];
-        load_activation_pairs(x_row, k, l.g < batch, xw);
+    for_each_step(l, x, K, batch, [&](int k, const unsigned(&xw)[8]) {
 #pragma unroll
         for (int i = 0; i < gemv_mma_tiles; ++i) {
             unsigned a[2][8];  // pairs (c_2m, c_2m+1) of rows g and g + 8
@@ -107,7 +111,7 @@ __global__ void gemv_int8_mma(const std::int8_t* __restrict__ W, const float* __
             for (int j = 0; j < 4; ++j)
                 mma_16816<In>(acc[i], {a[0][2 * j], a[1][2 * j], a[0][2 * j + 1], a[1][2 * j + 1]}, {xw[2 * j], xw[2 * j + 1]});
         }
-    }
+    });
     if (!sum_over_warps(acc, partial, l)) return;
     store_tiles(acc, y, N, batch, l, [&](int row) { return scales[row]; });
 }
@@ -130,12 +134,8 @@ __global__ void gemv_int4_mma(const std::uint8_t* __restrict__ W, const Scale* _
             w[i][h] = W + n * row_bytes + 8 * l.t;
             s[i][h] = scales + n * groups;
         }
-    const In* x_row = l.x_row(x, K, batch);
     float acc[gemv_mma_tiles][4] = {};
-#pragma unroll 2
-    for (int k = l.warp * gemv_mma_step; k < K; k += l.warps * gemv_mma_step) {
-        unsigned xw[8];
-        load_activation_pairs(x_row, k, l.g < batch, xw);
+    for_each_step(l, x, K, batch, [&](int k, const unsigned(&xw)[8]) {
         // The weights' pairs are (c_s, c_s+4) and (c_8+s, c_12+s): pair m holds values a(m) and a(m) + 4 of
         // the lane's 16, a(m) = m for m < 4 and m + 4 after; the activations are permuted to match.
         unsigned xp[8];
@@ -162,7 +162,7 @@ __global__ void gemv_int4_mma(const std::uint8_t* __restrict__ W, const Scale* _
 #pragma unroll
             for (int c = 0; c < 4; ++c) acc[i][c] = fmaf(d[c], sc[c / 2], acc[i][c]);
         }
-    }
+    });
     if (!sum_over_warps(acc, partial, l)) return;
     store_tiles(acc, y, N, batch, l, [](int) { return 1.0f; });
 }

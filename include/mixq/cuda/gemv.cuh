@@ -25,11 +25,11 @@ inline dim3 grid_for(int warps, const gemv_tuning& t) {
 }
 inline dim3 block_for(const gemv_tuning& t) { return dim3(static_cast<unsigned>(32 * t.warps_per_block)); }
 // Several rows per warp: for this batch by the tuning, and possible when every row starts 16-byte aligned.
+inline bool aligned16(const void* p) { return (reinterpret_cast<std::uintptr_t>(p) & 15) == 0; }
 inline bool multi_row(int batch, const gemv_tuning& t, const void* W, long long row_bytes) {
-    return batch >= t.multi_row_from_batch && (reinterpret_cast<std::uintptr_t>(W) & 15) == 0 && row_bytes % 16 == 0;
+    return batch >= t.multi_row_from_batch && aligned16(W) && row_bytes % 16 == 0;
 }
 inline constexpr int multi_row_warps(int N) { return (N + gemv_rows_per_warp - 1) / gemv_rows_per_warp; }
-inline bool aligned16(const void* p) { return (reinterpret_cast<std::uintptr_t>(p) & 15) == 0; }
 // The tensor-core kernels: fp16 / bf16 activations, for this batch by the tuning, K in whole steps,
 // 16-byte aligned weights and activations (with K % 64 == 0 every row then is), and an sm_80+ device.
 template <class In>
@@ -44,7 +44,9 @@ inline std::size_t mma_shared_bytes(const gemv_tuning& t) {
 }  // namespace detail
 
 // W: [N, K] int8 row-major (no alignment needed), scales: [N] fp32, x: [batch, K], y: [batch, N].
-// In / Out: float, __half or __nv_bfloat16. Accumulation is fp32; the row scale is applied once.
+// In / Out: float, __half or __nv_bfloat16. Accumulation is fp32; the row scale is applied once. fp16 /
+// bf16 activations with K % 64 == 0 and 16-byte aligned W and x run on the tensor cores from batch
+// tuning.mma_from_batch (codes and activations exact in the mma's inputs, fp32 accumulation).
 template <class In, class Out>
 cudaError_t gemv_int8(const std::int8_t* W, const float* scales, const In* x, Out* y, int N, int K, int batch,
                       cudaStream_t stream = nullptr, gemv_tuning tuning = default_gemv_tuning()) {

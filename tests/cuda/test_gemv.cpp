@@ -72,7 +72,8 @@ TEST_CASE("gpu: int8 GEMV equals the host reference on awkward shapes, batch 1..
             const float scale = mx > 0 ? mx / 127 : 1;
             scales[static_cast<std::size_t>(n)] = scale;
             for (int k = 0; k < K; ++k) {
-                codes[row + k] = static_cast<std::int8_t>(std::nearbyint(w[row + k] / scale));
+                // -128, which symmetric quantization never writes, in every 11th place: every code decodes.
+                codes[row + k] = (row + k) % 11 == 5 ? std::int8_t{-128} : static_cast<std::int8_t>(std::nearbyint(w[row + k] / scale));
                 abs_w[row + k] = std::fabs(codes[row + k] * scale);
             }
         }
@@ -104,6 +105,9 @@ TEST_CASE("gpu: int4 GEMV (groups 64 and 128, fp32 and fp16 scales) equals the h
                 // scales, fp32 activations, batch 1 and 8.
                 if (large && (group == 64) != half_scales) continue;
                 auto m = mixq::quantize_int4(w, N, K, group);
+                // Codes -8 (never written by symmetric quantization) in every 7th byte, an odd K's padding
+                // nibble included (the kernels must skip it): every code decodes.
+                for (std::size_t i = 3; i < m.packed.size(); i += 7) m.packed[i] = 0x88;
                 if (half_scales)
                     for (auto& s : m.scales) s = mixq::round_to_half(s);  // the device reads fp16 scales
                 std::vector<float> abs_w(static_cast<std::size_t>(N) * K);
@@ -152,7 +156,8 @@ TEST_CASE("gpu small: the tensor-core int8 and int4 kernels with two warps split
     const act a = GENERATE(act::f16, act::bf16);
     INFO("act=" << static_cast<int>(a));
     const auto w = mixq::test::random_weights(N * K, 9, 0.2f, 0.0);
-    const auto m = mixq::quantize_int4(w, N, K, 128);
+    auto m = mixq::quantize_int4(w, N, K, 128);
+    for (std::size_t i = 0; i < m.packed.size(); ++i) m.packed[i] = static_cast<std::uint8_t>(i * 73);  // all 16 codes
     const auto x = activations(3 * K, 10, a);
     const gemv_config config{4, 9, 1, 2};
     REQUIRE(mixq::test::gpu::gemv_takes_mma_path(K, 3, a, config));
@@ -160,7 +165,7 @@ TEST_CASE("gpu small: the tensor-core int8 and int4 kernels with two warps split
     const auto ref = mixq::gemv_int4_reference(m, x, 3);
     for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i] == Approx(ref.data()[i]).epsilon(1e-2).margin(1e-3));
     std::vector<std::int8_t> codes(N * K);
-    for (std::size_t i = 0; i < codes.size(); ++i) codes[i] = static_cast<std::int8_t>(static_cast<int>(i * 37 % 255) - 127);
+    for (std::size_t i = 0; i < codes.size(); ++i) codes[i] = static_cast<std::int8_t>(static_cast<int>(i * 37 % 256) - 128);
     const std::vector<float> scales{0.5f, 0.25f, 1.0f, 0.125f, 2.0f};
     const auto y8 = mixq::test::gpu::gemv_int8(codes, scales, x, N, K, 3, a, config);
     const auto r8 = mixq::gemv_int8_reference(codes, scales, x, N, K, 3);

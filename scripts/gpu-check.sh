@@ -2,6 +2,9 @@
 # Run ON a lent GPU machine in one call (after scripts/gpu-bundle.sh here, carrying gpu-bundle/):
 # the GPU tests, compute-sanitizer (memcheck, racecheck, synccheck) on the small cases, and the CUDA benchmarks.
 # Logs and JSON results go under $OUT (default: gpu-out/). Exit status: 0 only if everything passed.
+# Back here, scripts/bench-table.py turns each JSON into Markdown tables for docs/performance.md, e.g.
+#   scripts/bench-table.py OUT/bench_cuda_gemv.json --args N,K,batch,warps,multi_row_from,mma_from,mma_k_warps
+# (add --best warps,multi_row_from or --best mma_k_warps to keep the fastest row of a tuning sweep).
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bundle="${MIXQ_GPU_BUNDLE:-$root/gpu-bundle}"

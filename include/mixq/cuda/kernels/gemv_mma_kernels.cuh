@@ -1,5 +1,5 @@
 // Tensor-core dequant-GEMV for fp16 / bf16 activations: the batch is the 8 columns of mma.m16n8k16, so one
-// instruction does 16 rows x 16 values x all 8 batch rows, and decoding costs about one integer op per code.
+// instruction does 16 rows x 16 values x all 8 batch rows, and decoding takes one to two integer ops per code.
 #pragma once
 
 #include <cstdint>

@@ -20,10 +20,12 @@ struct gemv_tuning {
 };
 inline constexpr int gemv_rows_per_warp = 4;
 
-// multi_row_from_batch = 4, mma_from_batch = 4 and mma_k_warps = 8 are estimates from instruction and byte
-// counts, not measurements: bench_cuda_gemv times every path and block shape.
-inline constexpr gemv_tuning gemv_tuning_sm80{4, 4, 4, 8};
-inline constexpr gemv_tuning gemv_tuning_sm90{8, 4, 4, 8};
+// Estimates from instruction and byte counts, not measurements (bench_cuda_gemv times every path and block
+// shape): multi_row_from_batch = 4; mma_from_batch = 1, since even at batch 1 the CUDA-core int4 kernel
+// spends ~5 instructions per code (decode, scale, convert x, FMA), more than an H100 issues at its memory
+// speed (3.35 TB/s: 6.7 T codes/s), where the tensor-core kernel spends about one; mma_k_warps = 8.
+inline constexpr gemv_tuning gemv_tuning_sm80{4, 4, 1, 8};
+inline constexpr gemv_tuning gemv_tuning_sm90{8, 4, 1, 8};
 
 // The tuning for the current device; tests pass their own to exercise other block shapes.
 inline gemv_tuning default_gemv_tuning() { return detail::compute_major() >= 9 ? gemv_tuning_sm90 : gemv_tuning_sm80; }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run HERE (no GPU needed): the GPU tests against host stand-ins of the kernels (tests/cuda/dry_run/), to
+# Run HERE (no GPU needed): the GPU tests against host stand-ins of the kernels (scripts/gpu-dry-run/), to
 # check their data, references and error bounds and to time their host side before a lent GPU's minutes
 # are spent on them. Extra arguments go to the Catch2 runner (e.g. "[gemv]").
 set -euo pipefail

@@ -1,7 +1,8 @@
-// Host stand-ins for the GPU test wrappers, for a dry run of the GPU tests without a device: their random
-// data, host references, error bounds and run time are checked here, so that the few minutes of a lent GPU
-// are not spent on a test's own mistake. Not a test of any kernel: each stand-in computes what the kernel
-// is specified to compute, from the host references, rounded to the output type; the tensor-core GEMV's
+// Host stand-ins for the GPU test wrappers (tests/cuda/*_wrappers.hpp), for a dry run of the GPU tests
+// without a device (scripts/gpu-tests-dry-run.sh): tooling, not a test, so it lives beside its script.
+// The dry run checks the tests' random data, host references, error bounds and run time, so that the few
+// minutes of a lent GPU are not spent on a test's own mistake. Each stand-in computes what the kernel is
+// specified to compute, from the host references, rounded to the output type; the tensor-core GEMV's
 // stand-in sums in that kernel's order (per 64-value step, four partial sums of 16, split over its warps),
 // so the bounds are exercised with its association too.
 #include <cmath>
@@ -15,9 +16,9 @@
 #include <mixq/quant/int8_code.hpp>
 #include <tuple>
 
-#include "../gemv_wrappers.hpp"
-#include "../percentile_wrappers.hpp"
-#include "../ssm_wrappers.hpp"
+#include "cuda/gemv_wrappers.hpp"
+#include "cuda/percentile_wrappers.hpp"
+#include "cuda/ssm_wrappers.hpp"
 
 namespace mixq::test::gpu {
 namespace {

@@ -11,6 +11,7 @@
 #include "percentile_wrappers.hpp"
 #include "support/catch.hpp"
 #include "support/fixture.hpp"
+#include "support/within_bound.hpp"
 
 namespace {
 using mixq::test::gpu::act;
@@ -159,11 +160,12 @@ TEST_CASE("gpu: fused int8 quantize gives the host's codes and maximum error", "
                 const long long kr = per_channel ? rows : 1, kc = per_channel ? cols : rows * cols;
                 INFO("rows=" << rows << " cols=" << cols << " per_channel=" << per_channel << " type=" << act_name(a));
                 const auto got = gpu::quantize_int8(x, scales, kr, kc, a);
-                std::size_t differing = 0, first = 0;
-                for (std::size_t i = 0; i < x.size(); ++i)
-                    if (got.q[i] != mixq::int8_code(x[i], scales[static_cast<std::size_t>(static_cast<long long>(i) / kc)]) && differing++ == 0) first = i;
-                INFO(differing << " code(s) differ from the host's; the first at " << first);
-                REQUIRE(differing == 0);
+                const auto codes = mixq::test::misses_of(  // equal codes: bound 0
+                    x.size(), [&](std::size_t i) { return got.q[i]; },
+                    [&](std::size_t i) { return mixq::int8_code(x[i], scales[static_cast<std::size_t>(static_cast<long long>(i) / kc)]); },
+                    [](std::size_t) { return 0.0; });
+                INFO("codes: " << codes.describe());
+                REQUIRE(codes.count == 0);
                 const auto host = mixq::measure_error(x, [&](std::size_t i) {
                     return static_cast<float>(got.q[i]) * scales[static_cast<std::size_t>(static_cast<long long>(i) / kc)];
                 });

@@ -11,7 +11,8 @@ namespace mixq::cuda {
 // through L1 at 8 (fp16) to 16 (fp32) times the weights' bytes. 9 turns it off, 1 uses it for every batch.
 // Tensor-core kernels (fp16 / bf16 activations, K % 64 == 0, 16-byte aligned W and x, sm_80+): from batch
 // mma_from_batch on; blocks of 32 rows whose mma_k_warps warps split K. With fp32 FMAs a batch of 8 costs 8
-// FMAs per weight, more than an H100's FP32 rate at its memory speed for int4; the mma does all 8 at once.
+// FMAs per weight: for int4 at an H100's memory speed more than its FP32 rate (estimate from the data-sheet
+// 67 TFLOP/s and the ~3.0 TB/s copy rate recorded for this workplace's H100); the mma does all 8 at once.
 struct gemv_tuning {
     int warps_per_block;
     int multi_row_from_batch;
@@ -22,8 +23,9 @@ inline constexpr int gemv_rows_per_warp = 4;
 
 // Estimates from instruction and byte counts, not measurements (bench_cuda_gemv times every path and block
 // shape): multi_row_from_batch = 4; mma_from_batch = 1, since even at batch 1 the CUDA-core int4 kernel
-// spends ~5 instructions per code (decode, scale, convert x, FMA), more than an H100 issues at its memory
-// speed (3.35 TB/s: 6.7 T codes/s), where the tensor-core kernel spends about one; mma_k_warps = 8.
+// spends ~5 instructions per code (decode, scale, convert x, FMA), about all an H100 issues at ~3.0 TB/s
+// (6 T codes/s; 132 SMs x 4 schedulers x 1.755 GHz, data-sheet clock), where the tensor-core kernel spends
+// about one; mma_k_warps = 8.
 inline constexpr gemv_tuning gemv_tuning_sm80{4, 4, 1, 8};
 inline constexpr gemv_tuning gemv_tuning_sm90{8, 4, 1, 8};
 

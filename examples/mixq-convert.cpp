@@ -7,8 +7,11 @@
 #include "eval_options.hpp"
 
 int main(int argc, char** argv) {
-    CLI::App app{"Convert a safetensors checkpoint to layer-wise mixed precision (int8 / fp16 / bf16)."};
-    std::string input, output, preset, table_path, calibration = "percentile";
+    CLI::App app{"Convert a safetensors checkpoint to layer-wise mixed precision (int4 / nf4 / fp8 / int8 / fp16 / bf16)."};
+    std::string input, output, preset, table_path, calibration = "percentile", lowbit = "max";
+    double gptq_damp = 0.01;
+    std::int64_t gptq_block = 128;
+    bool act_order = false;
     double pct = 99.99;
     bool strict = false, json = false;
     app.add_option("input", input, "input checkpoint (.safetensors)")->required();
@@ -17,7 +20,14 @@ int main(int argc, char** argv) {
                              "built-in table: conservative, conservative-moe, aggressive, int8-linear, fp16, bf16 "
                              "(default conservative)");
     app.add_option("--table", table_path, "precision table JSON file")->excludes(p);
-    app.add_option("--calibration", calibration, "int8 calibrator: max, percentile, mse or entropy")->capture_default_str();
+    app.add_option("--calibration", calibration, "int8 calibrator: max, percentile, mse, entropy, or gptq (percentile scales, "
+                                                 "GPTQ rounding; needs --calib)")->capture_default_str();
+    app.add_option("--lowbit-calibration", lowbit, "int4 / nf4 / fp8 calibrator: max, mse, gptq (max scales, GPTQ rounding) or "
+                                                   "mse+gptq; gptq needs --calib")->capture_default_str();
+    app.add_option("--gptq-damp", gptq_damp, "GPTQ damping, a fraction of the mean Hessian diagonal")->capture_default_str()
+        ->check(CLI::Range(0.0, 10.0));
+    app.add_option("--gptq-block", gptq_block, "GPTQ columns per block")->capture_default_str()->check(CLI::PositiveNumber);
+    app.add_flag("--gptq-act-order", act_order, "GPTQ: columns in order of decreasing Hessian diagonal");
     app.add_option("--percentile", pct, "percentile of |w| per row mapped to 127")->capture_default_str();
     app.add_flag("--strict", strict, "unmatched tensors and rules that match nothing are errors");
     app.add_flag("--json", json, "print the report as JSON on stdout");
@@ -25,16 +35,23 @@ int main(int argc, char** argv) {
     mixq::cli::eval_flags eval;
     app.add_option("--eval", eval_tokens, "token file (.npy): measure perplexity before and after");
     std::string calib_tokens, act_method = "percentile";
-    app.add_option("--calib", calib_tokens, "token file (.npy): record activation ranges of every linear input");
+    app.add_option("--calib", calib_tokens, "token file (.npy): GPTQ's Hessians, and activation ranges of every linear input");
     app.add_option("--activation-calibration", act_method, "max, percentile (uses --percentile), mse or entropy")
         ->capture_default_str();
     eval.add_to(app);
 
     return mixq::cli::run("mixq-convert", app, argc, argv, [&] {
         mixq::convert_options opt;
-        const auto cal = mixq::parse_calibration(calibration);
-        if (!cal) mixq::fail("--calibration '" + calibration + "': expected max, percentile, mse or entropy");
+        opt.gptq_int8 = calibration == "gptq";
+        const auto cal = opt.gptq_int8 ? mixq::calibration_method::percentile : mixq::parse_calibration(calibration);
+        if (!cal) mixq::fail("--calibration '" + calibration + "': expected max, percentile, mse, entropy or gptq");
         opt.calibration = *cal;
+        if (lowbit == "max" || lowbit == "gptq") opt.lowbit = mixq::lowbit_calibration::max;
+        else if (lowbit == "mse" || lowbit == "mse+gptq") opt.lowbit = mixq::lowbit_calibration::mse;
+        else mixq::fail("--lowbit-calibration '" + lowbit + "': expected max, mse, gptq or mse+gptq");
+        opt.gptq_lowbit = lowbit.find("gptq") != std::string::npos;
+        if ((opt.gptq_int8 || opt.gptq_lowbit) && calib_tokens.empty())
+            mixq::fail("gptq needs calibration tokens: add --calib TOKENS.npy (its Hessians come from the layers' inputs)");
         opt.percentile = pct;
         opt.strict = strict;
         // Token files and methods are checked first: a mistake there must stop us before any output.
@@ -48,6 +65,16 @@ int main(int argc, char** argv) {
                          ? mixq::presets::get(preset.empty() ? "conservative" : preset,
                                               mixq::presets::detect_family(in.tensors()))
                          : mixq::load_table_json(table_path);
+        mixq::hessian_set hessians;
+        if (opt.gptq_int8 || opt.gptq_lowbit) {  // from the original model's fp32 inputs, for the tensors GPTQ rounds
+            const mixq::gptq_options go{gptq_damp, gptq_block, act_order};
+            opt.round = mixq::gptq_rounder(go);
+            opt.gptq_description = mixq::describe(go);
+            const mixq::checkpoint_weights w(in);
+            const mixq::ssm_lm model(w, mixq::infer_config(w));
+            hessians = mixq::collect_hessians(model, calib, eval.window, mixq::gptq_layers(table, in, opt));
+            opt.hessians = &hessians;
+        }
         auto c = mixq::convert(in, std::move(table), opt);
         if (!eval_tokens.empty()) {  // evaluated in memory, so metadata.json is written once, complete
             const auto before = mixq::cli::evaluate(mixq::checkpoint_weights(in), input, tokens, eval);

@@ -1,8 +1,10 @@
 // mixq quality umbrella: reference forward and perplexity (needs CBLAS: link mixq::model, not just mixq::core).
 #pragma once
 
+#include "calib/gptq.hpp"
 #include "convert/converted_weights.hpp"
 #include "eval/activation_ranges.hpp"
+#include "eval/hessians.hpp"
 #include "eval/perplexity.hpp"
 #include "mixq.hpp"
 #include "model/config.hpp"

@@ -13,7 +13,7 @@
 #include <mixq/model/scan_reference.hpp>
 #include <mixq/quant/error_stats.hpp>
 #include <mixq/quant/gemv_reference.hpp>
-#include <mixq/quant/int8_code.hpp>
+#include <mixq/format/int8.hpp>
 #include <tuple>
 
 #include "cuda/gemv_wrappers.hpp"

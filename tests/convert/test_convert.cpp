@@ -65,7 +65,7 @@ TEST_CASE("the conservative report names the seed's 17% unmatched MoE tensors lo
     CHECK(text.find("WARNING: 26 tensor(s), 329,216 params, match no rule") != std::string::npos);
     CHECK(text.find("layers.2.moe.moe.experts.3.w1.weight") != std::string::npos);
     CHECK(text.find("tied: lm_head.weight has the same contents as embedding.weight") != std::string::npos);
-    CHECK(c.totals.int8_tensors == 2);  // the seed's "calibration_layers": embedding + position embedding
+    CHECK(c.totals.calibrated_tensors == 2);  // the seed's "calibration_layers": embedding + position embedding
     const auto j = mixq::report_json(c);
     CHECK(j["rules"][2]["tensors"] == 1);  // lm_head.weight still decided by its own rule
     CHECK(j["unmatched_tensors"].size() == 26);
@@ -122,7 +122,7 @@ TEST_CASE("strict mode turns unmatched tensors and unused rules into errors", "[
                                                    Catch::Contains("matches no tensor"));
 }
 
-TEST_CASE("NaN in a tensor being quantized and unimplemented precisions are refused by name", "[convert][bad_input]") {
+TEST_CASE("NaN in a tensor being quantized is refused by name, for every quantized precision", "[convert][bad_input]") {
     mixq::test::temp_dir dir;
     std::vector<float> w(6, 0.25f), b(3, 1.0f);
     w[4] = std::nanf("");
@@ -135,9 +135,11 @@ TEST_CASE("NaN in a tensor being quantized and unimplemented precisions are refu
     CHECK_NOTHROW(mixq::convert(in, t));  // the NaN tensor is not converted: untouched, no error
     t.add("*.weight", mixq::precision::int8);
     CHECK_THROWS_WITH(mixq::convert(in, t), Catch::Contains("'a.weight' contains NaN at flat index 4"));
-    mixq::rule_table t4;
-    t4.add("a.bias", mixq::precision::int4);
-    CHECK_THROWS_WITH(mixq::convert(in, t4), Catch::Contains("precision int4 is not implemented"));
+    for (auto p : {mixq::precision::int4_g32, mixq::precision::nf4, mixq::precision::fp8_e4m3}) {
+        mixq::rule_table t4;
+        t4.add("*.weight", p);
+        CHECK_THROWS_WITH(mixq::convert(in, t4), Catch::Contains("'a.weight' contains NaN at flat index 4"));
+    }
 }
 
 TEST_CASE("an HF-layout checkpoint picks the HF presets and a tied head absent from the file is fine", "[convert]") {

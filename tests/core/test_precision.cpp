@@ -11,9 +11,27 @@ TEST_CASE("every precision round-trips through its name", "[precision]") {
     CHECK(mixq::parse_precision("half") == mixq::precision::fp16);
     CHECK_FALSE(mixq::parse_precision("int3"));
     CHECK_FALSE(mixq::parse_precision("INT8"));  // names are case-sensitive, like the tables' JSON
-    CHECK(mixq::bits_per_value(mixq::precision::int4) == 4);
-    CHECK_FALSE(mixq::is_implemented(mixq::precision::int4));
-    CHECK(mixq::is_implemented(mixq::precision::int8));
+    CHECK_FALSE(mixq::parse_precision("int4"));  // the group size must be named
+    CHECK(mixq::parse_precision("float8_e4m3fn") == mixq::precision::fp8_e4m3);
+}
+
+TEST_CASE("precisions below int8 know their bits, groups and storage", "[precision]") {
+    using enum mixq::precision;
+    CHECK(mixq::bits_per_value(int4_g32) == 4);
+    CHECK(mixq::bits_per_value(nf4) == 4);
+    CHECK(mixq::bits_per_value(fp8_e4m3) == 8);
+    CHECK(mixq::group_size(int4_g32) == 32);
+    CHECK(mixq::group_size(int4_g64) == 64);
+    CHECK(mixq::group_size(int4_g128) == 128);
+    CHECK(mixq::group_size(nf4) == 64);
+    CHECK(mixq::group_size(fp8_e4m3) == 0);
+    CHECK(mixq::group_size(int8) == 0);
+    for (auto p : mixq::all_precisions) {
+        CHECK(mixq::is_packed4(p) == (mixq::bits_per_value(p) == 4));
+        CHECK(mixq::is_quantized(p) == (p == int8 || p == fp8_e4m3 || mixq::is_packed4(p)));
+        if (mixq::group_size(p) && p != nf4) CHECK(mixq::int4_with_group(mixq::group_size(p)) == p);
+    }
+    CHECK_FALSE(mixq::int4_with_group(16));
 }
 
 TEST_CASE("safetensors dtypes parse with their element sizes", "[dtype]") {

@@ -1,12 +1,12 @@
 // GPU tests of include/mixq/cuda/percentile.cuh and quantize.cuh: bit-identical to the host calibrator
-// (calib/percentile.hpp) and quantizer (quant/int8_code.hpp, quant/error_stats.hpp).
+// (calib/percentile.hpp) and quantizer (format/int8.hpp, quant/error_stats.hpp).
 #include <bit>
 #include <cmath>
 #include <limits>
 #include <mixq/calib/percentile.hpp>
 #include <mixq/core/half.hpp>
 #include <mixq/quant/error_stats.hpp>
-#include <mixq/quant/int8_code.hpp>
+#include <mixq/format/int8.hpp>
 
 #include "percentile_wrappers.hpp"
 #include "support/catch.hpp"

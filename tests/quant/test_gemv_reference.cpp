@@ -45,7 +45,7 @@ TEST_CASE("int4 packing: low nibble first, codes in [-8, 7], error within scale/
     CHECK((m.packed[0] >> 4) == (-7 & 0xf));  // element 1 in the high nibble
     CHECK((m.packed[2] >> 4) == 0);           // padding nibble of the odd K
     std::uint32_t seed = 50;
-    for (std::int64_t group : {64, 128})
+    for (std::int64_t group : {32, 64, 128})
         for (auto [N, K] : {std::pair<std::int64_t, std::int64_t>{3, 7}, {2, 4097}, {5, 129}}) {
             const auto v = mixq::test::random_weights(static_cast<std::size_t>(N * K), ++seed, 0.3f, 0.0);
             const auto q = mixq::quantize_int4(v, N, K, group);
@@ -57,14 +57,14 @@ TEST_CASE("int4 packing: low nibble first, codes in [-8, 7], error within scale/
                     REQUIRE(std::fabs(q.dequantize(n, k) - v[static_cast<std::size_t>(n * K + k)]) <= 0.5f * q.scale(n, k) * (1 + 1e-5f));
                 }
         }
-    CHECK_THROWS_AS(mixq::quantize_int4(w, 1, 5, 32), mixq::error);
+    CHECK_THROWS_AS(mixq::quantize_int4(w, 1, 5, 16), mixq::error);
 }
 
 TEST_CASE("int4 host GEMV reference matches a double-precision product", "[gemv_reference]") {
     std::uint32_t seed = 70;
     for (const auto& [N, K, batch] : shapes) {
         if (N * K > 1'000'000) continue;  // the int4 reference reads nibbles one by one: keep it quick
-        for (std::int64_t group : {64, 128}) {
+        for (std::int64_t group : {32, 64, 128}) {
             INFO("N=" << N << " K=" << K << " group=" << group);
             const auto w = mixq::test::random_weights(static_cast<std::size_t>(N * K), ++seed, 0.2f, 0.0);
             const auto m = mixq::quantize_int4(w, N, K, group);

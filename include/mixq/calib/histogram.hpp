@@ -9,7 +9,7 @@
 #include <span>
 #include <vector>
 
-#include "../quant/int8_code.hpp"
+#include "../format/int8.hpp"
 
 namespace mixq {
 

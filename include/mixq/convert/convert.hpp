@@ -15,6 +15,7 @@
 
 #include "../calib/absmax.hpp"
 #include "../calib/entropy.hpp"
+#include "../calib/hessian.hpp"
 #include "../calib/method.hpp"
 #include "../calib/mse.hpp"
 #include "../calib/percentile.hpp"
@@ -23,13 +24,25 @@
 #include "../quant/check_finite.hpp"
 #include "../quant/error_stats.hpp"
 #include "../quant/float_cast.hpp"
+#include "../quant/lowbit.hpp"
 #include "../quant/symmetric.hpp"
 
 namespace mixq {
 
+// The clip of each group (int4, nf4) or row (fp8) below int8: its max (the oracle's semantics) or the
+// clip minimising that group's squared error (calib/mse.hpp's low-bit grid).
+enum class lowbit_calibration { max, mse };
+
 struct convert_options {
-    calibration_method calibration = calibration_method::percentile;
+    calibration_method calibration = calibration_method::percentile;  // int8 clips
     double percentile = 99.99;  // used by calibration_method::percentile
+    lowbit_calibration lowbit = lowbit_calibration::max;  // int4 / nf4 / fp8 clips
+    // GPTQ rounding on top of the clips above, for int8 and / or the low-bit precisions: needs the layers'
+    // Hessians (eval/hessians.hpp) and the rounding itself (calib/gptq.hpp's gptq_rounder).
+    bool gptq_int8 = false, gptq_lowbit = false;
+    const hessian_set* hessians = nullptr;
+    rounding_fn round;
+    std::string gptq_description;  // for metadata: "damp 0.01, block 128, act order off"
     bool strict = false;        // unmatched tensors and rules that match nothing become errors
 };
 
@@ -43,13 +56,18 @@ struct converted_tensor {
     std::string scheme;                  // "int8:symmetric:per_channel:percentile:99.99", "fp16", ...; empty if unchanged
     std::optional<std::string> alias_of;  // stored once under that name
     std::vector<std::byte> data;
-    std::vector<float> scales;           // int8 only: one per row
+    std::vector<float> scales;  // quantized only: int8 / fp8 one per row, int4 / nf4 [rows, groups]
+    shape_t stored_shape;       // the shape written: 4-bit codes are [rows, ceil(cols / 2)]; empty: the source's
+    shape_t scale_shape;        // the shape of X_scale
+    bool quantized = false;     // codes plus scales (int8, int4, nf4, fp8)
+    bool gptq = false;          // rounded by GPTQ
     std::optional<error_stats> error;
     float scale_min = 0.0f, scale_max = 0.0f;
 
     [[nodiscard]] bool converted() const noexcept { return !scheme.empty(); }
     // Quantized by mixq: stored with an "X_scale" tensor (empty for an empty tensor, but always there).
-    [[nodiscard]] bool has_scales() const noexcept { return stored == dtype::i8 && converted() && !alias_of; }
+    [[nodiscard]] bool has_scales() const noexcept { return quantized && converted() && !alias_of; }
+    [[nodiscard]] const shape_t& shape_written() const noexcept { return stored_shape.empty() ? source->shape : stored_shape; }
     [[nodiscard]] std::span<const std::byte> bytes() const noexcept {
         return data.empty() && !alias_of ? source->bytes : std::span<const std::byte>(data);
     }
@@ -66,7 +84,10 @@ struct compression_totals {
     std::int64_t unique_params = 0;
     std::uint64_t fp32_bytes = 0;   // unique parameters x 4
     std::uint64_t mixed_bytes = 0;  // every byte of tensor data written, scales included
-    std::size_t int8_tensors = 0;   // "calibration_layers" in the seed's schema
+    std::size_t calibrated_tensors = 0;  // quantized tensors: "calibration_layers" in the seed's schema
+    std::size_t gptq_tensors = 0;        // of those, rounded by GPTQ
+
+    [[nodiscard]] std::int64_t params_of(precision p) const { return params.count(p) ? params.at(p) : 0; }
 
     [[nodiscard]] double ratio() const noexcept {
         return mixed_bytes ? static_cast<double>(fp32_bytes) / static_cast<double>(mixed_bytes) : 0.0;
@@ -96,8 +117,12 @@ struct conversion {
     double seconds = 0.0;
 
     [[nodiscard]] std::string calibration_description() const {
-        return options.calibration == calibration_method::percentile ? percentile{options.percentile}.describe()
-                                                                     : std::string(to_string(options.calibration));
+        std::string d = options.calibration == calibration_method::percentile ? percentile{options.percentile}.describe()
+                                                                              : std::string(to_string(options.calibration));
+        if (options.gptq_int8) d += "+gptq";
+        d += std::string(", below int8 ") + (options.lowbit == lowbit_calibration::mse ? "mse" : "max");
+        if (options.gptq_lowbit) d += "+gptq";
+        return d;
     }
 };
 
@@ -133,11 +158,20 @@ void cast_tensor(converted_tensor& out, std::span<const float> w) {
     out.data = to_bytes(bits);
 }
 
-inline void quantize_int8(converted_tensor& out, std::span<const float> w, const int8_quantizer& q) {
+inline void quantize_int8(converted_tensor& out, std::span<const float> w, const int8_quantizer& q, const hessian* H,
+                          const rounding_fn& round) {
     std::visit(
         [&](const auto& quant) {
             auto qt = quant.quantize(w, out.source->rows());
             out.scheme = quant.scheme();
+            if (H && qt.cols > 0) {  // GPTQ keeps the calibrator's row scales and re-rounds the codes
+                const auto q = round(w, qt.rows, qt.cols, *H, [&](float v, std::int64_t r, std::int64_t) {
+                    return int8_codec::roundtrip(v, qt.scale_of_row(r));
+                }, "tensor '" + out.source->name + "'");
+                for (std::size_t i = 0; i < q.size(); ++i) qt.codes[i] = int8_code(q[i], qt.scale_of_row(static_cast<std::int64_t>(i) / qt.cols));
+                out.scheme += ":gptq";
+                out.gptq = true;
+            }
             out.error = measure_error(w, [&](std::size_t i) {  // only called for i < w.size(), so cols > 0
                 return qt.dequantize(static_cast<std::int64_t>(i) / qt.cols, static_cast<std::int64_t>(i) % qt.cols);
             });
@@ -147,10 +181,87 @@ inline void quantize_int8(converted_tensor& out, std::span<const float> w, const
                 out.scale_max = *hi;
             }
             out.scales = std::move(qt.scales);
+            out.scale_shape = {static_cast<std::int64_t>(out.scales.size())};
             out.data = to_bytes(qt.codes);
         },
         q);
     out.stored = dtype::i8;
+    out.quantized = true;
+}
+
+// Below int8: the policy's scales first (from the original weights), then GPTQ's rounding against them
+// if a Hessian is given, then the codes. Q is a groupwise<...> or float8_per_channel<...>.
+template <class Q>
+void quantize_scaled(converted_tensor& out, std::span<const float> w, const Q& q, const hessian* H, const rounding_fn& round) {
+    const auto rows = out.source->rows(), cols = out.source->cols();
+    auto scales = q.scales(w, rows);
+    const std::int64_t groups = Q::group ? (cols + Q::group - 1) / Q::group : 1;
+    auto scale_at = [&](std::int64_t r, std::int64_t c) {
+        return scales[static_cast<std::size_t>(r * groups + (Q::group ? c / Q::group : 0))];
+    };
+    std::vector<float> rounded;
+    std::span<const float> src = w;
+    out.scheme = q.scheme();
+    if (H && cols > 0) {
+        rounded = round(w, rows, cols, *H, [&](float v, std::int64_t r, std::int64_t c) {
+            return Q::codec::roundtrip(v, scale_at(r, c));
+        }, "tensor '" + out.source->name + "'");
+        src = rounded;  // every value already on the grid: encoding gives back its code
+        out.scheme += ":gptq";
+        out.gptq = true;
+    }
+    auto m = Q::encode(src, rows, std::move(scales));
+    out.error = measure_error(w, [&](std::size_t i) {
+        return m.dequantize(static_cast<std::int64_t>(i) / cols, static_cast<std::int64_t>(i) % cols);
+    });
+    if (!m.scales.empty()) {
+        const auto [lo, hi] = std::minmax_element(m.scales.begin(), m.scales.end());
+        out.scale_min = *lo;
+        out.scale_max = *hi;
+    }
+    if constexpr (Q::group > 0) {
+        out.stored = dtype::u8;
+        out.stored_shape = {rows, m.row_bytes()};
+        out.scale_shape = {rows, m.groups()};
+        out.data = to_bytes(m.packed);
+    } else {
+        out.stored = dtype::f8_e4m3;
+        out.scale_shape = {rows};
+        out.data = to_bytes(m.codes);
+    }
+    out.scales = std::move(m.scales);
+    out.quantized = true;
+}
+
+// The policy for a precision below int8 and a calibration method, then quantize_scaled.
+inline void quantize_lowbit(converted_tensor& out, std::span<const float> w, const convert_options& o, const hessian* H) {
+    const bool m = o.lowbit == lowbit_calibration::mse;
+    auto run = [&](auto max_policy, auto mse_policy) {
+        if (m) quantize_scaled(out, w, mse_policy, H, o.round);
+        else quantize_scaled(out, w, max_policy, H, o.round);
+    };
+    switch (out.target) {
+        case precision::int4_g32:
+            return run(groupwise<int4, per_group<32>, absmax>{}, groupwise<int4, per_group<32>, mse_for<int4_codec>>{mse_lowbit<int4_codec>});
+        case precision::int4_g64:
+            return run(groupwise<int4, per_group<64>, absmax>{}, groupwise<int4, per_group<64>, mse_for<int4_codec>>{mse_lowbit<int4_codec>});
+        case precision::int4_g128:
+            return run(groupwise<int4, per_group<128>, absmax>{}, groupwise<int4, per_group<128>, mse_for<int4_codec>>{mse_lowbit<int4_codec>});
+        case precision::nf4:
+            return run(groupwise<nf4, per_group<64>, absmax>{}, groupwise<nf4, per_group<64>, mse_for<nf4_codec>>{mse_lowbit<nf4_codec>});
+        case precision::fp8_e4m3:
+            return run(float8_per_channel<absmax>{}, float8_per_channel<mse_for<fp8_e4m3_codec>>{mse_lowbit<fp8_e4m3_codec>});
+        default: throw error(errc::internal, "quantize_lowbit: " + std::string(to_string(out.target)) + " is not below int8");
+    }
+}
+
+// The Hessian GPTQ uses for a tensor: its own (a product's input), else that of an identical tensor
+// (a tied lm_head: the embedding table is stored once and serves the head's product).
+inline const hessian* hessian_for(const hessian_set& hs, const tensor_view& t, const io::safetensors_file& in) {
+    if (const auto it = hs.find(t.name); it != hs.end()) return &it->second;
+    for (const auto& [name, h] : hs)
+        if (const auto* o = in.find(name); o && o->type == t.type && o->shape == t.shape && same_bytes(o->bytes, t.bytes)) return &h;
+    return nullptr;
 }
 
 // Same dtype, shape, bytes and target: storing it twice would only waste space (tied embeddings).
@@ -177,6 +288,10 @@ inline std::string rule_name(const rule_table& t, std::size_t i) {
     c.plan = make_plan(c.table, in.tensors());
     if (options.calibration == calibration_method::percentile && !(options.percentile > 0.0 && options.percentile <= 100.0))
         fail("--percentile " + std::to_string(options.percentile) + " must be in (0, 100]");
+    if ((options.gptq_int8 || options.gptq_lowbit) && !options.hessians)
+        fail("gptq needs calibration tokens (--calib TOKENS.npy): its Hessians come from the layers' inputs");
+    if ((options.gptq_int8 || options.gptq_lowbit) && !options.round)
+        throw error(errc::internal, "convert: gptq asked for without a rounding function (calib/gptq.hpp's gptq_rounder)");
 
     if (options.strict) {
         if (const auto u = c.plan.unmatched(); !u.empty()) {
@@ -200,9 +315,6 @@ inline std::string rule_name(const rule_table& t, std::size_t i) {
         out.stored = e.tensor->type;
         const auto& t = *e.tensor;
         const bool changes = e.rule && is_readable_float(t.type) && source_precision(t) != e.target;
-        if (e.rule && !is_implemented(e.target))
-            fail(detail::rule_name(c.table, *e.rule) + " decides tensor '" + t.name + "', but precision " +
-                 std::string(to_string(e.target)) + " is not implemented yet (use int8, fp16, bf16 or fp32)");
         if (e.rule && !is_readable_float(t.type) && source_precision(t) != e.target)
             fail(detail::rule_name(c.table, *e.rule) + " decides tensor '" + t.name + "' of dtype " +
                  std::string(to_string(t.type)) + ", which is not floating point and cannot be converted");
@@ -224,8 +336,15 @@ inline std::string rule_name(const rule_table& t, std::size_t i) {
                 w.resize(static_cast<std::size_t>(t.numel()));
                 to_float(t, w);
                 check_finite(w, t.name);
+                const bool gq = e.target == precision::int8 ? options.gptq_int8 : options.gptq_lowbit;
+                const hessian* H = gq && is_quantized(e.target) ? detail::hessian_for(*options.hessians, t, in) : nullptr;
                 switch (e.target) {
-                    case precision::int8: detail::quantize_int8(out, w, q8); break;
+                    case precision::int8: detail::quantize_int8(out, w, q8, H, options.round); break;
+                    case precision::int4_g32:
+                    case precision::int4_g64:
+                    case precision::int4_g128:
+                    case precision::nf4:
+                    case precision::fp8_e4m3: detail::quantize_lowbit(out, w, options, H); break;
                     case precision::fp16: detail::cast_tensor<fp16_cast>(out, w); break;
                     case precision::bf16: detail::cast_tensor<bf16_cast>(out, w); break;
                     case precision::fp32:
@@ -234,7 +353,6 @@ inline std::string rule_name(const rule_table& t, std::size_t i) {
                         out.data = detail::to_bytes(w);
                         out.error = error_stats{};  // widening fp16 / bf16 to fp32 is exact
                         break;
-                    default: break;  // refused above
                 }
             }
         }
@@ -250,7 +368,8 @@ inline std::string rule_name(const rule_table& t, std::size_t i) {
         tot.unique_params += n;
         tot.fp32_bytes += static_cast<std::uint64_t>(n) * 4u;
         tot.mixed_bytes += t.bytes_after();
-        if (t.has_scales()) ++tot.int8_tensors;
+        if (t.has_scales()) ++tot.calibrated_tensors;
+        if (t.gptq) ++tot.gptq_tensors;
     }
     c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return c;

@@ -8,10 +8,10 @@
 #include <string>
 
 #include "convert.hpp"
+#include "stored_layout.hpp"
 
 namespace mixq {
 
-inline constexpr int format_version = 1;
 inline constexpr double mib = 1024.0 * 1024.0;
 
 namespace detail {
@@ -36,6 +36,11 @@ inline double round6(double v) { return static_cast<double>(std::llround(v * 1e6
     for (const auto& r : c.table.rules()) map.push_back({r.pattern, std::string(to_string(r.precision))});
     j["precision_map"] = map;
     j["calibration_method"] = std::string(to_string(c.options.calibration));
+    j["lowbit_calibration_method"] = c.options.lowbit == lowbit_calibration::mse ? "mse" : "max";
+    j["gptq"] = {{"int8", c.options.gptq_int8},
+                 {"lowbit", c.options.gptq_lowbit},
+                 {"tensors", t.gptq_tensors},
+                 {"options", c.options.gptq_description}};
     j["percentile"] = c.options.calibration == calibration_method::percentile ? ordered_json(c.options.percentile)
                                                                                : ordered_json(nullptr);
     j["granularity"] = "per_channel";
@@ -51,8 +56,11 @@ inline double round6(double v) { return static_cast<double>(std::llround(v * 1e6
         {"fp16_params", params(precision::fp16)},
         {"bf16_params", params(precision::bf16)},
         {"fp32_params", params(precision::fp32)},
+        {"int4_params", params(precision::int4_g32) + params(precision::int4_g64) + params(precision::int4_g128)},
+        {"nf4_params", params(precision::nf4)},
+        {"fp8_params", params(precision::fp8_e4m3)},
     };
-    j["calibration_layers"] = t.int8_tensors;
+    j["calibration_layers"] = t.calibrated_tensors;
     ordered_json aliases = ordered_json::object();
     for (const auto& x : c.tensors)
         if (x.alias_of) aliases[x.source->name] = *x.alias_of;
@@ -192,7 +200,8 @@ inline std::string fmt(const char* f, auto... a) {
     o += fmt("\nmemory: fp32 %.3f MiB -> mixed %.3f MiB (scales included), compression %.2fx, saved %.3f MiB\n",
              static_cast<double>(t.fp32_bytes) / mib, static_cast<double>(t.mixed_bytes) / mib, t.ratio(),
              (static_cast<double>(t.fp32_bytes) - static_cast<double>(t.mixed_bytes)) / mib);
-    o += fmt("int8 tensors calibrated: %zu\n", t.int8_tensors);
+    o += fmt("quantized tensors calibrated: %zu", t.calibrated_tensors);
+    o += t.gptq_tensors ? fmt(" (%zu rounded by GPTQ)\n", t.gptq_tensors) : std::string("\n");
     if (c.quality)
         o += fmt("quality: perplexity %.4f (original) -> %.4f (converted), %+.4f %% on %lld tokens (eval %.2f s)\n",
                  c.quality->fp32_perplexity, c.quality->mixed_perplexity, c.quality->delta_percent(),

@@ -9,32 +9,22 @@
 #include "../io/safetensors_writer.hpp"
 #include "convert.hpp"
 #include "report.hpp"
+#include "stored_layout.hpp"
 #include "svg_chart.hpp"
 
 namespace mixq {
 
-// Tensors in checkpoint order; an int8 tensor X is followed by X_scale (F32, one value per row).
-// __metadata__ holds the format version, each converted tensor's scheme and each alias.
+// model.safetensors as stored_layout describes it; a scale name that would collide with an input tensor
+// is refused.
 inline void stage_model(io::atomic_file& out, const conversion& c) {
+    const auto layout = stored_layout(c);
     std::vector<io::tensor_out> tensors;
-    std::map<std::string, std::string> meta{{"format", "mixq"}, {"mixq.format_version", std::to_string(format_version)}};
-    for (const auto& x : c.tensors) {
-        const auto& s = *x.source;
-        if (x.alias_of) {
-            meta["mixq.alias." + s.name] = *x.alias_of;
-            continue;
-        }
-        tensors.push_back({s.name, x.stored, s.shape, x.bytes()});
-        if (x.converted()) meta["mixq.scheme." + s.name] = x.scheme;
-        if (x.has_scales()) {
-            if (c.input->find(s.name + "_scale"))
-                fail("tensor '" + s.name + "_scale' already exists in " + c.input->path() +
-                     "; cannot store the scales of '" + s.name + "'");
-            tensors.push_back({s.name + "_scale", dtype::f32, shape_t{static_cast<std::int64_t>(x.scales.size())},
-                               std::as_bytes(std::span(x.scales))});
-        }
-    }
-    io::write_safetensors(out, tensors, meta);
+    for (const auto& x : c.tensors)
+        if (x.has_scales() && c.input->find(x.source->name + "_scale"))
+            fail("tensor '" + x.source->name + "_scale' already exists in " + c.input->path() +
+                 "; cannot store the scales of '" + x.source->name + "'");
+    for (const auto& t : layout.tensors) tensors.push_back({t.name, t.type, t.shape, t.bytes});
+    io::write_safetensors(out, tensors, layout.metadata);
 }
 
 // Refuses to overwrite the input; creates `dir` if needed. Nothing appears under a final name

@@ -8,12 +8,13 @@
 
 namespace mixq {
 
-// int4 / nf4 / fp8 are named so tables can mention them; the converter refuses them until a kernel exists.
-enum class precision : std::uint8_t { fp32, fp16, bf16, int8, int4, nf4, fp8_e4m3 };
+// int4 carries its group size in the name (groups of G consecutive values along a row share a scale);
+// nf4 always uses blocks of 64, fp8_e4m3 one scale per row.
+enum class precision : std::uint8_t { fp32, fp16, bf16, int8, int4_g32, int4_g64, int4_g128, nf4, fp8_e4m3 };
 
-inline constexpr std::array all_precisions{precision::fp32, precision::fp16,     precision::bf16,
-                                           precision::int8, precision::int4,     precision::nf4,
-                                           precision::fp8_e4m3};
+inline constexpr std::array all_precisions{precision::fp32,     precision::fp16,     precision::bf16,
+                                           precision::int8,     precision::int4_g32, precision::int4_g64,
+                                           precision::int4_g128, precision::nf4,     precision::fp8_e4m3};
 
 [[nodiscard]] constexpr std::string_view to_string(precision p) noexcept {
     switch (p) {
@@ -21,7 +22,9 @@ inline constexpr std::array all_precisions{precision::fp32, precision::fp16,    
         case precision::fp16: return "fp16";
         case precision::bf16: return "bf16";
         case precision::int8: return "int8";
-        case precision::int4: return "int4";
+        case precision::int4_g32: return "int4_g32";
+        case precision::int4_g64: return "int4_g64";
+        case precision::int4_g128: return "int4_g128";
         case precision::nf4: return "nf4";
         case precision::fp8_e4m3: return "fp8_e4m3";
     }
@@ -29,6 +32,7 @@ inline constexpr std::array all_precisions{precision::fp32, precision::fp16,    
 }
 
 // Accepts the canonical names and the spellings people paste from PyTorch tables ("float16", "half", ...).
+// A bare "int4" is not a precision: the group size changes both quality and size, so it must be named.
 [[nodiscard]] constexpr std::optional<precision> parse_precision(std::string_view s) noexcept {
     for (precision p : all_precisions)
         if (s == to_string(p)) return p;
@@ -36,7 +40,7 @@ inline constexpr std::array all_precisions{precision::fp32, precision::fp16,    
     if (s == "float16" || s == "half" || s == "f16") return precision::fp16;
     if (s == "bfloat16" || s == "b16") return precision::bf16;
     if (s == "i8" || s == "qint8") return precision::int8;
-    if (s == "fp8" || s == "e4m3") return precision::fp8_e4m3;
+    if (s == "fp8" || s == "e4m3" || s == "float8_e4m3fn") return precision::fp8_e4m3;
     return std::nullopt;
 }
 
@@ -48,16 +52,42 @@ inline constexpr std::array all_precisions{precision::fp32, precision::fp16,    
         case precision::bf16: return 16;
         case precision::int8:
         case precision::fp8_e4m3: return 8;
-        case precision::int4:
+        case precision::int4_g32:
+        case precision::int4_g64:
+        case precision::int4_g128:
         case precision::nf4: return 4;
     }
     return 32;
 }
 
-// What the converter can produce today; the rest fail with a message naming the rule.
-[[nodiscard]] constexpr bool is_implemented(precision p) noexcept {
-    return p == precision::fp32 || p == precision::fp16 || p == precision::bf16 ||
-           p == precision::int8;
+// Values sharing one scale along a row: the int4 group or the nf4 block; 0 for per-row (int8, fp8) or
+// unscaled (float) precisions.
+[[nodiscard]] constexpr int group_size(precision p) noexcept {
+    switch (p) {
+        case precision::int4_g32: return 32;
+        case precision::int4_g64:
+        case precision::nf4: return 64;
+        case precision::int4_g128: return 128;
+        default: return 0;
+    }
+}
+
+// Two 4-bit codes per byte (int4 or nf4), stored as U8 [rows, ceil(cols / 2)] beside [rows, groups] scales.
+[[nodiscard]] constexpr bool is_packed4(precision p) noexcept { return bits_per_value(p) == 4; }
+
+// Stored as codes plus scales ("X" and "X_scale"), as opposed to a plain float cast.
+[[nodiscard]] constexpr bool is_quantized(precision p) noexcept {
+    return p == precision::int8 || is_packed4(p) || p == precision::fp8_e4m3;
+}
+
+// The int4 precision of a group size, if mixq has one.
+[[nodiscard]] constexpr std::optional<precision> int4_with_group(std::int64_t g) noexcept {
+    switch (g) {
+        case 32: return precision::int4_g32;
+        case 64: return precision::int4_g64;
+        case 128: return precision::int4_g128;
+        default: return std::nullopt;
+    }
 }
 
 }  // namespace mixq

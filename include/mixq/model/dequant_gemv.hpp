@@ -1,5 +1,5 @@
-// y[b, n] = Σ_k x[b, k] · dequant(W[n, k]) on the CPU for batch 1..8 (decode): int8 rows with one scale per
-// row (or one per tensor), int4 with group scales. xsimd FMAs; memory-bound like the CUDA GEMV.
+// y[b, n] = Σ_k x[b, k] · dequant(W[n, k]) on the CPU for batch 1..8 (decode): int8 and fp8 rows with one
+// scale per row (int8 also per tensor), int4 / nf4 with group scales. xsimd FMAs; memory-bound like the CUDA GEMV.
 #pragma once
 
 #include <algorithm>
@@ -13,7 +13,8 @@
 
 #include "../core/error.hpp"
 #include "../detail/static_int.hpp"
-#include "../quant/int4_pack.hpp"
+#include "../format/fp8_e4m3.hpp"
+#include "../format/packed4.hpp"
 
 namespace mixq {
 
@@ -159,26 +160,33 @@ Batch load_int8_as_float(const std::int8_t* p) {
 }
 inline constexpr bool codes_in_registers = xsimd::batch<float>::size == 16 || xsimd::batch<float>::size == 8;
 
-// Decodes S bytes of int4 codes of one group (16 with AVX-512, 8 with AVX2) into two fp32 vectors of
-// code · scale, the value int4_matrix::dequantize gives: the low nibbles (even columns) and the high
-// nibbles (odd columns). set_scale is called when the group changes.
+// Decodes S bytes of 4-bit codes of one group (16 with AVX-512, 8 with AVX2) into two fp32 vectors of
+// nibble value · scale, the value packed4_view::dequantize gives: the low nibbles (even columns) and the
+// high nibbles (odd columns). set_scale is called when the group changes.
 //
-// AVX-512: the 16 possible values code · scale fill one register and vpermps looks each nibble up in it (it
-// reads only the low 4 bits of each index), so 16 bytes cost a widen, one shift and two lookups. AVX2
-// (vpermps indexes only 8 entries): each byte sign-extended to 32 bits, an arithmetic shift right by 4 is
-// the high code, the low code is shifted to the top first; converted, times the scale.
-template <class Batch = xsimd::batch<float>>  // a template, so the branch for the other width is discarded
-struct int4_decoder {
-    Batch lut;  // AVX-512: code · scale by nibble; AVX2: the scale
+// AVX-512: the 16 possible values of the codebook (int4 codes or NF4 levels) times the scale fill one
+// register and vpermps looks each nibble up in it (it reads only the low 4 bits of each index), so 16
+// bytes cost a widen, one shift and two lookups. AVX2 (vpermps indexes only 8 entries): int4 sign-extends
+// each byte to 32 bits, an arithmetic shift right by 4 is the high code, the low code is shifted to the
+// top first; converted, times the scale. NF4 on AVX2 looks up both halves of the codebook and blends by
+// the nibble's bit 3.
+template <codebook4 Book, class Batch = xsimd::batch<float>>  // a template, so the branch for the other width is discarded
+struct nibble_decoder {
+    Batch lut, lut_hi;  // AVX-512: value · scale by nibble; AVX2: int4 the scale, nf4 the two halves
     void set_scale(float s) {
+        const float* v = nibble_values(Book).data();
 #if defined(__AVX512F__)
         if constexpr (Batch::size == 16) {
-            // (nibble ^ 8) - 8: nibbles 0..7 are codes 0..7, nibbles 8..15 codes -8..-1
-            lut = Batch(_mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1)) * Batch(s);
+            lut = Batch::load_unaligned(v) * Batch(s);
             return;
         }
 #endif
-        lut = Batch(s);
+        if constexpr (Book == codebook4::nf4 && Batch::size == 8) {
+            lut = Batch::load_unaligned(v) * Batch(s);
+            lut_hi = Batch::load_unaligned(v + 8) * Batch(s);
+        } else {
+            lut = Batch(s);
+        }
     }
     std::pair<Batch, Batch> operator()(const std::uint8_t* p) const {
 #if defined(__AVX512F__)
@@ -187,19 +195,26 @@ struct int4_decoder {
             return {Batch(_mm512_permutexvar_ps(v, lut)), Batch(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 4), lut))};
         } else
 #endif
-            if constexpr (Batch::size == 8) {
+            if constexpr (Batch::size == 8 && Book == codebook4::int4) {
             const __m256i v = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
             return {Batch(_mm256_cvtepi32_ps(_mm256_srai_epi32(_mm256_slli_epi32(v, 28), 28))) * lut,
                     Batch(_mm256_cvtepi32_ps(_mm256_srai_epi32(v, 4))) * lut};
+        } else if constexpr (Batch::size == 8) {
+            const __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+            auto look = [&](__m256i idx) {  // bit 3 of the nibble moved to the sign bit selects the upper half
+                return _mm256_blendv_ps(_mm256_permutevar8x32_ps(lut, idx), _mm256_permutevar8x32_ps(lut_hi, idx),
+                                        _mm256_castsi256_ps(_mm256_slli_epi32(idx, 28)));
+            };
+            return {Batch(look(v)), Batch(look(_mm256_srli_epi32(v, 4)))};
         } else
-            static_assert(Batch::size == 16 || Batch::size == 8, "int4 decoding in registers needs AVX2 or AVX-512");
+            static_assert(Batch::size == 16 || Batch::size == 8, "4-bit decoding in registers needs AVX2 or AVX-512");
     }
 };
 
-// int4 without the conversion buffer: S bytes hold 2·S codes of one group (a group is 32 or 64 bytes), each
-// code times its group scale (the value int4_matrix::dequantize gives) meets the even or the odd x.
-template <int B>
-void gemv_int4_registers(const int4_matrix& W, const float* x, float* y) {
+// 4-bit codes without the conversion buffer: S bytes hold 2·S codes of one group (a group is 16, 32 or
+// 64 bytes), each nibble's value times its group scale meets the even or the odd x.
+template <int B, codebook4 Book>
+void gemv_packed4_registers(const packed4_view& W, const float* x, float* y) {
     using batch = xsimd::batch<float>;
     constexpr std::int64_t S = static_cast<std::int64_t>(batch::size);
     constexpr int R = dequant_gemv_tuning::rows_per_block<B>();
@@ -207,20 +222,21 @@ void gemv_int4_registers(const int4_matrix& W, const float* x, float* y) {
     std::int64_t ldx = 0;
     const float* xe = deinterleaved_x<B>(x, W.cols, ldx);
     const float* xo = xe + ldx;
+    const auto& values = nibble_values(Book);
     for (std::int64_t n0 = 0; n0 < N; n0 += R) {
         std::array<const std::uint8_t*, R> rows;
         std::array<const float*, R> scales;
         for (int r = 0; r < R; ++r) {
             const auto n = std::min(n0 + r, N - 1);  // past N: dropped
-            rows[static_cast<std::size_t>(r)] = W.packed.data() + n * J;
-            scales[static_cast<std::size_t>(r)] = W.scales.data() + n * W.groups();
+            rows[static_cast<std::size_t>(r)] = W.packed + n * J;
+            scales[static_cast<std::size_t>(r)] = W.scales + n * W.groups();
         }
         row_block<B, R> blk;
-        std::array<int4_decoder<batch>, R> decode;
+        std::array<nibble_decoder<Book, batch>, R> decode;
         std::int64_t j = 0;
         for (; j + S <= J; j += S) {
             const auto g = static_cast<std::size_t>(2 * j / W.group);
-            if (2 * j % W.group == 0)  // a group starts (S bytes divide the 32 or 64 of a group)
+            if (2 * j % W.group == 0)  // a group starts (S bytes divide the 16, 32 or 64 of a group)
                 for (std::size_t r = 0; r < R; ++r) decode[r].set_scale(scales[r][g]);
             std::array<batch, R> lo, hi;
             for (std::size_t r = 0; r < R; ++r) std::tie(lo[r], hi[r]) = decode[r](rows[r] + j);
@@ -231,7 +247,7 @@ void gemv_int4_registers(const int4_matrix& W, const float* x, float* y) {
             const auto g = static_cast<std::size_t>(2 * j / W.group);
             const auto value = [&](int r, int shift) {
                 const auto byte = rows[static_cast<std::size_t>(r)][j];
-                return static_cast<float>((((byte >> shift) & 0xf) ^ 8) - 8) * scales[static_cast<std::size_t>(r)][g];
+                return values[(byte >> shift) & 0xf] * scales[static_cast<std::size_t>(r)][g];
             };
             blk.add_scalar([&](int r) { return value(r, 0); }, xe, 2 * ldx, j);
             blk.add_scalar([&](int r) { return value(r, 4); }, xo, 2 * ldx, j);
@@ -279,25 +295,90 @@ void gemv_int8_rows(const std::int8_t* W, std::span<const float> scales, const f
         [&](std::int64_t n) { return scales.size() == 1 ? scales[0] : scales[static_cast<std::size_t>(n)]; }, x, N, K, y);
 }
 
-template <int B>
-void gemv_int4_rows(const int4_matrix& W, const float* x, float* y) {
+template <int B, codebook4 Book>
+void gemv_packed4_rows(const packed4_view& W, const float* x, float* y) {
 #if defined(__AVX512F__) || defined(__AVX2__)
-    if constexpr (codes_in_registers) return gemv_int4_registers<B>(W, x, y);
+    if constexpr (codes_in_registers) return gemv_packed4_registers<B, Book>(W, x, y);
 #endif
     dequant_gemv_rows<B>(
         [&](std::int64_t n, std::int64_t k0, std::int64_t kc, float* out) {  // k0 is a multiple of the group: even
-            const std::uint8_t* bytes = W.packed.data() + n * W.row_bytes() + k0 / 2;
-            const float* s = W.scales.data() + n * W.groups() + k0 / W.group;
+            const std::uint8_t* bytes = W.packed + n * W.row_bytes() + k0 / 2;
+            const float* s = W.scales + n * W.groups() + k0 / W.group;
+            const auto& values = nibble_values(Book);
             for (std::int64_t j = 0; j < (kc + 1) / 2; ++j) {  // low nibble first; an odd tail writes one past kc
-                out[2 * j] = static_cast<float>(((bytes[j] & 0xf) ^ 8) - 8);
-                out[2 * j + 1] = static_cast<float>(((bytes[j] >> 4) ^ 8) - 8);
+                out[2 * j] = values[bytes[j] & 0xf];
+                out[2 * j + 1] = values[bytes[j] >> 4];
             }
-            for (std::int64_t g0 = 0; g0 < kc; g0 += W.group) {  // code · scale, as int4_matrix::dequantize
+            for (std::int64_t g0 = 0; g0 < kc; g0 += W.group) {  // value · scale, as packed4_view::dequantize
                 const float scale = s[g0 / W.group];
                 for (std::int64_t i = g0; i < std::min(kc, g0 + W.group); ++i) out[i] *= scale;
             }
         },
         [](std::int64_t) { return 1.0f; }, x, W.rows, W.cols, y);
+}
+
+// fp8 e4m3 codes to fp32 / 256 in registers: the 7 magnitude bits shifted into an fp16's exponent and
+// mantissa (e4m3's bias 7 vs fp16's 15 is the factor 2^8; e4m3 subnormals are fp16 subnormals), the sign
+// into fp16's, then the hardware fp16 -> fp32 conversion. The factor 256 goes into the row scale.
+inline constexpr float fp8_register_factor = 256.0f;
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__F16C__))
+inline constexpr bool fp8_in_registers = codes_in_registers;
+template <class Batch = xsimd::batch<float>>
+Batch load_fp8_as_float_over_256(const std::uint8_t* p) {
+#if defined(__AVX512F__)
+    if constexpr (Batch::size == 16) {
+        const __m256i b = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+        const __m256i h = _mm256_or_si256(_mm256_slli_epi16(_mm256_and_si256(b, _mm256_set1_epi16(0x7f)), 7),
+                                          _mm256_slli_epi16(_mm256_and_si256(b, _mm256_set1_epi16(0x80)), 8));
+        return Batch(_mm512_cvtph_ps(h));
+    } else
+#endif
+        if constexpr (Batch::size == 8) {
+        const __m128i b = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+        const __m128i h = _mm_or_si128(_mm_slli_epi16(_mm_and_si128(b, _mm_set1_epi16(0x7f)), 7),
+                                       _mm_slli_epi16(_mm_and_si128(b, _mm_set1_epi16(0x80)), 8));
+        return Batch(_mm256_cvtph_ps(h));
+    } else
+        static_assert(Batch::size == 16 || Batch::size == 8, "fp8 decoding in registers needs AVX2 + F16C or AVX-512");
+}
+
+template <int B>
+void gemv_fp8_registers(const std::uint8_t* W, std::span<const float> scales, const float* x, std::int64_t N, std::int64_t K, float* y) {
+    using batch = xsimd::batch<float>;
+    constexpr std::int64_t S = static_cast<std::int64_t>(batch::size);
+    constexpr int R = dequant_gemv_tuning::rows_per_block<B>();
+    std::int64_t ldx = 0;
+    const float* xp = padded_x<B>(x, K, ldx);
+    for (std::int64_t n0 = 0; n0 < N; n0 += R) {
+        std::array<const std::uint8_t*, R> rows;
+        for (int r = 0; r < R; ++r) rows[static_cast<std::size_t>(r)] = W + std::min(n0 + r, N - 1) * K;  // past N: dropped
+        row_block<B, R> blk;
+        std::int64_t i = 0;
+        for (; i + S <= K; i += S) {
+            std::array<batch, R> wv;
+            for (int r = 0; r < R; ++r) wv[static_cast<std::size_t>(r)] = load_fp8_as_float_over_256(rows[static_cast<std::size_t>(r)] + i);
+            blk.add(wv, xp, ldx, i);
+        }
+        for (; i < K; ++i)
+            blk.add_scalar([&](int r) { return fp8_e4m3_table[rows[static_cast<std::size_t>(r)][i]] / fp8_register_factor; }, xp, ldx, i);
+        blk.store(y, N, n0, [&](std::int64_t n) { return scales[static_cast<std::size_t>(n)] * fp8_register_factor; });
+    }
+}
+#else
+inline constexpr bool fp8_in_registers = false;
+#endif
+
+template <int B>
+void gemv_fp8_rows(const std::uint8_t* W, std::span<const float> scales, const float* x, std::int64_t N, std::int64_t K, float* y) {
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__F16C__))
+    if constexpr (fp8_in_registers) return gemv_fp8_registers<B>(W, scales, x, N, K, y);
+#endif
+    dequant_gemv_rows<B>(
+        [&](std::int64_t n, std::int64_t k0, std::int64_t kc, float* out) {
+            const std::uint8_t* row = W + n * K + k0;
+            for (std::int64_t i = 0; i < kc; ++i) out[i] = fp8_e4m3_table[row[i]];
+        },
+        [&](std::int64_t n) { return scales[static_cast<std::size_t>(n)]; }, x, N, K, y);
 }
 
 template <class F>
@@ -316,9 +397,23 @@ inline void gemv_int8(const std::int8_t* W, std::span<const float> scales, const
     detail::with_gemv_batch(batch, [&](auto B) { detail::gemv_int8_rows<decltype(B)::value>(W, scales, x, N, K, y); });
 }
 
-// W: int4 with group scales (quant/int4_pack.hpp); x: [batch, W.cols]; y: [batch, W.rows].
-inline void gemv_int4(const int4_matrix& W, const float* x, std::int64_t batch, float* y) {
-    detail::with_gemv_batch(batch, [&](auto B) { detail::gemv_int4_rows<decltype(B)::value>(W, x, y); });
+// W: int4 or nf4 codes with group scales (format/packed4.hpp); x: [batch, W.cols]; y: [batch, W.rows].
+inline void gemv_packed4(const packed4_view& W, const float* x, std::int64_t batch, float* y) {
+    if (W.group <= 0 || W.group % 32 != 0)  // the register paths decode whole 16-byte steps of one group
+        throw error(errc::internal, "gemv_packed4: group " + std::to_string(W.group) + " is not a multiple of 32");
+    detail::with_gemv_batch(batch, [&](auto B) {
+        if (W.book == codebook4::nf4) detail::gemv_packed4_rows<decltype(B)::value, codebook4::nf4>(W, x, y);
+        else detail::gemv_packed4_rows<decltype(B)::value, codebook4::int4>(W, x, y);
+    });
+}
+inline void gemv_int4(const packed4_matrix& W, const float* x, std::int64_t batch, float* y) { gemv_packed4(W.view(), x, batch, y); }
+
+// W: [N, K] fp8 e4m3 codes; scales: one per row; x: [batch, K]; y: [batch, N].
+inline void gemv_fp8(const std::uint8_t* W, std::span<const float> scales, const float* x, std::int64_t batch, std::int64_t N,
+                     std::int64_t K, float* y) {
+    if (static_cast<std::int64_t>(scales.size()) != N)
+        throw error(errc::internal, "gemv_fp8: " + std::to_string(scales.size()) + " scales for " + std::to_string(N) + " rows");
+    detail::with_gemv_batch(batch, [&](auto B) { detail::gemv_fp8_rows<decltype(B)::value>(W, scales, x, N, K, y); });
 }
 
 }  // namespace mixq

@@ -11,16 +11,21 @@
 
 namespace mixq {
 
-// x: [T, K] row-major, y: [T, N] row-major, W: [N, K]. fp32 weights go to BLAS in place; int8, fp16
-// and bf16 weights go through mixq's own dequantizing kernel, which never holds more than one packed
-// panel of W in fp32; int8 weights with at most 8 rows of x (decoding) take the memory-bound GEMV.
+// x: [T, K] row-major, y: [T, N] row-major, W: [N, K]. fp32 weights go to BLAS in place; every other
+// precision goes through mixq's own dequantizing kernel, which never holds more than one packed panel of W
+// in fp32; quantized weights (int8, int4, nf4, fp8) with at most 8 rows of x (decoding) take the
+// memory-bound GEMV, which reads the codes in place.
 inline void linear(const float* x, std::int64_t T, const stored_matrix& W, float* y, const float* bias = nullptr) {
     const auto N = W.rows, K = W.cols;
     if (const float* w = W.direct_f32()) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(T), static_cast<int>(N), static_cast<int>(K),
                     1.0f, x, static_cast<int>(K), w, static_cast<int>(K), 0.0f, y, static_cast<int>(N));
-    } else if (W.is_int8() && T >= 1 && T <= dequant_gemv_tuning::max_batch) {
+    } else if (T >= 1 && T <= dequant_gemv_tuning::max_batch && W.is_int8()) {
         gemv_int8(reinterpret_cast<const std::int8_t*>(W.bytes.data()), W.scales, x, T, N, K, y);
+    } else if (T >= 1 && T <= dequant_gemv_tuning::max_batch && W.is_packed4()) {
+        gemv_packed4(W.packed4(), x, T, y);
+    } else if (T >= 1 && T <= dequant_gemv_tuning::max_batch && W.is_fp8()) {
+        gemv_fp8(W.codes(), W.scales, x, T, N, K, y);
     } else {
         dequant_gemm(x, T, W, y);  // also covers fp32 data that is not 4-byte aligned in the file
     }

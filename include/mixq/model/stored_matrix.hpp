@@ -1,4 +1,5 @@
-// A weight as stored in a checkpoint (fp32, fp16, bf16, or int8 codes with per-row scales), seen as [rows, cols].
+// A weight as stored in a checkpoint (fp32, fp16, bf16, int8 / fp8 codes with per-row scales, or int4 / nf4
+// codes with group scales), seen as [rows, cols].
 #pragma once
 
 #include <cstdint>
@@ -8,20 +9,30 @@
 
 #include "../core/half.hpp"
 #include "../core/tensor_view.hpp"
+#include "../format/fp8_e4m3.hpp"
+#include "../format/packed4.hpp"
 
 namespace mixq {
 
 struct stored_matrix {
     std::string name;
-    dtype type = dtype::f32;
-    std::int64_t rows = 0, cols = 0;
+    dtype type = dtype::f32;  // U8: packed 4-bit codes; F8_E4M3: fp8 codes
+    std::int64_t rows = 0, cols = 0;  // the logical shape (a packed row holds ceil(cols / 2) bytes)
     std::span<const std::byte> bytes;
-    std::vector<float> scales;  // int8 only: one per row, or one for the whole tensor
+    std::vector<float> scales;  // int8: one per row or one for the tensor; fp8: one per row; 4-bit: [rows, groups]
+    std::int64_t group = 0;     // 4-bit only
+    codebook4 book = codebook4::int4;
 
     [[nodiscard]] bool is_int8() const noexcept { return type == dtype::i8; }
+    [[nodiscard]] bool is_packed4() const noexcept { return type == dtype::u8; }
+    [[nodiscard]] bool is_fp8() const noexcept { return type == dtype::f8_e4m3; }
     [[nodiscard]] float scale(std::int64_t r) const noexcept {
         return scales.size() == 1 ? scales[0] : scales[static_cast<std::size_t>(r)];
     }
+    [[nodiscard]] packed4_view packed4() const noexcept {
+        return {rows, cols, group, book, reinterpret_cast<const std::uint8_t*>(bytes.data()), scales.data()};
+    }
+    [[nodiscard]] const std::uint8_t* codes() const noexcept { return reinterpret_cast<const std::uint8_t*>(bytes.data()); }
     // fp32 rows usable in place by BLAS (4-byte aligned inside the mapped file).
     [[nodiscard]] const float* direct_f32() const noexcept {
         if (type != dtype::f32 || reinterpret_cast<std::uintptr_t>(bytes.data()) % alignof(float) != 0) return nullptr;
@@ -29,15 +40,30 @@ struct stored_matrix {
     }
 
     // Rows [r0, r0 + n) as fp32 into out ([n, cols]). int8 rows are written as raw codes (scale NOT
-    // applied) so a product can apply each row's scale once, after its reduction.
+    // applied) so a product can apply each row's scale once, after its reduction; fp8 and 4-bit rows come
+    // out dequantized (a 4-bit scale changes along the row).
     void rows_unscaled(std::int64_t r0, std::int64_t n, float* out) const {
         const auto count = static_cast<std::size_t>(n * cols);
+        if (is_packed4()) {
+            const auto v = packed4();
+            for (std::int64_t i = 0; i < n; ++i) v.row_values(r0 + i, 0, cols, out + i * cols);
+            return;
+        }
         const std::byte* p = bytes.data() + static_cast<std::size_t>(r0 * cols) * size_of(type);
         switch (type) {
             case dtype::f32: std::memcpy(out, p, count * 4); return;
             case dtype::i8: {
                 const auto* q = reinterpret_cast<const std::int8_t*>(p);
                 for (std::size_t i = 0; i < count; ++i) out[i] = static_cast<float>(q[i]);
+                return;
+            }
+            case dtype::f8_e4m3: {
+                const auto* q = reinterpret_cast<const std::uint8_t*>(p);
+                for (std::int64_t i = 0; i < n; ++i) {
+                    const float s = scale(r0 + i);
+                    for (std::int64_t c = 0; c < cols; ++c)
+                        out[i * cols + c] = fp8_e4m3_table[q[i * cols + c]] * s;
+                }
                 return;
             }
             case dtype::f16:
@@ -53,7 +79,7 @@ struct stored_matrix {
             default: throw error(errc::internal, "stored_matrix: unsupported dtype for '" + name + "'");
         }
     }
-    // One row, dequantized (scale applied): embedding lookups.
+    // One row, dequantized (scale applied): embedding lookups decode only the rows the tokens select.
     void row(std::int64_t r, float* out) const {
         rows_unscaled(r, 1, out);
         if (is_int8()) {

@@ -16,8 +16,10 @@ inline void add_json_rule(rule_table& t, const std::string& where, const std::st
     if (!prec.is_string()) fail(where + ": rule '" + pattern + "': precision must be a string");
     const auto name = prec.get<std::string>();
     const auto p = parse_precision(name);
+    if (!p && name == "int4")
+        fail(where + ": rule '" + pattern + "': precision 'int4' needs its group size: int4_g32, int4_g64 or int4_g128");
     if (!p) fail(where + ": rule '" + pattern + "': unknown precision '" + name +
-                 "' (known: fp32, fp16, bf16, int8, int4, nf4, fp8_e4m3)");
+                 "' (known: fp32, fp16, bf16, int8, int4_g32, int4_g64, int4_g128, nf4, fp8_e4m3)");
     t.add(pattern, *p);
 }
 }  // namespace detail

@@ -7,7 +7,7 @@
 #include <xtensor/xadapt.hpp>
 #include <xtensor/xtensor.hpp>
 
-#include "int4_pack.hpp"
+#include "lowbit.hpp"
 
 namespace mixq {
 

@@ -10,7 +10,7 @@
 
 #include "../calib/calibrator.hpp"
 #include "../core/error.hpp"
-#include "int8_code.hpp"
+#include "../format/int8.hpp"
 #include "quantizer.hpp"
 
 namespace mixq {
@@ -41,7 +41,7 @@ struct symmetric {
     static constexpr precision target = Bits::value;
     Calibrator calibrate{};
 
-    // scale = clip / 127, zero becomes 1; code = clamp(round-half-even(w / scale), -128, 127): int8_code.hpp.
+    // scale = clip / 127, zero becomes 1; code = clamp(round-half-even(w / scale), -128, 127): format/int8.hpp.
     [[nodiscard]] static float scale_for(float clip) noexcept { return int8_scale(clip); }
     [[nodiscard]] static std::int8_t code(float w, float scale) noexcept { return int8_code(w, scale); }
 

@@ -24,7 +24,7 @@ __device__ __forceinline__ float percentile_lerp(float a, float b, double gamma)
     const double t = __dmul_rn(static_cast<double>(diff), from_b ? __dsub_rn(1.0, gamma) : gamma);
     return __double2float_rn(from_b ? __dsub_rn(static_cast<double>(b), t) : __dadd_rn(static_cast<double>(a), t));
 }
-// quant/int8_code.hpp's int8_scale.
+// format/int8.hpp's int8_scale.
 __device__ __forceinline__ float int8_scale(float clip) {
     const float s = __fdiv_rn(clip, 127.0f);
     return s == 0.0f ? 1.0f : s;

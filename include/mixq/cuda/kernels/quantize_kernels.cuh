@@ -1,5 +1,5 @@
 // The fused int8 quantize kernel: codes from given scales (round half to even, clamp) and the largest
-// |w - code · scale|, in the host's arithmetic (quant/int8_code.hpp, quant/error_stats.hpp).
+// |w - code · scale|, in the host's arithmetic (format/int8.hpp, quant/error_stats.hpp).
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// The int8 rounding every part of mixq shares: scale from a clipping magnitude, and the code of a value.
+// The int8 codec every part of mixq shares: the scale of a clipping magnitude, and the code of a value.
 #pragma once
 
 #include <algorithm>

@@ -1,0 +1,65 @@
+// GPTQ's Hessians: the reference forward over calibration tokens, H = XᵀX of every linear layer's fp32 input.
+#pragma once
+
+#include <algorithm>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "../calib/gptq.hpp"
+#include "../convert/convert.hpp"
+#include "../model/forward.hpp"
+
+namespace mixq {
+
+// Windows of the model's maximum length (or `window`), `batch` windows per forward pass; `only`, when
+// not empty, limits the layers observed (each costs a K x K double matrix: on a large model, collect only
+// what will be quantized). MoE experts are observed on every token, since the reference forward
+// evaluates them densely: their Hessians weight all tokens alike, not only the routed ones.
+[[nodiscard]] inline hessian_set collect_hessians(const ssm_lm& model, std::span<const std::int64_t> tokens,
+                                                  std::int64_t window = 0, const std::vector<std::string>& only = {},
+                                                  std::int64_t batch = 16) {
+    const auto& c = model.config();
+    const auto L = window > 0 ? window : (c.max_seq > 0 ? c.max_seq : 128);
+    const auto windows = static_cast<std::int64_t>(tokens.size()) / L;
+    if (windows == 0)
+        fail("calibration tokens: only " + std::to_string(tokens.size()) + " tokens, fewer than one window of " + std::to_string(L));
+    hessian_set hs;
+    std::int64_t T = 0;  // input rows of the current forward pass
+    const input_observer observe = [&](const std::string& name, std::span<const float> x) {
+        if (!only.empty() && std::find(only.begin(), only.end(), name) == only.end()) return;
+        const auto K = static_cast<std::int64_t>(x.size()) / T;
+        auto it = hs.find(name);
+        if (it == hs.end()) it = hs.emplace(name, hessian(K)).first;
+        accumulate(it->second, x, T);
+    };
+    std::vector<float> logits;
+    for (std::int64_t w0 = 0; w0 < windows; w0 += batch) {
+        const auto nw = std::min(batch, windows - w0);
+        T = nw * L;
+        logits.resize(static_cast<std::size_t>(T * c.vocab));
+        model.forward(tokens.data() + w0 * L, nw, L, logits.data(), &observe);
+    }
+    return hs;
+}
+
+// The layers whose input Hessians a conversion with these options will use: every tensor a rule lowers to
+// a precision GPTQ rounds, and every tensor identical to one (a tied head feeds its embedding table).
+[[nodiscard]] inline std::vector<std::string> gptq_layers(const rule_table& table, const io::safetensors_file& in,
+                                                          const convert_options& o) {
+    std::vector<std::string> out;
+    std::vector<const tensor_view*> targets;
+    for (const auto& e : make_plan(table, in.tensors()).entries) {
+        if (!e.rule || !is_quantized(e.target)) continue;
+        if (e.target == precision::int8 ? o.gptq_int8 : o.gptq_lowbit) targets.push_back(e.tensor);
+    }
+    for (const auto& t : in.tensors())
+        for (const auto* x : targets)
+            if (&t == x || (t.type == x->type && t.shape == x->shape && same_bytes(t.bytes, x->bytes))) {
+                out.push_back(t.name);
+                break;
+            }
+    return out;
+}
+
+}  // namespace mixq

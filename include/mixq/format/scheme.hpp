@@ -1,0 +1,45 @@
+// A mixq scheme string ("int4:symmetric:group64:max", "nf4:group64:mse", "fp8_e4m3:per_channel:max") read back.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "../core/precision.hpp"
+
+namespace mixq {
+
+// What a reader needs from a scheme: the precision (int4 with its group) and the group size.
+struct scheme_info {
+    precision target = precision::fp32;
+    std::int64_t group = 0;  // int4 / nf4 only
+};
+
+// Fields are ':'-separated; the first names the format, a "groupG" field the group. Unknown formats,
+// int4 without a known group, or nf4 with another group than 64 give nullopt.
+[[nodiscard]] inline std::optional<scheme_info> parse_scheme(std::string_view s) {
+    std::string_view fmt = s.substr(0, s.find(':'));
+    std::int64_t group = 0;
+    for (std::size_t pos = 0; pos != std::string_view::npos;) {
+        const auto next = s.find(':', pos);
+        const auto field = s.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos);
+        if (field.size() > 5 && field.substr(0, 5) == "group") {
+            group = 0;
+            for (char ch : field.substr(5)) {
+                if (ch < '0' || ch > '9' || group > 1'000'000) return std::nullopt;
+                group = group * 10 + (ch - '0');
+            }
+        }
+        pos = next == std::string_view::npos ? next : next + 1;
+    }
+    if (fmt == "int4") {
+        if (const auto p = int4_with_group(group)) return scheme_info{*p, group};
+        return std::nullopt;
+    }
+    if (fmt == "nf4") return group == 64 ? std::optional(scheme_info{precision::nf4, 64}) : std::nullopt;
+    if (const auto p = parse_precision(fmt); p && !is_packed4(*p)) return scheme_info{*p, 0};
+    return std::nullopt;
+}
+
+}  // namespace mixq

@@ -14,17 +14,22 @@ int main(int argc, char** argv) {
 
     return mixq::cli::run("mixq-inspect", app, argc, argv, [&] {
         const auto in = mixq::io::safetensors_file::open(input);
+        const mixq::checkpoint_weights stored(in);  // a mixq file's schemes, packed and scale shapes are checked here
         const auto family = mixq::presets::detect_family(in.tensors());
         const auto table = table_path.empty() ? mixq::presets::get(preset.empty() ? "conservative" : preset, family)
                                               : mixq::load_table_json(table_path);
-        const auto plan = mixq::make_plan(table, in.tensors());
+        std::vector<mixq::tensor_view> logical;  // parameters counted before packing
+        for (const auto& t : in.tensors()) logical.push_back(stored.at(t.name));
+        const auto plan = mixq::make_plan(table, logical);
         std::printf("%s: %zu tensors, layout %s, table '%s'\n", input.c_str(), in.tensors().size(),
                     std::string(mixq::presets::to_string(family)).c_str(), table.name().c_str());
-        std::printf("%-44s %-16s %-6s %-6s %s\n", "tensor", "shape", "dtype", "->", "rule");
+        std::printf("%-44s %-16s %-8s %-10s %-10s %s\n", "tensor", "shape", "dtype", "stored as", "->", "rule");
         for (const auto& e : plan.entries) {
             const auto& t = *e.tensor;
-            std::printf("%-44s %-16s %-6s %-6s %s\n", t.name.c_str(), mixq::shape_string(t.shape).c_str(),
-                        std::string(mixq::to_string(t.type)).c_str(), std::string(mixq::to_string(e.target)).c_str(),
+            std::printf("%-44s %-16s %-8s %-10s %-10s %s\n", t.name.c_str(), mixq::shape_string(t.shape).c_str(),
+                        std::string(mixq::to_string(t.type)).c_str(),
+                        std::string(mixq::to_string(stored.stored_precision(t.name))).c_str(),
+                        std::string(mixq::to_string(e.target)).c_str(),
                         e.rule ? ("#" + std::to_string(*e.rule + 1) + " " + table.rules()[*e.rule].pattern).c_str()
                                : "(unmatched: keeps source precision)");
         }

@@ -31,6 +31,8 @@
 #include "io/safetensors_reader.hpp"
 #include "io/safetensors_writer.hpp"
 #include "model/layout_names.hpp"
+#include "model/stored_matrix.hpp"
+#include "model/weights.hpp"
 #include "precision/glob.hpp"
 #include "precision/match_plan.hpp"
 #include "precision/presets.hpp"

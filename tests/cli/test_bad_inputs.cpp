@@ -24,7 +24,13 @@ TEST_CASE("every file of the bad-input matrix gives exit 2 and a clear message a
         else if (tool == "convert-table") cmd = q(MIXQ_CONVERT_EXE) + " " + model + " -o " + o + " --table " + file;
         else if (tool == "eval") cmd = q(MIXQ_EVAL_EXE) + " " + file + " --tokens " + tokens;
         else if (tool == "eval-tokens") cmd = q(MIXQ_CONVERT_EXE) + " " + model + " -o " + o + " --threads 2 --eval " + file;
+        else if (tool == "inspect") cmd = q(MIXQ_INSPECT_EXE) + " " + file;
         REQUIRE_FALSE(cmd.empty());
+        if (e.contains("args")) {  // "{bad}" is this folder
+            auto args = e["args"].get<std::string>();
+            for (auto at = args.find("{bad}"); at != std::string::npos; at = args.find("{bad}")) args.replace(at, 5, dir.string());
+            cmd += " " + args;
+        }
         const int status = std::system((cmd + " >" + q(out.file("stdout")) + " 2>" + q(out.file("stderr"))).c_str());
         const auto err = mixq::test::read_bytes(out.file("stderr"));
         INFO(err);

@@ -151,7 +151,7 @@ inline std::string fmt(const char* f, auto... a) {
     std::string o = "rules (an exact name wins, otherwise the first match):\n";
     for (std::size_t i = 0; i < table.size(); ++i) {
         const auto& u = plan.usage[i];
-        o += fmt("  #%-2zu %-40s %-5s %4zu tensors %12s params\n", i + 1, table.rules()[i].pattern.c_str(),
+        o += fmt("  #%-2zu %-40s %-9s %4zu tensors %12s params\n", i + 1, table.rules()[i].pattern.c_str(),
                  std::string(to_string(table.rules()[i].precision)).c_str(), u.tensors_won,
                  detail::group_digits(u.params_won).c_str());
     }
@@ -181,17 +181,17 @@ inline std::string fmt(const char* f, auto... a) {
     std::string o = fmt("mixq-convert: %s  (table '%s', %zu rules, %zu tensors, calibration %s)\n",
                         c.input->path().c_str(), c.table.name().c_str(), c.table.size(), c.tensors.size(),
                         c.calibration_description().c_str());
-    o += "\nprecision   tensors      parameters   share        bytes\n";
+    o += "\nprecision    tensors      parameters   share        bytes\n";
     for (const auto& [p, n] : t.params) {
         std::uint64_t bytes = 0;
         for (const auto& x : c.tensors)
             if (!x.alias_of && x.target == p) bytes += x.bytes_after();
-        o += fmt("  %-8s %7lld %15s  %5.1f %% %12s\n", std::string(to_string(p)).c_str(),
+        o += fmt("  %-9s %7lld %15s  %5.1f %% %12s\n", std::string(to_string(p)).c_str(),
                  static_cast<long long>(t.tensors.at(p)), detail::group_digits(n).c_str(),
                  100.0 * static_cast<double>(n) / static_cast<double>(std::max<std::int64_t>(t.unique_params, 1)),
                  detail::group_digits(static_cast<std::int64_t>(bytes)).c_str());
     }
-    o += fmt("  %-8s %7s %15s\n\n", "total", "", detail::group_digits(t.unique_params).c_str());
+    o += fmt("  %-9s %7s %15s\n\n", "total", "", detail::group_digits(t.unique_params).c_str());
     o += match_report_text(c.table, c.plan);
     for (const auto& x : c.tensors)
         if (x.alias_of)

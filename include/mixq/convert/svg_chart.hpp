@@ -18,7 +18,11 @@ inline const char* precision_colour(precision p) {
         case precision::fp16: return "#f28e2b";
         case precision::bf16: return "#9c6ade";
         case precision::fp32: return "#d64541";
-        default: return "#888888";
+        case precision::fp8_e4m3: return "#17becf";
+        case precision::int4_g32: return "#1b9e4b";
+        case precision::int4_g64: return "#59a14f";
+        case precision::int4_g128: return "#8cd17d";
+        case precision::nf4: return "#b6992d";
     }
 }
 // "layers.3.ssm.in_proj.weight" -> "layers.3", "backbone.layers.3.mixer.x" -> "layers.3", "lm_head.weight" -> "lm_head".

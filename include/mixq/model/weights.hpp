@@ -65,7 +65,7 @@ public:
             const auto* s = find(t.name + "_scale");
             if (!s) fail(source_ + ": int8 tensor '" + t.name + "' has no '" + t.name + "_scale'");
             m.scales = to_float(*s);
-            if (m.scales.size() != 1 && static_cast<std::int64_t>(m.scales.size()) != m.rows)  // others checked when opened
+            if (t.type == dtype::i8 && m.scales.size() != 1 && static_cast<std::int64_t>(m.scales.size()) != m.rows)  // others checked when opened
                 fail(source_ + ": '" + t.name + "_scale' has " + std::to_string(m.scales.size()) + " values for " +
                      std::to_string(m.rows) + " rows");
             if (it != lowbit_.end()) {

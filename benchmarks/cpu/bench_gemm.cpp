@@ -1,9 +1,12 @@
-// mixq's dequantizing product (int8 / fp16 / fp32 weights) against OpenBLAS cblas_sgemm on fp32, same shapes, same run.
+// mixq's dequantizing product (int4 / nf4 / fp8 / int8 / fp16 / fp32 weights) against OpenBLAS cblas_sgemm on
+// fp32, same shapes, same run: each row also times OpenBLAS itself and reports x_vs_openblas_fp32.
 #include <benchmark/benchmark.h>
 #include <cblas.h>
 
 #include <mixq/calib/absmax.hpp>
 #include <mixq/model/linear.hpp>
+#include <chrono>
+#include <mixq/quant/lowbit.hpp>
 #include <mixq/quant/symmetric.hpp>
 
 #include "bench_data.hpp"
@@ -21,6 +24,27 @@ void set_flops(benchmark::State& s, std::int64_t T, std::int64_t N, std::int64_t
                                               benchmark::Counter::kIsRate);
 }
 
+void sgemm(const std::vector<float>& x, const std::vector<float>& w, std::vector<float>& y, std::int64_t T, std::int64_t N, std::int64_t K) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(T), static_cast<int>(N), static_cast<int>(K), 1.0f,
+                x.data(), static_cast<int>(K), w.data(), static_cast<int>(K), 0.0f, y.data(), static_cast<int>(N));
+}
+
+// Seconds per OpenBLAS fp32 product of the same shape (best of 5, one thread), for the in-run ratio.
+double openblas_seconds(const std::vector<float>& x, const std::vector<float>& w, std::int64_t T, std::int64_t N, std::int64_t K) {
+#if defined(OPENBLAS_VERSION)
+    openblas_set_num_threads(1);
+#endif
+    std::vector<float> y(static_cast<std::size_t>(T * N));
+    double best = 1e30;
+    for (int i = 0; i < 5; ++i) {
+        const auto a = std::chrono::steady_clock::now();
+        sgemm(x, w, y, T, N, K);
+        benchmark::DoNotOptimize(y.data());
+        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count());
+    }
+    return best;
+}
+
 void openblas_sgemm_fp32(benchmark::State& s) {
     const auto T = s.range(0), N = s.range(1), K = s.range(2);
     const auto x = randn(static_cast<std::size_t>(T * K), 1), w = randn(static_cast<std::size_t>(N * K), 2);
@@ -29,20 +53,39 @@ void openblas_sgemm_fp32(benchmark::State& s) {
     openblas_set_num_threads(1);
 #endif
     for (auto _ : s) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(T), static_cast<int>(N), static_cast<int>(K), 1.0f,
-                    x.data(), static_cast<int>(K), w.data(), static_cast<int>(K), 0.0f, y.data(), static_cast<int>(N));
+        sgemm(x, w, y, T, N, K);
         benchmark::DoNotOptimize(y.data());
     }
     set_flops(s, T, N, K);
 }
 
-template <mixq::dtype D>
+template <mixq::precision P>
 void mixq_dequant_gemm(benchmark::State& s) {
     const auto T = s.range(0), N = s.range(1), K = s.range(2);
     const auto x = randn(static_cast<std::size_t>(T * K), 1), w = randn(static_cast<std::size_t>(N * K), 2);
     std::vector<std::byte> bytes;
+    constexpr auto D = P == mixq::precision::int8       ? mixq::dtype::i8
+                       : P == mixq::precision::fp16     ? mixq::dtype::f16
+                       : P == mixq::precision::fp8_e4m3 ? mixq::dtype::f8_e4m3
+                       : mixq::is_packed4(P)            ? mixq::dtype::u8
+                                                        : mixq::dtype::f32;
     mixq::stored_matrix m{"w", D, N, K, {}, {}};
-    if constexpr (D == mixq::dtype::i8) {
+    auto keep = [&](const std::vector<std::uint8_t>& v) {
+        bytes.resize(v.size());
+        std::memcpy(bytes.data(), v.data(), v.size());
+    };
+    if constexpr (mixq::is_packed4(P)) {
+        const auto q = P == mixq::precision::nf4 ? mixq::groupwise<mixq::nf4, mixq::per_group<64>, mixq::absmax>{}.quantize(w, N)
+                                                 : mixq::quantize_int4(w, N, K, mixq::group_size(P));
+        keep(q.packed);
+        m.scales = q.scales;
+        m.group = q.group;
+        m.book = q.book;
+    } else if constexpr (P == mixq::precision::fp8_e4m3) {
+        const auto q = mixq::float8_per_channel<mixq::absmax>{}.quantize(w, N);
+        keep(q.codes);
+        m.scales = q.scales;
+    } else if constexpr (D == mixq::dtype::i8) {
         const auto q = mixq::symmetric<mixq::int8, mixq::per_channel, mixq::absmax>{}.quantize(w, N);
         bytes.resize(q.codes.size());
         std::memcpy(bytes.data(), q.codes.data(), bytes.size());
@@ -59,16 +102,23 @@ void mixq_dequant_gemm(benchmark::State& s) {
     }
     m.bytes = bytes;
     std::vector<float> y(static_cast<std::size_t>(T * N));
+    double best = 1e30;
     for (auto _ : s) {
+        const auto a = std::chrono::steady_clock::now();
         mixq::dequant_gemm(x.data(), T, m, y.data());
         benchmark::DoNotOptimize(y.data());
+        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count());
     }
     set_flops(s, T, N, K);
+    s.counters["x_vs_openblas_fp32"] = openblas_seconds(x, w, T, N, K) / best;  // both best-of, same shape
 }
 }  // namespace
 
 BENCHMARK(openblas_sgemm_fp32)->Apply(args);
-BENCHMARK(mixq_dequant_gemm<mixq::dtype::f32>)->Name("mixq_gemm_fp32")->Apply(args);
-BENCHMARK(mixq_dequant_gemm<mixq::dtype::f16>)->Name("mixq_gemm_fp16")->Apply(args);
-BENCHMARK(mixq_dequant_gemm<mixq::dtype::i8>)->Name("mixq_gemm_int8")->Apply(args);
+BENCHMARK(mixq_dequant_gemm<mixq::precision::fp32>)->Name("mixq_gemm_fp32")->Apply(args);
+BENCHMARK(mixq_dequant_gemm<mixq::precision::fp16>)->Name("mixq_gemm_fp16")->Apply(args);
+BENCHMARK(mixq_dequant_gemm<mixq::precision::int8>)->Name("mixq_gemm_int8")->Apply(args);
+BENCHMARK(mixq_dequant_gemm<mixq::precision::int4_g64>)->Name("mixq_gemm_int4_g64")->Apply(args);
+BENCHMARK(mixq_dequant_gemm<mixq::precision::nf4>)->Name("mixq_gemm_nf4")->Apply(args);
+BENCHMARK(mixq_dequant_gemm<mixq::precision::fp8_e4m3>)->Name("mixq_gemm_fp8_e4m3")->Apply(args);
 BENCHMARK_MAIN();

@@ -1,4 +1,4 @@
-// The CPU int8 / int4 dequant-GEMV (batch 1..8, one thread) against OpenBLAS on the fp32 version of the same
+// The CPU int8 / int4 / nf4 / fp8 dequant-GEMV (batch 1..8, one thread) against OpenBLAS on the fp32 version of the same
 // matrix in the same run: cblas_sgemv for batch 1, cblas_sgemm with n = batch above. Counters: GB/s of weight
 // traffic and the speed-up over OpenBLAS (x_vs_openblas_fp32).
 #include <benchmark/benchmark.h>
@@ -7,6 +7,7 @@
 #include <chrono>
 #include <mixq/calib/absmax.hpp>
 #include <mixq/model/dequant_gemv.hpp>
+#include <mixq/quant/lowbit.hpp>
 #include <mixq/quant/symmetric.hpp>
 
 #include "bench_data.hpp"
@@ -46,27 +47,35 @@ double openblas_fp32_s(const std::vector<float>& w, const std::vector<float>& x,
         reps);
 }
 
-template <bool Int4>
+enum class fmt { int8, int4_g128, int4_g64, nf4, fp8 };
+
+template <fmt F>
 void gemv(benchmark::State& state) {
     const auto N = state.range(0), K = state.range(1), batch = state.range(2);
     const int reps = N * K > 100'000'000 ? 5 : 21;
     const auto w = randn(static_cast<std::size_t>(N * K), 1), x = randn(static_cast<std::size_t>(batch * K), 2);
     std::vector<float> y(static_cast<std::size_t>(batch * N));
     double s = 0, bytes = 0;
-    if constexpr (Int4) {
-        const auto m = mixq::quantize_int4(w, N, K, 128);
-        bytes = static_cast<double>(m.packed.size()) + 4.0 * static_cast<double>(m.scales.size());
+    auto time = [&](auto call) {
         for (auto _ : state) {
-            s = median_s([&] { mixq::gemv_int4(m, x.data(), batch, y.data()); benchmark::DoNotOptimize(y.data()); }, reps);
+            s = median_s([&] { call(); benchmark::DoNotOptimize(y.data()); }, reps);
             state.SetIterationTime(s);
         }
+    };
+    if constexpr (F == fmt::int4_g128 || F == fmt::int4_g64 || F == fmt::nf4) {
+        const auto m = F == fmt::int4_g128 ? mixq::quantize_int4(w, N, K, 128)
+                       : F == fmt::int4_g64 ? mixq::quantize_int4(w, N, K, 64)
+                                            : mixq::groupwise<mixq::nf4, mixq::per_group<64>, mixq::absmax>{}.quantize(w, N);
+        bytes = static_cast<double>(m.packed.size()) + 4.0 * static_cast<double>(m.scales.size());
+        time([&] { mixq::gemv_packed4(m.view(), x.data(), batch, y.data()); });
+    } else if constexpr (F == fmt::fp8) {
+        const auto m = mixq::float8_per_channel<mixq::absmax>{}.quantize(w, N);
+        bytes = static_cast<double>(m.codes.size()) + 4.0 * static_cast<double>(N);
+        time([&] { mixq::gemv_fp8(m.codes.data(), m.scales, x.data(), batch, N, K, y.data()); });
     } else {
         const auto q = mixq::symmetric<mixq::int8, mixq::per_channel, mixq::absmax>{}.quantize(w, N);
         bytes = static_cast<double>(q.codes.size()) + 4.0 * static_cast<double>(N);
-        for (auto _ : state) {
-            s = median_s([&] { mixq::gemv_int8(q.codes.data(), q.scales, x.data(), batch, N, K, y.data()); benchmark::DoNotOptimize(y.data()); }, reps);
-            state.SetIterationTime(s);
-        }
+        time([&] { mixq::gemv_int8(q.codes.data(), q.scales, x.data(), batch, N, K, y.data()); });
     }
     state.counters["GB/s"] = bytes / s / 1e9;
     state.counters["x_vs_openblas_fp32"] = openblas_fp32_s(w, x, N, K, batch, reps) / s;
@@ -81,6 +90,9 @@ void args(benchmark::internal::Benchmark* b) {
 }
 }  // namespace
 
-BENCHMARK(gemv<false>)->Name("cpu_int8_gemv")->Apply(args);
-BENCHMARK(gemv<true>)->Name("cpu_int4_g128_gemv")->Apply(args);
+BENCHMARK(gemv<fmt::int8>)->Name("cpu_int8_gemv")->Apply(args);
+BENCHMARK(gemv<fmt::int4_g128>)->Name("cpu_int4_g128_gemv")->Apply(args);
+BENCHMARK(gemv<fmt::int4_g64>)->Name("cpu_int4_g64_gemv")->Apply(args);
+BENCHMARK(gemv<fmt::nf4>)->Name("cpu_nf4_gemv")->Apply(args);
+BENCHMARK(gemv<fmt::fp8>)->Name("cpu_fp8_e4m3_gemv")->Apply(args);
 BENCHMARK_MAIN();

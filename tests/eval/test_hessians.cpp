@@ -3,6 +3,7 @@
 
 #include "support/catch.hpp"
 #include "support/fixture.hpp"
+#include "support/naive_ssm.hpp"
 
 TEST_CASE("Hessians of the fixture's layers: shapes, sample counts, and XᵀX of the observed inputs", "[hessians]") {
     const auto f = mixq::io::safetensors_file::open(mixq::test::fixture("model.safetensors"));
@@ -46,4 +47,30 @@ TEST_CASE("gptq_layers: the tensors a table lowers, and the tied head that feeds
     CHECK(std::find(names.begin(), names.end(), "layers.0.ssm.x_proj.weight") == names.end());  // fp16 in that table
     o.gptq_lowbit = false;
     CHECK(mixq::gptq_layers(mixq::load_table_json(mixq::test::fixture("tables/itera_int4_g64_linear.json")), f, o).empty());
+}
+
+TEST_CASE("a tied head absent from the file: the embedding is rounded with the head's Hessian", "[hessians][gptq]") {
+    const auto m = mixq::test::make_random_model(mixq::layout_kind::hf_mamba, 21);
+    mixq::test::temp_dir dir;
+    std::vector<mixq::io::tensor_out> out;
+    for (const auto& [name, v] : m.data) out.push_back({name, mixq::dtype::f32, m.shapes.at(name), std::as_bytes(std::span(v))});
+    mixq::io::write_safetensors(dir.file("hf.safetensors"), out);
+    const auto f = mixq::io::safetensors_file::open(dir.file("hf.safetensors"));
+    REQUIRE(f.find("lm_head.weight") == nullptr);
+    mixq::rule_table t;
+    t.add("backbone.embeddings.weight", mixq::precision::int4_g32);
+    mixq::convert_options o;
+    o.gptq_lowbit = true;
+    const auto names = mixq::gptq_layers(t, f, o);
+    REQUIRE(names == std::vector<std::string>{"backbone.embeddings.weight", "lm_head.weight"});
+    const mixq::checkpoint_weights w(f);
+    const mixq::ssm_lm model(w, mixq::infer_config(w));
+    std::vector<std::int64_t> tokens(64);
+    for (std::size_t i = 0; i < tokens.size(); ++i) tokens[i] = static_cast<std::int64_t>(i * 5 % 41);
+    const auto hs = mixq::collect_hessians(model, tokens, 32, names);
+    REQUIRE(hs.size() == 1);  // only the head's product exists
+    o.hessians = &hs;
+    o.round = mixq::gptq_rounder();
+    const auto c = mixq::convert(f, t, o);
+    CHECK(c.totals.gptq_tensors == 1);
 }

@@ -255,12 +255,23 @@ inline void quantize_lowbit(converted_tensor& out, std::span<const float> w, con
     }
 }
 
+// The embedding table that also serves as the head when the file has no lm_head.weight (tied, as
+// Mamba-130M is stored); empty otherwise.
+inline std::string tied_embedding_name(const io::safetensors_file& in) {
+    if (in.find("lm_head.weight")) return {};
+    for (const char* e : {"backbone.embeddings.weight", "embedding.weight"})
+        if (in.find(e)) return e;
+    return {};
+}
+
 // The Hessian GPTQ uses for a tensor: its own (a product's input), else that of an identical tensor
 // (a tied lm_head: the embedding table is stored once and serves the head's product).
 inline const hessian* hessian_for(const hessian_set& hs, const tensor_view& t, const io::safetensors_file& in) {
     if (const auto it = hs.find(t.name); it != hs.end()) return &it->second;
     for (const auto& [name, h] : hs)
         if (const auto* o = in.find(name); o && o->type == t.type && o->shape == t.shape && same_bytes(o->bytes, t.bytes)) return &h;
+    if (t.name == tied_embedding_name(in))  // the head is this table itself (no lm_head.weight in the file)
+        if (const auto it = hs.find("lm_head.weight"); it != hs.end() && it->second.k == t.cols()) return &it->second;
     return nullptr;
 }
 

@@ -59,6 +59,9 @@ namespace mixq {
                 out.push_back(t.name);
                 break;
             }
+    const auto emb = detail::tied_embedding_name(in);  // a head absent from the file: the forward calls it lm_head.weight
+    for (const auto* x : targets)
+        if (!emb.empty() && x->name == emb) out.push_back("lm_head.weight");
     return out;
 }
 

@@ -111,8 +111,10 @@ private:
             } catch (const std::exception&) {
                 fail(where + ": mixq.shape '" + s->second + "' is not a JSON list of sizes");
             }
+            std::int64_t n = 1;  // the element count must not overflow before it is compared with the bytes
             for (auto d : logical)
-                if (d < 0 || d > (std::int64_t{1} << 40)) fail(where + ": mixq.shape '" + s->second + "' has an impossible size");
+                if (d < 0 || __builtin_mul_overflow(n, d, &n) || n > (std::int64_t{1} << 50))
+                    fail(where + ": mixq.shape '" + s->second + "' has an impossible size");
         } else if (info && is_packed4(info->target)) {
             fail(where + ": a 4-bit tensor needs its logical shape in mixq.shape." + t.name);
         }

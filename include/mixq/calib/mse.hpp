@@ -54,7 +54,8 @@ struct mse_for {
     [[nodiscard]] std::string describe() const { return "mse"; }
     [[nodiscard]] static std::string method() { return "mse"; }
 };
-using mse = mse_for<int8_codec>;
+// int8's (a class rather than an alias, so the enumerators named mse elsewhere shadow nothing).
+struct mse : mse_for<int8_codec> {};
 template <codec C>
 inline constexpr mse_for<C> mse_lowbit{100, 5, 50};
 static_assert(calibrator<mse> && calibrator<mse_for<int4_codec>>);

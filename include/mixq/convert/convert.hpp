@@ -165,10 +165,11 @@ inline void quantize_int8(converted_tensor& out, std::span<const float> w, const
             auto qt = quant.quantize(w, out.source->rows());
             out.scheme = quant.scheme();
             if (H && qt.cols > 0) {  // GPTQ keeps the calibrator's row scales and re-rounds the codes
-                const auto q = round(w, qt.rows, qt.cols, *H, [&](float v, std::int64_t r, std::int64_t) {
+                const auto rounded = round(w, qt.rows, qt.cols, *H, [&](float v, std::int64_t r, std::int64_t) {
                     return int8_codec::roundtrip(v, qt.scale_of_row(r));
                 }, "tensor '" + out.source->name + "'");
-                for (std::size_t i = 0; i < q.size(); ++i) qt.codes[i] = int8_code(q[i], qt.scale_of_row(static_cast<std::int64_t>(i) / qt.cols));
+                for (std::size_t i = 0; i < rounded.size(); ++i)
+                    qt.codes[i] = int8_code(rounded[i], qt.scale_of_row(static_cast<std::int64_t>(i) / qt.cols));
                 out.scheme += ":gptq";
                 out.gptq = true;
             }

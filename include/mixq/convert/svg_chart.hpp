@@ -24,6 +24,7 @@ inline const char* precision_colour(precision p) {
         case precision::int4_g128: return "#8cd17d";
         case precision::nf4: return "#b6992d";
     }
+    return "#888888";
 }
 // "layers.3.ssm.in_proj.weight" -> "layers.3", "backbone.layers.3.mixer.x" -> "layers.3", "lm_head.weight" -> "lm_head".
 inline std::string layer_group(const std::string& name) {

@@ -2,20 +2,26 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <filesystem>
+#include <thread>
 #include <mixq/quality.hpp>
 
 namespace mixq::cli {
 
+// Every core the machine has: the CLIs' default for --threads.
+[[nodiscard]] inline int default_threads() { return std::max(1, static_cast<int>(std::thread::hardware_concurrency())); }
+
 struct eval_flags {
     std::int64_t window = 0;
     std::int64_t batch = 16;
-    int threads = 1;
+    int threads = default_threads();
 
     void add_to(CLI::App& app) {
         app.add_option("--window", window, "tokens per window (default: the model's maximum length, else 128)");
         app.add_option("--batch", batch, "windows per forward pass")->capture_default_str()->check(CLI::PositiveNumber);
-        app.add_option("--threads", threads, "threads (windows are shared among them)")->capture_default_str()->check(CLI::PositiveNumber);
+        app.add_option("--threads", threads, "threads (windows are shared among them; default: all cores)")
+            ->capture_default_str()->check(CLI::PositiveNumber);
     }
     [[nodiscard]] eval_options options() const { return {window, batch, threads}; }
 };

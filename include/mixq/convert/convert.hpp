@@ -114,6 +114,8 @@ struct conversion {
     std::optional<quality_summary> quality;
     // Activation ranges (mixq-convert --calib): written into metadata.json as "activation_ranges".
     std::optional<nlohmann::ordered_json> activation_ranges;
+    // The precision search that chose the table (mixq-search): written into metadata.json as "search".
+    std::optional<nlohmann::ordered_json> search;
     double seconds = 0.0;
 
     [[nodiscard]] std::string calibration_description() const {

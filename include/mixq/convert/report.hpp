@@ -74,6 +74,7 @@ inline double round6(double v) { return static_cast<double>(std::llround(v * 1e6
                         {"delta_percent", c.quality->delta_percent()},
                         {"eval_tokens", c.quality->eval_tokens}};
     if (c.activation_ranges) j["activation_ranges"] = *c.activation_ranges;
+    if (c.search) j["search"] = *c.search;
     // The only fields that differ between identical runs.
     j["timing"] = {{"convert_seconds", c.seconds}};
     if (c.quality) j["timing"]["eval_seconds"] = c.quality->seconds;

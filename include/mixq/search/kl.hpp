@@ -1,0 +1,113 @@
+// Sensitivity's yardstick: the KL divergence of a model's next-token distributions from a reference's.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include <xsimd/xsimd.hpp>
+
+#include "../model/forward.hpp"
+
+namespace mixq::search {
+
+namespace detail {
+// log Σ exp(x) over V values: fp32 exponentials (xsimd) summed in double, as the perplexity's NLL is.
+inline double log_sum_exp(const float* x, std::int64_t V) {
+    using batch = xsimd::batch<float>;
+    constexpr std::int64_t W = static_cast<std::int64_t>(batch::size);
+    const std::int64_t vec_end = V - V % W;
+    float mx = x[0];
+    for (std::int64_t i = 0; i < V; ++i) mx = std::max(mx, x[i]);
+    double sum = 0.0;
+    batch acc(0.0f);
+    for (std::int64_t i = 0; i < vec_end; i += W) {
+        acc += xsimd::exp(batch::load_unaligned(x + i) - mx);
+        if ((i / W) % 64 == 63) sum += static_cast<double>(xsimd::hadd(acc)), acc = batch(0.0f);
+    }
+    sum += static_cast<double>(xsimd::hadd(acc));
+    for (std::int64_t i = vec_end; i < V; ++i) sum += std::exp(static_cast<double>(x[i] - mx));
+    return static_cast<double>(mx) + std::log(sum);
+}
+// Σ p_i x_i, fp32 products in vectors, summed in double per 64 vectors.
+inline double dot(const float* p, const float* x, std::int64_t V) {
+    using batch = xsimd::batch<float>;
+    constexpr std::int64_t W = static_cast<std::int64_t>(batch::size);
+    const std::int64_t vec_end = V - V % W;
+    double sum = 0.0;
+    batch acc(0.0f);
+    for (std::int64_t i = 0; i < vec_end; i += W) {
+        acc = xsimd::fma(batch::load_unaligned(p + i), batch::load_unaligned(x + i), acc);
+        if ((i / W) % 64 == 63) sum += static_cast<double>(xsimd::hadd(acc)), acc = batch(0.0f);
+    }
+    sum += static_cast<double>(xsimd::hadd(acc));
+    for (std::int64_t i = vec_end; i < V; ++i) sum += static_cast<double>(p[i]) * x[i];
+    return sum;
+}
+}  // namespace detail
+
+// The reference's next-token distribution at every position of `windows` windows of `window` tokens:
+// probabilities p [T, V] and Σ p log p per position. With them KL(p || softmax(x)) = Σ p log p - Σ p x +
+// log Σ exp x: one exponential pass per position of the model under test, no second reference pass.
+struct reference_distribution {
+    std::int64_t window = 0, windows = 0, vocab = 0;
+    std::vector<std::int64_t> tokens;  // windows · window
+    std::vector<float> p;              // [windows · window, vocab]
+    std::vector<double> neg_entropy;   // Σ p log p per position
+};
+
+// Windows are taken from the start of `tokens`; batches of `batch` windows per forward pass.
+[[nodiscard]] inline reference_distribution make_reference(const ssm_lm& ref, std::span<const std::int64_t> tokens, std::int64_t window,
+                                                           std::int64_t windows, std::int64_t batch = 8) {
+    reference_distribution r;
+    r.window = window;
+    r.windows = std::min<std::int64_t>(windows, static_cast<std::int64_t>(tokens.size()) / window);
+    if (r.windows <= 0)
+        fail("calibration tokens: only " + std::to_string(tokens.size()) + " tokens, fewer than one window of " + std::to_string(window));
+    r.vocab = ref.config().vocab;
+    r.tokens.assign(tokens.begin(), tokens.begin() + r.windows * window);
+    r.p.resize(static_cast<std::size_t>(r.windows * window * r.vocab));
+    r.neg_entropy.resize(static_cast<std::size_t>(r.windows * window));
+    std::vector<float> logits;
+    for (std::int64_t w0 = 0; w0 < r.windows; w0 += batch) {
+        const auto nw = std::min(batch, r.windows - w0), T = nw * window;
+        logits.resize(static_cast<std::size_t>(T * r.vocab));
+        ref.forward(r.tokens.data() + w0 * window, nw, window, logits.data());
+        for (std::int64_t t = 0; t < T; ++t) {
+            const float* x = logits.data() + t * r.vocab;
+            float* p = r.p.data() + (w0 * window + t) * r.vocab;
+            const double lse = detail::log_sum_exp(x, r.vocab);
+            double h = 0.0;
+            for (std::int64_t i = 0; i < r.vocab; ++i) {
+                const double lp = static_cast<double>(x[i]) - lse;
+                p[i] = static_cast<float>(std::exp(lp));
+                h += static_cast<double>(p[i]) * lp;
+            }
+            r.neg_entropy[static_cast<std::size_t>(w0 * window + t)] = h;
+        }
+    }
+    return r;
+}
+
+// Mean over all positions of KL(reference || model), in nats per token, summed in double in position
+// order (deterministic). Single-threaded: the search runs several of these at once.
+[[nodiscard]] inline double mean_kl(const ssm_lm& model, const reference_distribution& ref, std::int64_t batch = 8) {
+    const auto V = ref.vocab, L = ref.window;
+    std::vector<float> logits;
+    double total = 0.0;
+    for (std::int64_t w0 = 0; w0 < ref.windows; w0 += batch) {
+        const auto nw = std::min(batch, ref.windows - w0), T = nw * L;
+        logits.resize(static_cast<std::size_t>(T * V));
+        model.forward(ref.tokens.data() + w0 * L, nw, L, logits.data());
+        for (std::int64_t t = 0; t < T; ++t) {
+            const auto pos = w0 * L + t;
+            const float* x = logits.data() + t * V;
+            total += ref.neg_entropy[static_cast<std::size_t>(pos)] - detail::dot(ref.p.data() + pos * V, x, V) + detail::log_sum_exp(x, V);
+        }
+    }
+    return total / static_cast<double>(ref.windows * L);
+}
+
+}  // namespace mixq::search

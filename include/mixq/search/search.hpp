@@ -1,0 +1,448 @@
+// The precision search: measured sensitivities per tensor and candidate, an exact knapsack under a size or
+// quality budget, then the chosen table converted and its perplexity measured (and repaired if need be).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <map>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../calib/gptq.hpp"
+#include "../convert/converted_weights.hpp"
+#include "../convert/convert.hpp"
+#include "../eval/hessians.hpp"
+#include "../eval/perplexity.hpp"
+#include "../model/config.hpp"
+#include "../precision/glob.hpp"
+#include "../precision/presets.hpp"
+#include "kl.hpp"
+#include "knapsack.hpp"
+
+namespace mixq::search {
+
+enum class budget_kind { ratio, bits, ppl_increase };
+
+struct budget {
+    budget_kind kind = budget_kind::ratio;
+    double value = 4.0;  // compression ratio, bits per parameter, or percent perplexity increase
+};
+
+struct search_options {
+    std::vector<precision> candidates{precision::fp16,      precision::fp8_e4m3, precision::int8, precision::int4_g128,
+                                      precision::int4_g64,  precision::int4_g32, precision::nf4};
+    budget target;
+    bool widen = false;                       // the SSM core (conv1d, A_log, D, dt_proj.bias, norms) searched too
+    precision core = precision::fp16;         // what the core keeps otherwise
+    std::int64_t sensitivity_windows = 8;     // calibration windows the KL is measured on
+    std::int64_t window = 0;                  // 0: the model's maximum length, else 128
+    int threads = 1;
+    int frontier_points = 5;                  // further budgets solved and measured for the chart
+    bool reference_points = true;             // presets and uniform tables measured for the chart
+    int max_repair_rounds = 64;
+    gptq_options gptq;
+};
+
+// A unit of the search: tensors that must share a precision (a tied head and its embedding).
+struct unit {
+    std::vector<std::size_t> tensors;  // indices into the checkpoint's tensors
+    std::string name;                  // the first tensor's name
+    std::int64_t params = 0;           // unique parameters
+    std::vector<std::uint64_t> bytes;  // per candidate: everything written (codes, scales, padding)
+    std::vector<double> kl;            // per candidate: measured mean KL with only this unit lowered, minus the base's
+    std::size_t chosen = 0;            // index into the candidates
+};
+
+// A table measured on the evaluation tokens.
+struct measured_point {
+    std::string label;
+    std::string kind;  // "searched", "preset", "uniform"
+    double ratio = 0.0;
+    std::uint64_t bytes = 0;
+    double perplexity = 0.0;
+    double delta_percent = 0.0;
+    std::optional<double> predicted_perplexity;
+};
+
+struct search_result {
+    search_options options;
+    std::vector<unit> units;
+    std::vector<std::string> fixed;        // tensors kept at the core precision
+    std::uint64_t fp32_bytes = 0, fixed_bytes = 0, granularity = 1;
+    std::int64_t unique_params = 0;
+    double fp32_perplexity = 0.0, base_perplexity = 0.0;  // original; searched tensors fp32 with the core fixed
+    double base_kl = 0.0;
+    double budget_bytes = 0.0;             // the byte budget solved for (size budgets)
+    double budget_perplexity = 0.0;        // the perplexity allowed (quality budget)
+    double predicted_perplexity = 0.0, measured_perplexity = 0.0;
+    int repair_rounds = 0;
+    std::vector<std::string> repairs;      // "name: int4_g32 -> int4_g64"
+    rule_table table;                      // exact names, the chosen precision of every tensor
+    std::vector<measured_point> points;    // the chosen table first
+    conversion chosen;                     // the converted checkpoint of the table
+    double seconds = 0.0;
+    double sensitivity_seconds = 0.0;
+};
+
+namespace detail {
+// The SSM core: tensors the scan and the norms need in float.
+inline bool is_core(const std::string& n) {
+    for (const char* p : {"*conv1d*", "*A_log", "*.D", "*dt_proj.bias", "*norm*"})
+        if (glob_match(p, n)) return true;
+    return false;
+}
+inline bool searchable(const tensor_view& t, bool widen) {
+    if (!is_readable_float(t.type) || t.numel() == 0) return false;
+    if (widen) return true;
+    return t.shape.size() >= 2 && t.rows() > 1 && t.cols() > 1 && !is_core(t.name);
+}
+// "Every linear weight" as the oracle's uniform tables mean it: embeddings, head, in/out projections, MoE ffns.
+inline bool is_uniform_linear(const std::string& n) {
+    for (const char* p : {"embedding.weight", "backbone.embeddings.weight", "lm_head.weight", "*.in_proj.weight",
+                          "*.out_proj.weight", "*.w1.weight", "*.w2.weight"})
+        if (glob_match(p, n)) return true;
+    return false;
+}
+
+// Runs f(i) for i in [0, n) on `threads` threads; the first exception is rethrown.
+template <class F>
+void parallel_for(std::size_t n, int threads, F f) {
+    std::atomic<std::size_t> next{0};
+    std::exception_ptr failure;
+    std::atomic<bool> failed{false};
+    auto work = [&] {
+        try {
+            for (std::size_t i; !failed && (i = next.fetch_add(1)) < n;) f(i);
+        } catch (...) {
+            if (!failed.exchange(true)) failure = std::current_exception();
+        }
+    };
+    std::vector<std::thread> pool;
+    for (int t = 1; t < std::min<int>(threads, static_cast<int>(n)); ++t) pool.emplace_back(work);
+    work();
+    for (auto& t : pool) t.join();
+    if (failure) std::rethrow_exception(failure);
+}
+}  // namespace detail
+
+// Everything the search converts and evaluates, kept together: the input, its layout, the token sets,
+// the Hessians and the conversion options every candidate shares.
+class searcher {
+public:
+    searcher(const io::safetensors_file& in, model_config cfg, std::span<const std::int64_t> calib, std::span<const std::int64_t> eval,
+             search_options o)
+        : in_(in), cfg_(std::move(cfg)), calib_(calib.begin(), calib.end()), eval_(eval.begin(), eval.end()), o_(std::move(o)) {
+        if (o_.candidates.empty()) fail("--candidates: the list is empty");
+        if (o_.candidates.size() > 32) fail("--candidates: at most 32 candidates");
+        for (std::size_t i = 0; i < o_.candidates.size(); ++i)
+            for (std::size_t j = 0; j < i; ++j)
+                if (o_.candidates[i] == o_.candidates[j]) fail("--candidates: " + std::string(to_string(o_.candidates[i])) + " twice");
+        for (const auto& t : in_.tensors()) {
+            if (detail::searchable(t, o_.widen)) searchable_.push_back(t.name);
+            else if (is_readable_float(t.type)) fixed_.push_back(t.name);
+        }
+        if (searchable_.empty()) fail(in_.path() + ": no tensor to search (every tensor is part of the SSM core or not floating point)");
+    }
+
+    [[nodiscard]] search_result run() {
+        const auto t0 = std::chrono::steady_clock::now();
+        search_result r;
+        r.options = o_;
+        r.fixed = fixed_;
+        const checkpoint_weights orig(in_);
+        const ssm_lm fp32_model(orig, cfg_);
+        r.fp32_perplexity = evaluate(orig);
+
+        // GPTQ's Hessians, once, from the fp32 model on all calibration tokens.
+        convert_options probe;
+        probe.gptq_int8 = probe.gptq_lowbit = true;
+        hessians_ = collect_hessians(fp32_model, calib_, o_.window, gptq_layers(table_for({}), in_, probe));
+        opts_.calibration = calibration_method::percentile;
+        opts_.gptq_int8 = opts_.gptq_lowbit = true;
+        opts_.lowbit = lowbit_calibration::mse;
+        opts_.hessians = &hessians_;
+        opts_.round = gptq_rounder(o_.gptq);
+        opts_.gptq_description = describe(o_.gptq);
+
+        // The base (searched tensors fp32, the core at its precision) and one conversion per candidate.
+        base_ = convert(in_, table_for({}), opts_);
+        r.base_perplexity = evaluate(weights_of(base_));
+        candidates_.resize(o_.candidates.size());  // independent conversions: one per thread
+        detail::parallel_for(o_.candidates.size(), o_.threads,
+                             [&](std::size_t p) { candidates_[p] = convert(in_, table_for({}, o_.candidates[p]), opts_); });
+        r.fp32_bytes = base_.totals.fp32_bytes;
+        r.unique_params = base_.totals.unique_params;
+
+        // Units: a searched tensor and the tensors stored as its aliases.
+        std::map<std::string, std::size_t> unit_of;
+        for (std::size_t i = 0; i < base_.tensors.size(); ++i) {
+            const auto& x = base_.tensors[i];
+            if (!is_searched(x.source->name)) {
+                r.fixed_bytes += x.bytes_after();
+                continue;
+            }
+            if (x.alias_of && unit_of.count(*x.alias_of)) {
+                r.units[unit_of.at(*x.alias_of)].tensors.push_back(i);
+                continue;
+            }
+            unit_of[x.source->name] = r.units.size();
+            r.units.push_back({{i}, x.source->name, x.source->numel(), {}, {}, 0});
+        }
+        units_ = r.units;  // table_for reads them
+        for (auto& u : r.units)
+            for (const auto& c : candidates_) {
+                std::uint64_t b = 0;
+                for (auto i : u.tensors) b += c.tensors[i].bytes_after();
+                u.bytes.push_back(b);
+            }
+
+        std::uint64_t lo = 0, hi = 0;  // the smallest and largest searched bytes
+        for (const auto& u : r.units) lo += *std::min_element(u.bytes.begin(), u.bytes.end()), hi += *std::max_element(u.bytes.begin(), u.bytes.end());
+        const auto ratio_of = [&](std::uint64_t b) { return static_cast<double>(r.fp32_bytes) / static_cast<double>(r.fixed_bytes + b); };
+        const auto& t = o_.target;
+        if (t.kind != budget_kind::ppl_increase) {  // a size budget: checked before any measurement
+            const double total = t.kind == budget_kind::ratio ? static_cast<double>(r.fp32_bytes) / t.value
+                                                              : t.value * static_cast<double>(r.unique_params) / 8.0;
+            r.budget_bytes = total;
+            if (!(t.value > 0.0) || total - static_cast<double>(r.fixed_bytes) < static_cast<double>(lo)) {
+                const auto what = t.kind == budget_kind::ratio ? detail_fmt("--target-ratio %g", t.value) : detail_fmt("--target-bits %g", t.value);
+                fail(detail_fmt("%s: impossible; with these candidates the ratio ranges from %.3fx to %.3fx (%.3f to %.3f bits per "
+                                "parameter; the SSM core keeps %s)",
+                                what.c_str(), ratio_of(hi), ratio_of(lo), 8.0 * static_cast<double>(r.fixed_bytes + hi) / static_cast<double>(r.unique_params),
+                                8.0 * static_cast<double>(r.fixed_bytes + lo) / static_cast<double>(r.unique_params),
+                                std::string(to_string(o_.core)).c_str()));
+            }
+        }
+
+        // Sensitivities: KL from the fp32 model with only one unit lowered, on the first calibration windows.
+        const auto ts = std::chrono::steady_clock::now();
+        const auto L = window();
+        ref_ = make_reference(fp32_model, calib_, L, o_.sensitivity_windows);
+        r.base_kl = kl_of({});
+        const auto P = o_.candidates.size();
+        std::vector<double> kl(r.units.size() * P);
+        detail::parallel_for(kl.size(), o_.threads, [&](std::size_t k) {
+            const auto& u = r.units[k / P];
+            std::vector<std::pair<std::size_t, std::size_t>> pick;
+            for (auto i : u.tensors) pick.emplace_back(i, k % P);
+            kl[k] = kl_of(pick);
+        });
+        for (std::size_t u = 0; u < r.units.size(); ++u)
+            for (std::size_t p = 0; p < P; ++p) r.units[u].kl.push_back(kl[u * P + p] - r.base_kl);
+        r.sensitivity_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count();
+
+        // The additive model: cost = measured KL (noise below zero counts as zero), exact knapsack over bytes.
+        std::vector<std::vector<option>> opts;
+        for (const auto& u : r.units) {
+            std::vector<option> v;
+            for (std::size_t p = 0; p < P; ++p) v.push_back({u.bytes[p], std::max(0.0, u.kl[p])});
+            opts.push_back(std::move(v));
+        }
+        r.granularity = knapsack_granularity(opts);
+        const frontier f(opts, r.granularity);
+        auto predicted = [&](const std::vector<std::size_t>& pick) {
+            double c = 0.0;
+            for (std::size_t u = 0; u < r.units.size(); ++u) c += opts[u][pick[u]].cost;
+            return r.base_perplexity * std::exp(c);
+        };
+        auto bytes_of = [&](const std::vector<std::size_t>& pick) {
+            std::uint64_t b = 0;
+            for (std::size_t u = 0; u < r.units.size(); ++u) b += r.units[u].bytes[pick[u]];
+            return b;
+        };
+
+        std::vector<std::size_t> pick;
+        if (t.kind == budget_kind::ppl_increase) {
+            r.budget_perplexity = r.fp32_perplexity * (1.0 + t.value / 100.0);
+            // The best the candidates can do: every unit at its least-KL candidate, measured.
+            std::vector<std::size_t> best(r.units.size());
+            for (std::size_t u = 0; u < r.units.size(); ++u)
+                best[u] = static_cast<std::size_t>(std::min_element(r.units[u].kl.begin(), r.units[u].kl.end()) - r.units[u].kl.begin());
+            const double best_ppl = measure(best).perplexity;
+            if (best_ppl > r.budget_perplexity)
+                fail(detail_fmt("--max-ppl-increase %g: impossible; the best table of these candidates (each tensor at its "
+                                "least sensitive candidate, %.2fx) measures %+.4f %%: achievable increases are >= %.4f %%",
+                                t.value, ratio_of(bytes_of(best)), 100.0 * (best_ppl / r.fp32_perplexity - 1.0),
+                                100.0 * (best_ppl / r.fp32_perplexity - 1.0)));
+            const double allowed = std::log(r.budget_perplexity / r.base_perplexity);
+            const auto need = f.bytes_for_cost(std::max(0.0, allowed));
+            pick = need ? f.choose_within(*need) : best;
+        } else {
+            const double searched = r.budget_bytes - static_cast<double>(r.fixed_bytes);
+            pick = f.choose_within(static_cast<std::uint64_t>(std::min(searched, static_cast<double>(hi) + 1.0)));
+        }
+
+        // Convert and measure; under a quality budget, repair until the measurement holds.
+        auto m = measure(pick);
+        if (t.kind == budget_kind::ppl_increase) {
+            while (m.perplexity > r.budget_perplexity) {
+                if (r.repair_rounds >= o_.max_repair_rounds)
+                    fail(detail_fmt("--max-ppl-increase %g: still %+.4f %% after %d repair rounds", t.value,
+                                    100.0 * (m.perplexity / r.fp32_perplexity - 1.0), r.repair_rounds));
+                if (!repair_step(r, opts, pick))
+                    fail(detail_fmt("--max-ppl-increase %g: measured %+.4f %% with every tensor at a least-cost candidate; "
+                                    "nothing left to raise",
+                                    t.value, 100.0 * (m.perplexity / r.fp32_perplexity - 1.0)));
+                ++r.repair_rounds;
+                m = measure(pick);
+            }
+        }
+        for (std::size_t u = 0; u < r.units.size(); ++u) r.units[u].chosen = pick[u];
+        r.table = table_for(pick);
+        r.predicted_perplexity = predicted(pick);
+        r.measured_perplexity = m.perplexity;
+        r.points.push_back(point("searched", "searched (chosen)", m, r));
+        r.points.back().predicted_perplexity = r.predicted_perplexity;
+        r.chosen = std::move(m.c);
+
+        // Further searched budgets, spread over the achievable ratios, for the frontier chart.
+        for (int k = 1; k <= o_.frontier_points; ++k) {
+            const double frac = static_cast<double>(k) / static_cast<double>(o_.frontier_points + 1);
+            const auto b = static_cast<std::uint64_t>(static_cast<double>(lo) + frac * static_cast<double>(hi - lo));
+            const auto pk = f.choose_within(b);
+            auto mk = measure(pk);
+            r.points.push_back(point("searched", detail_fmt("searched %.2fx", ratio_of(bytes_of(pk))), mk, r));
+            r.points.back().predicted_perplexity = predicted(pk);
+        }
+        if (o_.reference_points) {
+            const auto fam = presets::detect_family(in_.tensors());
+            for (const auto& name : presets::names) {
+                auto c = convert(in_, presets::get(name, fam), opts_);
+                const double ppl = evaluate(weights_of(c));
+                r.points.push_back(point("preset", "preset " + std::string(name), {std::move(c), ppl}, r));
+            }
+            for (auto p : {precision::int8, precision::fp8_e4m3, precision::int4_g128, precision::int4_g64, precision::int4_g32, precision::nf4}) {
+                rule_table u("uniform_" + std::string(to_string(p)) + "_linear");
+                for (const auto& x : in_.tensors())
+                    if (is_readable_float(x.type)) u.add(x.name, detail::is_uniform_linear(x.name) ? p : o_.core);
+                auto c = convert(in_, u, opts_);
+                const double ppl = evaluate(weights_of(c));
+                r.points.push_back(point("uniform", std::string(to_string(p)) + " on every linear weight", {std::move(c), ppl}, r));
+            }
+        }
+        r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        return r;
+    }
+
+    [[nodiscard]] const convert_options& conversion_options() const noexcept { return opts_; }
+
+private:
+    struct measurement {
+        conversion c;
+        double perplexity = 0.0;
+    };
+
+    template <class... A>
+    static std::string detail_fmt(const char* f, A... a) {
+        const int n = std::snprintf(nullptr, 0, f, a...);
+        std::string s(static_cast<std::size_t>(std::max(n, 0)), '\0');
+        std::snprintf(s.data(), s.size() + 1, f, a...);
+        return s;
+    }
+
+    [[nodiscard]] bool is_searched(const std::string& n) const {
+        return std::find(searchable_.begin(), searchable_.end(), n) != searchable_.end();
+    }
+    [[nodiscard]] std::int64_t window() const { return o_.window > 0 ? o_.window : (cfg_.max_seq > 0 ? cfg_.max_seq : 128); }
+
+    // Exact names: each searched tensor at its unit's candidate (`uniform` for all when pick is empty), the
+    // core at its precision, integer tensors untouched.
+    [[nodiscard]] rule_table table_for(const std::vector<std::size_t>& pick, std::optional<precision> uniform = std::nullopt) const {
+        rule_table t("searched");
+        std::map<std::string, precision> chosen;
+        if (!pick.empty())
+            for (std::size_t u = 0; u < units_.size(); ++u)
+                for (auto i : units_[u].tensors) chosen[base_.tensors[i].source->name] = o_.candidates[pick[u]];
+        for (const auto& x : in_.tensors()) {
+            if (!is_readable_float(x.type)) continue;
+            if (!is_searched(x.name)) t.add(x.name, o_.core);
+            else if (const auto it = chosen.find(x.name); it != chosen.end()) t.add(x.name, it->second);
+            else t.add(x.name, uniform.value_or(precision::fp32));
+        }
+        return t;
+    }
+
+    [[nodiscard]] double evaluate(const checkpoint_weights& w) const {
+        const ssm_lm m(w, cfg_);
+        return evaluate_perplexity(m, eval_, {.window = o_.window, .batch = 16, .threads = o_.threads}).perplexity;
+    }
+
+    // The base with some tensors taken from candidate conversions: (tensor index, candidate index).
+    [[nodiscard]] double kl_of(const std::vector<std::pair<std::size_t, std::size_t>>& pick) const {
+        stored_tensors s;
+        s.metadata = {{"format", "mixq"}};
+        std::vector<std::size_t> from(base_.tensors.size(), P_none);
+        for (auto [i, p] : pick) from[i] = p;
+        for (std::size_t i = 0; i < base_.tensors.size(); ++i)
+            append_stored(s, from[i] == P_none ? base_.tensors[i] : candidates_[from[i]].tensors[i]);
+        const checkpoint_weights w("search mix", std::move(s.tensors), s.metadata);
+        const ssm_lm m(w, cfg_);
+        return mean_kl(m, ref_);
+    }
+
+    // One repair: among units not at their least sensitive candidate, the one whose measured benefit of
+    // moving up one step (leave-one-out KL in the current table) exceeds its predicted benefit the most
+    // is raised to its next larger candidate. Returns false when nothing can be raised.
+    bool repair_step(search_result& r, const std::vector<std::vector<option>>& opts, std::vector<std::size_t>& pick) {
+        struct move {
+            std::size_t unit, to;
+            double gap;
+        };
+        std::vector<move> moves;
+        for (std::size_t u = 0; u < r.units.size(); ++u) {  // the next larger candidate with a lower cost
+            std::optional<std::size_t> best;
+            for (std::size_t p = 0; p < opts[u].size(); ++p)
+                if (opts[u][p].bytes > opts[u][pick[u]].bytes && opts[u][p].cost < opts[u][pick[u]].cost &&
+                    (!best || opts[u][p].bytes < opts[u][*best].bytes))
+                    best = p;
+            if (best) moves.push_back({u, *best, 0.0});
+        }
+        if (moves.empty()) return false;
+        auto current = [&](std::size_t skip, std::size_t to) {
+            std::vector<std::pair<std::size_t, std::size_t>> mix;
+            for (std::size_t u = 0; u < r.units.size(); ++u)
+                for (auto i : r.units[u].tensors) mix.emplace_back(i, u == skip ? to : pick[u]);
+            return kl_of(mix);
+        };
+        const double now = current(r.units.size(), 0);
+        detail::parallel_for(moves.size(), o_.threads, [&](std::size_t k) {
+            auto& mv = moves[k];
+            const double measured = now - current(mv.unit, mv.to);
+            const double predicted = opts[mv.unit][pick[mv.unit]].cost - opts[mv.unit][mv.to].cost;
+            mv.gap = measured - predicted;
+        });
+        const auto worst = std::max_element(moves.begin(), moves.end(), [](const move& a, const move& b) { return a.gap < b.gap; });
+        r.repairs.push_back(r.units[worst->unit].name + ": " + std::string(to_string(o_.candidates[pick[worst->unit]])) + " -> " +
+                            std::string(to_string(o_.candidates[worst->to])));
+        pick[worst->unit] = worst->to;
+        return true;
+    }
+
+    [[nodiscard]] measurement measure(const std::vector<std::size_t>& pick) const {
+        auto c = convert(in_, table_for(pick), opts_);
+        const double ppl = evaluate(weights_of(c));
+        return {std::move(c), ppl};
+    }
+    static measured_point point(const std::string& kind, const std::string& label, const measurement& m, const search_result& r) {
+        return {label, kind, m.c.totals.ratio(), m.c.totals.mixed_bytes, m.perplexity, 100.0 * (m.perplexity / r.fp32_perplexity - 1.0), {}};
+    }
+
+    static constexpr std::size_t P_none = ~std::size_t{0};
+    const io::safetensors_file& in_;
+    model_config cfg_;
+    std::vector<std::int64_t> calib_, eval_;
+    search_options o_;
+    std::vector<std::string> searchable_, fixed_;
+    hessian_set hessians_;
+    convert_options opts_;
+    conversion base_;
+    std::vector<conversion> candidates_;
+    std::vector<unit> units_;  // filled by run() (table_for needs them)
+    reference_distribution ref_;
+};
+
+}  // namespace mixq::search

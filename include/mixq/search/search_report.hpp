@@ -1,0 +1,210 @@
+// What a search says about itself: search.json, table.json, frontier.svg, the text report, and its outputs.
+#pragma once
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "../convert/report.hpp"
+#include "../convert/write_outputs.hpp"
+#include "search.hpp"
+
+namespace mixq::search {
+
+[[nodiscard]] inline std::string describe(const budget& b) {
+    switch (b.kind) {
+        case budget_kind::ratio: return ::mixq::detail::fmt("compression ratio >= %g", b.value);
+        case budget_kind::bits: return ::mixq::detail::fmt("at most %g bits per parameter", b.value);
+        case budget_kind::ppl_increase: return ::mixq::detail::fmt("perplexity increase <= %g %%", b.value);
+    }
+    return "?";
+}
+
+namespace detail {
+inline nlohmann::ordered_json point_json(const measured_point& p) {
+    nlohmann::ordered_json j{{"label", p.label},         {"kind", p.kind}, {"ratio", p.ratio}, {"bytes", p.bytes},
+                             {"perplexity", p.perplexity}, {"delta_percent", p.delta_percent}};
+    j["predicted_perplexity"] = p.predicted_perplexity ? nlohmann::ordered_json(*p.predicted_perplexity) : nlohmann::ordered_json(nullptr);
+    return j;
+}
+inline std::string layer_of(const std::string& name) {  // "backbone.layers.3.mixer.in_proj.weight" -> "layers.3"
+    const auto at = name.find("layers.");
+    if (at == std::string::npos) return "";
+    const auto end = name.find('.', at + 7);
+    return name.substr(at, end == std::string::npos ? std::string::npos : end - at);
+}
+inline std::string short_name(const std::string& name) {  // "...layers.3.mixer.in_proj.weight" -> "mixer.in_proj"
+    auto s = name;
+    if (const auto l = layer_of(name); !l.empty()) s = name.substr(name.find(l) + l.size() + 1);
+    if (s.size() > 7 && s.substr(s.size() - 7) == ".weight") s.resize(s.size() - 7);
+    return s;
+}
+}  // namespace detail
+
+// search.json: the budget, the candidates, every unit's bytes and measured KL per candidate and its choice,
+// and every measured point. No timings: the same inputs give the same file.
+[[nodiscard]] inline nlohmann::ordered_json search_json(const search_result& r) {
+    using nlohmann::ordered_json;
+    const auto& o = r.options;
+    ordered_json cands = ordered_json::array();
+    for (auto p : o.candidates) cands.push_back(std::string(to_string(p)));
+    ordered_json units = ordered_json::array();
+    for (const auto& u : r.units) {
+        ordered_json names = ordered_json::array(), per = ordered_json::object();
+        for (auto i : u.tensors) names.push_back(r.chosen.tensors[i].source->name);
+        for (std::size_t p = 0; p < o.candidates.size(); ++p)
+            per[std::string(to_string(o.candidates[p]))] = {{"bytes", u.bytes[p]}, {"kl", u.kl[p]}};
+        units.push_back({{"tensors", names}, {"params", u.params}, {"candidates", per},
+                         {"chosen", std::string(to_string(o.candidates[u.chosen]))}});
+    }
+    ordered_json points = ordered_json::array();
+    for (const auto& p : r.points) points.push_back(detail::point_json(p));
+    return {{"format", "mixq-search"},
+            {"budget", {{"kind", o.target.kind == budget_kind::ratio ? "ratio" : o.target.kind == budget_kind::bits ? "bits" : "ppl_increase"},
+                        {"value", o.target.value},
+                        {"text", describe(o.target)}}},
+            {"candidates", cands},
+            {"calibration", {{"int8", "percentile:99.99+gptq"}, {"below_int8", "mse+gptq"}, {"gptq", ::mixq::describe(o.gptq)}}},
+            {"core", {{"precision", std::string(to_string(o.core))}, {"widened", o.widen}, {"tensors", r.fixed}}},
+            {"sensitivity", {{"measure", "mean KL(fp32 || lowered) per token, nats, only this unit lowered, minus the base's"},
+                             {"windows", o.sensitivity_windows},
+                             {"base_kl", r.base_kl}}},
+            {"fp32_perplexity", r.fp32_perplexity},
+            {"base_perplexity", r.base_perplexity},
+            {"predicted_perplexity", r.predicted_perplexity},
+            {"measured_perplexity", r.measured_perplexity},
+            {"repair_rounds", r.repair_rounds},
+            {"repairs", r.repairs},
+            {"knapsack_granularity_bytes", r.granularity},
+            {"fixed_bytes", r.fixed_bytes},
+            {"fp32_bytes", r.fp32_bytes},
+            {"units", units},
+            {"points", points}};
+}
+
+// table.json: the chosen precision of every tensor by exact name, in the existing JSON form.
+[[nodiscard]] inline std::string table_json(const search_result& r) {
+    nlohmann::ordered_json rules = nlohmann::ordered_json::array();
+    for (const auto& x : r.table.rules()) rules.push_back({x.pattern, std::string(to_string(x.precision))});
+    return nlohmann::ordered_json{{"name", "searched"}, {"rules", rules}}.dump(1) + "\n";
+}
+
+// frontier.svg: measured perplexity change against compression ratio, searched tables as a line, presets
+// and uniform tables as marks, each labelled.
+[[nodiscard]] inline std::string frontier_svg(const search_result& r) {
+    using ::mixq::detail::fmt;
+    const double W = 760, H = 480, L = 70, R = 250, T = 40, B = 50;
+    double x0 = 1e9, x1 = 0, y0 = 1e9, y1 = -1e9;
+    for (const auto& p : r.points) x0 = std::min(x0, p.ratio), x1 = std::max(x1, p.ratio), y0 = std::min(y0, p.delta_percent), y1 = std::max(y1, p.delta_percent);
+    if (x1 <= x0) x1 = x0 + 1;
+    y0 = std::min(y0, 0.0);
+    if (y1 <= y0) y1 = y0 + 0.1;
+    const double padx = (x1 - x0) * 0.05, pady = (y1 - y0) * 0.08;
+    x0 -= padx, x1 += padx, y0 -= pady, y1 += pady;
+    auto X = [&](double v) { return L + (v - x0) / (x1 - x0) * (W - L - R); };
+    auto Y = [&](double v) { return H - B - (v - y0) / (y1 - y0) * (H - T - B); };
+    std::string s = fmt("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\" font-size=\"11\">\n", W, H);
+    s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+    s += fmt("<text x=\"%.0f\" y=\"22\" font-size=\"14\">mixq-search: measured perplexity change vs compression (%s)</text>\n", L,
+             ::mixq::detail::xml_escape(describe(r.options.target)).c_str());
+    s += fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n", L, H - B, W - R, H - B);
+    s += fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n", L, T, L, H - B);
+    for (int i = 0; i <= 5; ++i) {
+        const double vx = x0 + (x1 - x0) * i / 5.0, vy = y0 + (y1 - y0) * i / 5.0;
+        s += fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.2fx</text>\n", X(vx), H - B + 16, vx);
+        s += fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%+.2f %%</text>\n", L - 6, Y(vy) + 4, vy);
+        s += fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>\n", L, Y(vy), W - R, Y(vy));
+    }
+    s += fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">compression ratio (fp32 bytes / bytes written)</text>\n", (L + W - R) / 2, H - 12);
+    s += fmt("<text x=\"16\" y=\"%.1f\" transform=\"rotate(-90 16 %.1f)\" text-anchor=\"middle\">perplexity change on the eval tokens</text>\n",
+             (T + H - B) / 2, (T + H - B) / 2);
+    std::vector<const measured_point*> searched;
+    for (const auto& p : r.points)
+        if (p.kind == "searched") searched.push_back(&p);
+    std::sort(searched.begin(), searched.end(), [](auto a, auto b) { return a->ratio < b->ratio; });
+    std::string line;
+    for (const auto* p : searched) line += fmt("%s%.1f,%.1f", line.empty() ? "" : " ", X(p->ratio), Y(p->delta_percent));
+    s += "<polyline fill=\"none\" stroke=\"#2a7ab9\" stroke-width=\"2\" points=\"" + line + "\"/>\n";
+    double ly = T + 10;
+    for (const auto& p : r.points) {
+        const char* colour = p.kind == "searched" ? "#2a7ab9" : p.kind == "preset" ? "#f28e2b" : "#59a14f";
+        const bool chosen = &p == &r.points.front();
+        if (p.kind == "searched") s += fmt("<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%d\" fill=\"%s\"/>\n", X(p.ratio), Y(p.delta_percent), chosen ? 6 : 4, colour);
+        else if (p.kind == "preset") s += fmt("<rect x=\"%.1f\" y=\"%.1f\" width=\"8\" height=\"8\" fill=\"%s\"/>\n", X(p.ratio) - 4, Y(p.delta_percent) - 4, colour);
+        else s += fmt("<path d=\"M%.1f %.1f l5 9 h-10 z\" fill=\"%s\"/>\n", X(p.ratio), Y(p.delta_percent) - 5, colour);
+        s += fmt("<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">%s%s: %.2fx, %+.3f %%</text>\n", W - R + 12, ly, colour, chosen ? "* " : "",
+                 ::mixq::detail::xml_escape(p.label).c_str(), p.ratio, p.delta_percent);
+        ly += 15;
+    }
+    return s + "</svg>\n";
+}
+
+// The text report: budget, what was chosen, one line per layer, the measured result.
+[[nodiscard]] inline std::string report_text(const search_result& r, const std::string& input) {
+    using ::mixq::detail::fmt;
+    const auto& o = r.options;
+    std::string s = fmt("mixq-search: %s  (budget: %s)\n", input.c_str(), describe(o.target).c_str());
+    std::string cands;
+    for (auto p : o.candidates) cands += (cands.empty() ? "" : ", ") + std::string(to_string(p));
+    s += "candidates: " + cands + " (int8: percentile + GPTQ; below int8: mse + GPTQ)\n";
+    s += fmt("SSM core kept at %s%s: %zu tensors (conv1d, A_log, D, dt_proj.bias, norms); --widen-core searches them too\n",
+             std::string(to_string(o.core)).c_str(), o.widen ? " (widened: none kept)" : "", r.fixed.size());
+    s += fmt("sensitivity: mean KL per token on %lld calibration windows, %zu units x %zu candidates in %.1f s\n",
+             static_cast<long long>(o.sensitivity_windows), r.units.size(), o.candidates.size(), r.sensitivity_seconds);
+    std::map<precision, std::pair<std::int64_t, std::int64_t>> by;  // units, params
+    for (const auto& u : r.units) {
+        auto& b = by[o.candidates[u.chosen]];
+        ++b.first;
+        b.second += u.params;
+    }
+    s += "\nchosen:\n";
+    for (const auto& [p, n] : by)
+        s += fmt("  %-10s %5lld tensors %14s params\n", std::string(to_string(p)).c_str(), static_cast<long long>(n.first),
+                 ::mixq::detail::group_digits(n.second).c_str());
+    std::map<std::string, std::string> layers;  // layer -> "in_proj int4_g64, ..."
+    std::vector<std::string> order;
+    for (const auto& u : r.units) {
+        const auto name = r.chosen.tensors[u.tensors.front()].source->name;
+        auto l = detail::layer_of(name);
+        if (l.empty()) l = detail::short_name(name);
+        if (!layers.count(l)) order.push_back(l);
+        auto& line = layers[l];
+        line += (line.empty() ? "" : ", ") + (detail::layer_of(name).empty() ? "" : detail::short_name(name) + " ") +
+                std::string(to_string(o.candidates[u.chosen]));
+        if (u.tensors.size() > 1) line += " (tied x" + std::to_string(u.tensors.size()) + ")";
+    }
+    for (const auto& l : order) s += fmt("  %-24s %s\n", l.c_str(), layers[l].c_str());
+    if (r.repair_rounds) {
+        s += fmt("repairs: %d round(s):", r.repair_rounds);
+        for (const auto& x : r.repairs) s += " " + x + ";";
+        s += "\n";
+    }
+    const auto& c = r.points.front();
+    s += fmt("\nresult: %.3fx (%s bytes), perplexity %.4f -> %.4f measured (%+.4f %%), %.4f predicted; fp32 %.4f\n", c.ratio,
+             ::mixq::detail::group_digits(static_cast<std::int64_t>(c.bytes)).c_str(), r.fp32_perplexity, c.perplexity, c.delta_percent,
+             r.predicted_perplexity, r.fp32_perplexity);
+    s += "\nmeasured points (ratio, perplexity change):\n";
+    for (const auto& p : r.points) s += fmt("  %-36s %7.3fx  %+8.4f %%\n", p.label.c_str(), p.ratio, p.delta_percent);
+    s += fmt("time: %.1f s\n", r.seconds);
+    return s;
+}
+
+// out/: table.json, search.json, frontier.svg and the converted checkpoint's four files, all staged under
+// temporary names and renamed only when every one is complete.
+inline void write_search_outputs(const std::filesystem::path& dir, search_result& r) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec || !fs::is_directory(dir)) fail(dir.string() + ": cannot create output directory: " + ec.message());
+    io::atomic_file t(dir / "table.json"), j(dir / "search.json"), svg(dir / "frontier.svg");
+    t.write(table_json(r));
+    j.write(search_json(r).dump(1) + "\n");
+    svg.write(frontier_svg(r));
+    write_outputs(dir, r.chosen);
+    for (auto* f : {&t, &j, &svg}) f->commit();
+}
+
+}  // namespace mixq::search

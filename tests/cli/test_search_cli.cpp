@@ -1,0 +1,102 @@
+// Runs mixq-search end to end on the bundled model with few tokens: its outputs, mixq-convert reproducing
+// the same checkpoint from table.json, determinism, and bad input (exit 2, nothing written).
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <mixq/io/npy.hpp>
+#include <nlohmann/json.hpp>
+
+#include "support/catch.hpp"
+#include "support/fixture.hpp"
+
+namespace {
+std::string quote(const std::string& s) { return "'" + s + "'"; }
+struct result {
+    int code;
+    std::string out, err;
+};
+result run(const std::string& cmd, const mixq::test::temp_dir& scratch) {
+    const auto o = scratch.file("stdout.txt"), e = scratch.file("stderr.txt");
+    const int status = std::system((cmd + " >" + quote(o) + " 2>" + quote(e)).c_str());
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, mixq::test::read_bytes(o), mixq::test::read_bytes(e)};
+}
+// The first n tokens of a fixture token file, as a new .npy (int32, as the fixtures are).
+void write_head(const std::string& from, std::size_t n, const std::string& to) {
+    const auto raw = mixq::test::read_bytes(mixq::test::fixture(from));
+    const std::size_t header = 10 + (static_cast<unsigned char>(raw[8]) | static_cast<std::size_t>(static_cast<unsigned char>(raw[9])) << 8);
+    std::string h = "{'descr': '<i4', 'fortran_order': False, 'shape': (" + std::to_string(n) + ",), }";
+    h.append(117 - h.size(), ' ');
+    h += '\n';
+    std::string out = std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(h.size() & 0xff) + static_cast<char>(h.size() >> 8) + h;
+    mixq::test::write_bytes(to, out + raw.substr(header, 4 * n));
+}
+}  // namespace
+
+TEST_CASE("mixq-search: seven outputs, a table mixq-convert turns into the same bytes, deterministic", "[cli][search]") {
+    mixq::test::temp_dir scratch, work;
+    const auto model = quote(mixq::test::fixture("model.safetensors"));
+    write_head("calib_tokens.npy", 8 * 128, work.file("calib.npy"));
+    write_head("eval_tokens.npy", 16 * 128, work.file("eval.npy"));
+    const auto args = model + " --calib " + quote(work.file("calib.npy")) + " --eval " + quote(work.file("eval.npy")) +
+                      " --target-ratio 6 --candidates int8,int4_g128,int4_g64 --sensitivity-windows 2 --frontier-points 1 "
+                      "--no-reference-points --threads 2 -o ";
+    const auto r = run(quote(MIXQ_SEARCH_EXE) + " " + args + quote(work.file("a")), scratch);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    CHECK(r.out.find("budget: compression ratio >= 6") != std::string::npos);
+    CHECK(r.out.find("SSM core kept at fp16") != std::string::npos);
+    CHECK(r.out.find("layers.3") != std::string::npos);  // one line per layer, not per tensor
+    for (const char* f : {"table.json", "search.json", "frontier.svg", "model.safetensors", "metadata.json", "statistics.json",
+                          "precision_allocation.svg"})
+        CHECK(std::filesystem::exists(work.path / "a" / f));
+    const auto meta = nlohmann::json::parse(mixq::test::read_bytes(work.file("a/metadata.json")));
+    const auto search = nlohmann::json::parse(mixq::test::read_bytes(work.file("a/search.json")));
+    CHECK(meta["compression_stats"]["compression_ratio"].get<double>() >= 6.0);
+    CHECK(meta["quality"]["mixed_perplexity"].get<double>() == search["measured_perplexity"].get<double>());
+    CHECK(meta["search"]["budget"] == "compression ratio >= 6");
+    CHECK(search["points"][0]["kind"] == "searched");
+
+    // mixq-convert with the recorded calibration turns table.json into the same checkpoint, byte for byte.
+    const auto c = run(quote(MIXQ_CONVERT_EXE) + " " + model + " -o " + quote(work.file("c")) + " --table " + quote(work.file("a/table.json")) +
+                           " --calibration gptq --lowbit-calibration mse+gptq --calib " + quote(work.file("calib.npy")) +
+                           " --eval " + quote(work.file("eval.npy")) + " --json",
+                       scratch);
+    INFO(c.err);
+    REQUIRE(c.code == 0);
+    CHECK(mixq::test::read_bytes(work.file("c/model.safetensors")) == mixq::test::read_bytes(work.file("a/model.safetensors")));
+    CHECK(nlohmann::json::parse(c.out)["quality"]["mixed_perplexity"].get<double>() == meta["quality"]["mixed_perplexity"].get<double>());
+
+    // The same inputs give the same files (metadata.json differs in its timing field only).
+    const auto again = run(quote(MIXQ_SEARCH_EXE) + " " + args + quote(work.file("b")), scratch);
+    REQUIRE(again.code == 0);
+    for (const char* f : {"table.json", "search.json", "frontier.svg", "model.safetensors", "statistics.json"})
+        CHECK(mixq::test::read_bytes(work.file(std::string("a/") + f)) == mixq::test::read_bytes(work.file(std::string("b/") + f)));
+}
+
+TEST_CASE("mixq-search bad input: exit 2, a message naming the problem, nothing written", "[cli][search][bad_input]") {
+    mixq::test::temp_dir scratch, work;
+    const auto model = quote(mixq::test::fixture("model.safetensors"));
+    write_head("calib_tokens.npy", 4 * 128, work.file("calib.npy"));
+    write_head("eval_tokens.npy", 4 * 128, work.file("eval.npy"));
+    const auto tokens = " --calib " + quote(work.file("calib.npy")) + " --eval " + quote(work.file("eval.npy"));
+    const auto bad = std::string(MIXQ_BAD_INPUTS_DIR) + "/tokens_out_of_vocab.npy";
+    struct bad_case {
+        std::string args, expect;
+    };
+    for (const auto& b : {bad_case{tokens + " --target-ratio 40 --sensitivity-windows 1", "--target-ratio 40: impossible; with these candidates the ratio ranges from"},
+                          {tokens + " --target-ratio 6 --candidates int8,int5", "--candidates: unknown precision 'int5'"},
+                          {tokens, "a budget is required"},
+                          {" --eval " + quote(work.file("eval.npy")) + " --target-ratio 6", "--calib is required"},
+                          {" --calib " + quote(work.file("calib.npy")) + " --target-ratio 6", "--eval is required"},
+                          {" --calib " + quote(bad) + " --eval " + quote(work.file("eval.npy")) + " --target-ratio 6", "outside the vocabulary"},
+                          {tokens + " --target-ratio 6 --max-ppl-increase 1", "excludes"},
+                          {tokens + " --max-ppl-increase 0 --candidates int4_g128 --sensitivity-windows 1 --no-reference-points --frontier-points 0",
+                           "--max-ppl-increase 0: impossible"}}) {
+        INFO(b.args);
+        const auto r = run(quote(MIXQ_SEARCH_EXE) + " " + model + " -o " + quote(work.file("o")) + b.args, scratch);
+        CHECK(r.code == 2);
+        INFO(r.err);
+        CHECK(r.err.find(b.expect) != std::string::npos);
+        CHECK_FALSE(std::filesystem::exists(work.path / "o"));
+    }
+}

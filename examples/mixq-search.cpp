@@ -29,6 +29,9 @@ int main(int argc, char** argv) {
     app.add_option("--candidates", candidates, "precisions each tensor may take, comma-separated")->capture_default_str();
     app.add_flag("--widen-core", widen, "also search the SSM core (conv1d, A_log, D, dt_proj.bias, norms)");
     app.add_option("--core-precision", core, "what the SSM core keeps when not searched: fp16, bf16 or fp32")->capture_default_str();
+    std::string measure = "kl";
+    app.add_option("--sensitivity", measure, "what a tensor's sensitivity is: nll (change of the calibration loss) or kl "
+                                             "(KL divergence of the next-token distributions)")->capture_default_str();
     app.add_option("--sensitivity-windows", o.sensitivity_windows, "calibration windows the KL is measured on")
         ->capture_default_str()->check(CLI::PositiveNumber);
     app.add_option("--window", o.window, "tokens per window (default: the model's maximum length, else 128)");
@@ -61,6 +64,9 @@ int main(int argc, char** argv) {
         if (!cp || (*cp != mixq::precision::fp16 && *cp != mixq::precision::bf16 && *cp != mixq::precision::fp32))
             mixq::fail("--core-precision '" + core + "': expected fp16, bf16 or fp32");
         o.core = *cp;
+        if (measure == "nll") o.measure = mixq::search::sensitivity_measure::nll;
+        else if (measure == "kl") o.measure = mixq::search::sensitivity_measure::kl;
+        else mixq::fail("--sensitivity '" + measure + "': expected nll or kl");
         o.widen = widen;
         o.reference_points = !no_refs;
         o.gptq.act_order = act_order;

@@ -65,14 +65,17 @@ TEST_CASE("search under a size budget: honours it, predicts the sum of its parts
     mixq::search::searcher s(in, cfg, calib, eval, small({mixq::search::budget_kind::ratio, 5.0}));
     const auto r = s.run();
     for (const char* n : {"layers.2.ssm.in_proj.weight", "layers.2.ssm.x_proj.weight", "layers.2.ssm.dt_proj.weight"})
-        for (double kl : unit_named(r, n).kl) CHECK(kl == 0.0);
+        for (std::size_t p = 0; p < 3; ++p) {
+            CHECK(unit_named(r, n).kl[p] == 0.0);
+            CHECK(unit_named(r, n).nll[p] == 0.0);
+        }
     CHECK(unit_named(r, "layers.0.ssm.in_proj.weight").kl[2] > 1e-5);  // int4 on a live path costs something
     // The budget holds, counting every byte written.
     CHECK(static_cast<double>(r.chosen.totals.mixed_bytes) <= r.budget_bytes);
     CHECK(r.chosen.totals.ratio() >= 5.0);
     std::uint64_t bytes = r.fixed_bytes;
     double cost = 0.0;
-    for (const auto& u : r.units) bytes += u.bytes[u.chosen], cost += std::max(0.0, u.kl[u.chosen]);
+    for (const auto& u : r.units) bytes += u.bytes[u.chosen], cost += std::max(0.0, u.kl[u.chosen]);  // the default measure
     CHECK(bytes == r.chosen.totals.mixed_bytes);
     CHECK(r.predicted_perplexity == Approx(r.base_perplexity * std::exp(cost)).epsilon(1e-12));
     CHECK(r.points.size() == 2);

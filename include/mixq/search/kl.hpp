@@ -56,6 +56,14 @@ struct reference_distribution {
     std::vector<std::int64_t> tokens;  // windows · window
     std::vector<float> p;              // [windows · window, vocab]
     std::vector<double> neg_entropy;   // Σ p log p per position
+    std::vector<double> nll;           // -log p(next token) per position (the last of a window has none)
+};
+
+// What one model does against the reference on its windows: the mean KL over all positions, and the
+// change of the mean negative log-likelihood of the actual next tokens (the calibration loss).
+struct divergence {
+    double kl = 0.0;
+    double delta_nll = 0.0;
 };
 
 // Windows are taken from the start of `tokens`; batches of `batch` windows per forward pass.
@@ -70,6 +78,7 @@ struct reference_distribution {
     r.tokens.assign(tokens.begin(), tokens.begin() + r.windows * window);
     r.p.resize(static_cast<std::size_t>(r.windows * window * r.vocab));
     r.neg_entropy.resize(static_cast<std::size_t>(r.windows * window));
+    r.nll.assign(static_cast<std::size_t>(r.windows * window), 0.0);
     std::vector<float> logits;
     for (std::int64_t w0 = 0; w0 < r.windows; w0 += batch) {
         const auto nw = std::min(batch, r.windows - w0), T = nw * window;
@@ -86,17 +95,20 @@ struct reference_distribution {
                 h += static_cast<double>(p[i]) * lp;
             }
             r.neg_entropy[static_cast<std::size_t>(w0 * window + t)] = h;
+            if ((t + 1) % window != 0)
+                r.nll[static_cast<std::size_t>(w0 * window + t)] = lse - x[r.tokens[static_cast<std::size_t>(w0 * window + t + 1)]];
         }
     }
     return r;
 }
 
-// Mean over all positions of KL(reference || model), in nats per token, summed in double in position
-// order (deterministic). Single-threaded: the search runs several of these at once.
-[[nodiscard]] inline double mean_kl(const ssm_lm& model, const reference_distribution& ref, std::int64_t batch = 8) {
+// Mean over all positions of KL(reference || model) and mean change of the next-token NLL, in nats per
+// token, summed in double in position order (deterministic). Single-threaded: the search runs several
+// of these at once.
+[[nodiscard]] inline divergence measure_divergence(const ssm_lm& model, const reference_distribution& ref, std::int64_t batch = 8) {
     const auto V = ref.vocab, L = ref.window;
     std::vector<float> logits;
-    double total = 0.0;
+    double total = 0.0, dnll = 0.0;
     for (std::int64_t w0 = 0; w0 < ref.windows; w0 += batch) {
         const auto nw = std::min(batch, ref.windows - w0), T = nw * L;
         logits.resize(static_cast<std::size_t>(T * V));
@@ -104,10 +116,15 @@ struct reference_distribution {
         for (std::int64_t t = 0; t < T; ++t) {
             const auto pos = w0 * L + t;
             const float* x = logits.data() + t * V;
-            total += ref.neg_entropy[static_cast<std::size_t>(pos)] - detail::dot(ref.p.data() + pos * V, x, V) + detail::log_sum_exp(x, V);
+            const double lse = detail::log_sum_exp(x, V);
+            total += ref.neg_entropy[static_cast<std::size_t>(pos)] - detail::dot(ref.p.data() + pos * V, x, V) + lse;
+            if ((t + 1) % L != 0) dnll += lse - x[ref.tokens[static_cast<std::size_t>(pos + 1)]] - ref.nll[static_cast<std::size_t>(pos)];
         }
     }
-    return total / static_cast<double>(ref.windows * L);
+    return {total / static_cast<double>(ref.windows * L), dnll / static_cast<double>(ref.windows * (L - 1))};
+}
+[[nodiscard]] inline double mean_kl(const ssm_lm& model, const reference_distribution& ref, std::int64_t batch = 8) {
+    return measure_divergence(model, ref, batch).kl;
 }
 
 }  // namespace mixq::search

@@ -27,6 +27,10 @@ namespace mixq::search {
 
 enum class budget_kind { ratio, bits, ppl_increase };
 
+// The sensitivity the allocation minimises: the change of the calibration loss (mean next-token NLL), or
+// the mean KL divergence of the next-token distributions from the fp32 model's.
+enum class sensitivity_measure { nll, kl };
+
 struct budget {
     budget_kind kind = budget_kind::ratio;
     double value = 4.0;  // compression ratio, bits per parameter, or percent perplexity increase
@@ -38,7 +42,8 @@ struct search_options {
     budget target;
     bool widen = false;                       // the SSM core (conv1d, A_log, D, dt_proj.bias, norms) searched too
     precision core = precision::fp16;         // what the core keeps otherwise
-    std::int64_t sensitivity_windows = 8;     // calibration windows the KL is measured on
+    sensitivity_measure measure = sensitivity_measure::kl;
+    std::int64_t sensitivity_windows = 8;     // calibration windows the sensitivities are measured on
     std::int64_t window = 0;                  // 0: the model's maximum length, else 128
     int threads = 1;
     int frontier_points = 5;                  // further budgets solved and measured for the chart
@@ -54,6 +59,8 @@ struct unit {
     std::int64_t params = 0;           // unique parameters
     std::vector<std::uint64_t> bytes;  // per candidate: everything written (codes, scales, padding)
     std::vector<double> kl;            // per candidate: measured mean KL with only this unit lowered, minus the base's
+    std::vector<double> nll;           // per candidate: measured change of the calibration loss, minus the base's
+    [[nodiscard]] const std::vector<double>& cost(sensitivity_measure m) const { return m == sensitivity_measure::kl ? kl : nll; }
     std::size_t chosen = 0;            // index into the candidates
 };
 
@@ -75,7 +82,7 @@ struct search_result {
     std::uint64_t fp32_bytes = 0, fixed_bytes = 0, granularity = 1;
     std::int64_t unique_params = 0;
     double fp32_perplexity = 0.0, base_perplexity = 0.0;  // original; searched tensors fp32 with the core fixed
-    double base_kl = 0.0;
+    double base_kl = 0.0, base_nll = 0.0;  // the base's divergence from the fp32 model on the sensitivity windows
     double budget_bytes = 0.0;             // the byte budget solved for (size budgets)
     double budget_perplexity = 0.0;        // the perplexity allowed (quality budget)
     double predicted_perplexity = 0.0, measured_perplexity = 0.0;
@@ -190,7 +197,7 @@ public:
                 continue;
             }
             unit_of[x.source->name] = r.units.size();
-            r.units.push_back({{i}, x.source->name, x.source->numel(), {}, {}, 0});
+            r.units.push_back({{i}, x.source->name, x.source->numel(), {}, {}, {}, 0});
         }
         units_ = r.units;  // table_for reads them
         for (auto& u : r.units)
@@ -218,28 +225,35 @@ public:
             }
         }
 
-        // Sensitivities: KL from the fp32 model with only one unit lowered, on the first calibration windows.
+        // Sensitivities: the fp32 model with only one unit lowered, against the fp32 model, on the first
+        // calibration windows: the change of the calibration loss and the KL of the distributions.
         const auto ts = std::chrono::steady_clock::now();
         const auto L = window();
         ref_ = make_reference(fp32_model, calib_, L, o_.sensitivity_windows);
-        r.base_kl = kl_of({});
+        const auto base = divergence_of({});
+        r.base_kl = base.kl;
+        r.base_nll = base.delta_nll;
         const auto P = o_.candidates.size();
-        std::vector<double> kl(r.units.size() * P);
-        detail::parallel_for(kl.size(), o_.threads, [&](std::size_t k) {
+        std::vector<divergence> d(r.units.size() * P);
+        detail::parallel_for(d.size(), o_.threads, [&](std::size_t k) {
             const auto& u = r.units[k / P];
             std::vector<std::pair<std::size_t, std::size_t>> pick;
             for (auto i : u.tensors) pick.emplace_back(i, k % P);
-            kl[k] = kl_of(pick);
+            d[k] = divergence_of(pick);
         });
         for (std::size_t u = 0; u < r.units.size(); ++u)
-            for (std::size_t p = 0; p < P; ++p) r.units[u].kl.push_back(kl[u * P + p] - r.base_kl);
+            for (std::size_t p = 0; p < P; ++p) {
+                r.units[u].kl.push_back(d[u * P + p].kl - base.kl);
+                r.units[u].nll.push_back(d[u * P + p].delta_nll - base.delta_nll);
+            }
         r.sensitivity_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count();
 
-        // The additive model: cost = measured KL (noise below zero counts as zero), exact knapsack over bytes.
+        // The additive model: cost = the measured sensitivity (below zero, noise, counts as zero), exact
+        // knapsack over bytes.
         std::vector<std::vector<option>> opts;
         for (const auto& u : r.units) {
             std::vector<option> v;
-            for (std::size_t p = 0; p < P; ++p) v.push_back({u.bytes[p], std::max(0.0, u.kl[p])});
+            for (std::size_t p = 0; p < P; ++p) v.push_back({u.bytes[p], std::max(0.0, u.cost(o_.measure)[p])});
             opts.push_back(std::move(v));
         }
         r.granularity = knapsack_granularity(opts);
@@ -260,8 +274,10 @@ public:
             r.budget_perplexity = r.fp32_perplexity * (1.0 + t.value / 100.0);
             // The best the candidates can do: every unit at its least-KL candidate, measured.
             std::vector<std::size_t> best(r.units.size());
-            for (std::size_t u = 0; u < r.units.size(); ++u)
-                best[u] = static_cast<std::size_t>(std::min_element(r.units[u].kl.begin(), r.units[u].kl.end()) - r.units[u].kl.begin());
+            for (std::size_t u = 0; u < r.units.size(); ++u) {
+                const auto& c = r.units[u].cost(o_.measure);
+                best[u] = static_cast<std::size_t>(std::min_element(c.begin(), c.end()) - c.begin());
+            }
             const double best_ppl = measure(best).perplexity;
             if (best_ppl > r.budget_perplexity)
                 fail(detail_fmt("--max-ppl-increase %g: impossible; the best table of these candidates (each tensor at its "
@@ -301,8 +317,9 @@ public:
 
         // Further searched budgets, spread over the achievable ratios, for the frontier chart.
         for (int k = 1; k <= o_.frontier_points; ++k) {
-            const double frac = static_cast<double>(k) / static_cast<double>(o_.frontier_points + 1);
-            const auto b = static_cast<std::uint64_t>(static_cast<double>(lo) + frac * static_cast<double>(hi - lo));
+            const double frac = static_cast<double>(k) / static_cast<double>(o_.frontier_points + 1);  // even in ratio
+            const double ratio = ratio_of(hi) + frac * (ratio_of(lo) - ratio_of(hi));
+            const auto b = static_cast<std::uint64_t>(static_cast<double>(r.fp32_bytes) / ratio - static_cast<double>(r.fixed_bytes));
             const auto pk = f.choose_within(b);
             auto mk = measure(pk);
             r.points.push_back(point("searched", detail_fmt("searched %.2fx", ratio_of(bytes_of(pk))), mk, r));
@@ -372,7 +389,7 @@ private:
     }
 
     // The base with some tensors taken from candidate conversions: (tensor index, candidate index).
-    [[nodiscard]] double kl_of(const std::vector<std::pair<std::size_t, std::size_t>>& pick) const {
+    [[nodiscard]] divergence divergence_of(const std::vector<std::pair<std::size_t, std::size_t>>& pick) const {
         stored_tensors s;
         s.metadata = {{"format", "mixq"}};
         std::vector<std::size_t> from(base_.tensors.size(), P_none);
@@ -381,11 +398,11 @@ private:
             append_stored(s, from[i] == P_none ? base_.tensors[i] : candidates_[from[i]].tensors[i]);
         const checkpoint_weights w("search mix", std::move(s.tensors), s.metadata);
         const ssm_lm m(w, cfg_);
-        return mean_kl(m, ref_);
+        return measure_divergence(m, ref_);
     }
 
     // One repair: among units not at their least sensitive candidate, the one whose measured benefit of
-    // moving up one step (leave-one-out KL in the current table) exceeds its predicted benefit the most
+    // moving up one step (leave-one-out sensitivity in the current table) exceeds its predicted benefit the most
     // is raised to its next larger candidate. Returns false when nothing can be raised.
     bool repair_step(search_result& r, const std::vector<std::vector<option>>& opts, std::vector<std::size_t>& pick) {
         struct move {
@@ -406,7 +423,8 @@ private:
             std::vector<std::pair<std::size_t, std::size_t>> mix;
             for (std::size_t u = 0; u < r.units.size(); ++u)
                 for (auto i : r.units[u].tensors) mix.emplace_back(i, u == skip ? to : pick[u]);
-            return kl_of(mix);
+            const auto dv = divergence_of(mix);
+            return o_.measure == sensitivity_measure::kl ? dv.kl : dv.delta_nll;
         };
         const double now = current(r.units.size(), 0);
         detail::parallel_for(moves.size(), o_.threads, [&](std::size_t k) {

@@ -56,7 +56,7 @@ inline std::string short_name(const std::string& name) {  // "...layers.3.mixer.
         ordered_json names = ordered_json::array(), per = ordered_json::object();
         for (auto i : u.tensors) names.push_back(r.chosen.tensors[i].source->name);
         for (std::size_t p = 0; p < o.candidates.size(); ++p)
-            per[std::string(to_string(o.candidates[p]))] = {{"bytes", u.bytes[p]}, {"kl", u.kl[p]}};
+            per[std::string(to_string(o.candidates[p]))] = {{"bytes", u.bytes[p]}, {"delta_nll", u.nll[p]}, {"kl", u.kl[p]}};
         units.push_back({{"tensors", names}, {"params", u.params}, {"candidates", per},
                          {"chosen", std::string(to_string(o.candidates[u.chosen]))}});
     }
@@ -69,9 +69,12 @@ inline std::string short_name(const std::string& name) {  // "...layers.3.mixer.
             {"candidates", cands},
             {"calibration", {{"int8", "percentile:99.99+gptq"}, {"below_int8", "mse+gptq"}, {"gptq", ::mixq::describe(o.gptq)}}},
             {"core", {{"precision", std::string(to_string(o.core))}, {"widened", o.widen}, {"tensors", r.fixed}}},
-            {"sensitivity", {{"measure", "mean KL(fp32 || lowered) per token, nats, only this unit lowered, minus the base's"},
+            {"sensitivity", {{"measure", o.measure == sensitivity_measure::kl ? "kl" : "delta_nll"},
+                             {"definition", "per unit and candidate, only that unit lowered: delta_nll = change of the mean next-token "
+                                            "NLL on the calibration windows, kl = mean KL(fp32 || lowered) per position; nats, minus the base's"},
                              {"windows", o.sensitivity_windows},
-                             {"base_kl", r.base_kl}}},
+                             {"base_kl", r.base_kl},
+                             {"base_delta_nll", r.base_nll}}},
             {"fp32_perplexity", r.fp32_perplexity},
             {"base_perplexity", r.base_perplexity},
             {"predicted_perplexity", r.predicted_perplexity},
@@ -152,7 +155,8 @@ inline std::string short_name(const std::string& name) {  // "...layers.3.mixer.
     s += "candidates: " + cands + " (int8: percentile + GPTQ; below int8: mse + GPTQ)\n";
     s += fmt("SSM core kept at %s%s: %zu tensors (conv1d, A_log, D, dt_proj.bias, norms); --widen-core searches them too\n",
              std::string(to_string(o.core)).c_str(), o.widen ? " (widened: none kept)" : "", r.fixed.size());
-    s += fmt("sensitivity: mean KL per token on %lld calibration windows, %zu units x %zu candidates in %.1f s\n",
+    s += fmt("sensitivity: %s on %lld calibration windows, %zu units x %zu candidates in %.1f s\n",
+             o.measure == sensitivity_measure::kl ? "mean KL of the next-token distributions" : "change of the calibration loss",
              static_cast<long long>(o.sensitivity_windows), r.units.size(), o.candidates.size(), r.sensitivity_seconds);
     std::map<precision, std::pair<std::int64_t, std::int64_t>> by;  // units, params
     for (const auto& u : r.units) {

@@ -99,7 +99,7 @@ inline std::string short_name(const std::string& name) {  // "...layers.3.mixer.
 // and uniform tables as marks, each labelled.
 [[nodiscard]] inline std::string frontier_svg(const search_result& r) {
     using ::mixq::detail::fmt;
-    const double W = 760, H = 480, L = 70, R = 250, T = 40, B = 50;
+    const double W = 900, H = 480, L = 70, R = 330, T = 40, B = 50;  // R: room for the labels
     double x0 = 1e9, x1 = 0, y0 = 1e9, y1 = -1e9;
     for (const auto& p : r.points) x0 = std::min(x0, p.ratio), x1 = std::max(x1, p.ratio), y0 = std::min(y0, p.delta_percent), y1 = std::max(y1, p.delta_percent);
     if (x1 <= x0) x1 = x0 + 1;

@@ -256,27 +256,37 @@ void gemv_packed4_registers(const packed4_view& W, const float* x, float* y) {
     }
 }
 
-// int8 without the conversion buffer: codes go straight from memory into FMAs (the memory-bound case).
-template <int B>
-void gemv_int8_registers(const std::int8_t* W, std::span<const float> scales, const float* x, std::int64_t N, std::int64_t K, float* y) {
+// One byte per code without the conversion buffer: codes go straight from memory into FMAs (the
+// memory-bound case). load(p) widens S codes to fp32, value(c) one code for the tail; y = Σ · row_scale(n).
+template <int B, class Code, class Load, class Value, class RowScale>
+void gemv_bytes_registers(const Code* W, const float* x, std::int64_t N, std::int64_t K, float* y, Load load, Value value,
+                          RowScale row_scale) {
     using batch = xsimd::batch<float>;
     constexpr std::int64_t S = static_cast<std::int64_t>(batch::size);
     constexpr int R = dequant_gemv_tuning::rows_per_block<B>();
     std::int64_t ldx = 0;
     const float* xp = padded_x<B>(x, K, ldx);
     for (std::int64_t n0 = 0; n0 < N; n0 += R) {
-        std::array<const std::int8_t*, R> rows;
+        std::array<const Code*, R> rows;
         for (int r = 0; r < R; ++r) rows[static_cast<std::size_t>(r)] = W + std::min(n0 + r, N - 1) * K;  // past N: dropped
         row_block<B, R> blk;
         std::int64_t i = 0;
         for (; i + S <= K; i += S) {
             std::array<batch, R> wv;
-            for (int r = 0; r < R; ++r) wv[static_cast<std::size_t>(r)] = load_int8_as_float(rows[static_cast<std::size_t>(r)] + i);
+            for (int r = 0; r < R; ++r) wv[static_cast<std::size_t>(r)] = load(rows[static_cast<std::size_t>(r)] + i);
             blk.add(wv, xp, ldx, i);
         }
-        for (; i < K; ++i) blk.add_scalar([&](int r) { return static_cast<float>(rows[static_cast<std::size_t>(r)][i]); }, xp, ldx, i);
-        blk.store(y, N, n0, [&](std::int64_t n) { return scales.size() == 1 ? scales[0] : scales[static_cast<std::size_t>(n)]; });
+        for (; i < K; ++i) blk.add_scalar([&](int r) { return value(rows[static_cast<std::size_t>(r)][i]); }, xp, ldx, i);
+        blk.store(y, N, n0, row_scale);
     }
+}
+
+// int8: codes sign-extended in registers, each row's scale (or the tensor's) after the reduction.
+template <int B>
+void gemv_int8_registers(const std::int8_t* W, std::span<const float> scales, const float* x, std::int64_t N, std::int64_t K, float* y) {
+    gemv_bytes_registers<B>(
+        W, x, N, K, y, [](const std::int8_t* p) { return load_int8_as_float(p); }, [](std::int8_t c) { return static_cast<float>(c); },
+        [&](std::int64_t n) { return scales.size() == 1 ? scales[0] : scales[static_cast<std::size_t>(n)]; });
 }
 #else
 inline constexpr bool codes_in_registers = false;
@@ -344,25 +354,10 @@ Batch load_fp8_as_float_over_256(const std::uint8_t* p) {
 
 template <int B>
 void gemv_fp8_registers(const std::uint8_t* W, std::span<const float> scales, const float* x, std::int64_t N, std::int64_t K, float* y) {
-    using batch = xsimd::batch<float>;
-    constexpr std::int64_t S = static_cast<std::int64_t>(batch::size);
-    constexpr int R = dequant_gemv_tuning::rows_per_block<B>();
-    std::int64_t ldx = 0;
-    const float* xp = padded_x<B>(x, K, ldx);
-    for (std::int64_t n0 = 0; n0 < N; n0 += R) {
-        std::array<const std::uint8_t*, R> rows;
-        for (int r = 0; r < R; ++r) rows[static_cast<std::size_t>(r)] = W + std::min(n0 + r, N - 1) * K;  // past N: dropped
-        row_block<B, R> blk;
-        std::int64_t i = 0;
-        for (; i + S <= K; i += S) {
-            std::array<batch, R> wv;
-            for (int r = 0; r < R; ++r) wv[static_cast<std::size_t>(r)] = load_fp8_as_float_over_256(rows[static_cast<std::size_t>(r)] + i);
-            blk.add(wv, xp, ldx, i);
-        }
-        for (; i < K; ++i)
-            blk.add_scalar([&](int r) { return fp8_e4m3_table[rows[static_cast<std::size_t>(r)][i]] / fp8_register_factor; }, xp, ldx, i);
-        blk.store(y, N, n0, [&](std::int64_t n) { return scales[static_cast<std::size_t>(n)] * fp8_register_factor; });
-    }
+    gemv_bytes_registers<B>(
+        W, x, N, K, y, [](const std::uint8_t* p) { return load_fp8_as_float_over_256(p); },
+        [](std::uint8_t c) { return fp8_e4m3_table[c] / fp8_register_factor; },
+        [&](std::int64_t n) { return scales[static_cast<std::size_t>(n)] * fp8_register_factor; });
 }
 #else
 inline constexpr bool fp8_in_registers = false;

@@ -201,3 +201,34 @@ TEST_CASE("a mixq file whose scheme, packed shape or scale shape disagree is ref
     fp8["mixq.scheme.w"] = "fp8_e4m3:per_channel:max";
     refused("dtype.safetensors", {4, 3}, scales, {4, 1}, fp8, "needs dtype F8_E4M3");
 }
+
+TEST_CASE("identical tensors other than a tied head keep their names in the file; the report says so in one line", "[write_outputs][ties]") {
+    // Mamba checkpoints hold many identical tensors (D = 1, norms = 1, A_log = log 1..N in every layer):
+    // loaders look each up by name, so only the head tied to the embeddings may be left out.
+    mixq::test::temp_dir dir;
+    const std::vector<float> emb(6 * 4, 0.25f), ones(5, 1.0f);
+    mixq::io::write_safetensors(dir.file("in.safetensors"), {{"backbone.embeddings.weight", mixq::dtype::f32, {6, 4}, std::as_bytes(std::span(emb))},
+                                                             {"lm_head.weight", mixq::dtype::f32, {6, 4}, std::as_bytes(std::span(emb))},
+                                                             {"backbone.layers.0.mixer.D", mixq::dtype::f32, {5}, std::as_bytes(std::span(ones))},
+                                                             {"backbone.layers.1.mixer.D", mixq::dtype::f32, {5}, std::as_bytes(std::span(ones))},
+                                                             {"backbone.layers.2.mixer.D", mixq::dtype::f32, {5}, std::as_bytes(std::span(ones))}});
+    const auto in = mixq::io::safetensors_file::open(dir.file("in.safetensors"));
+    mixq::rule_table t;
+    t.add("*", mixq::precision::fp16);
+    const auto c = mixq::convert(in, t);
+    mixq::write_outputs(dir.file("out"), c);
+    const auto out = mixq::io::safetensors_file::open(dir.file("out/model.safetensors"));
+    CHECK(out.find("lm_head.weight") == nullptr);  // the tie transformers understand
+    CHECK(out.metadata().at("mixq.alias.lm_head.weight") == "backbone.embeddings.weight");
+    for (const char* n : {"backbone.layers.0.mixer.D", "backbone.layers.1.mixer.D", "backbone.layers.2.mixer.D"}) {
+        REQUIRE(out.find(n) != nullptr);
+        CHECK(mixq::to_float(out.at(n)) == ones);
+    }
+    CHECK(c.totals.unique_params == 24 + 15);  // each stored D counts
+    const auto text = mixq::report_text(c);
+    CHECK(text.find("identical contents: 2 tensor(s) equal an earlier one (e.g. backbone.layers.1.mixer.D = backbone.layers.0.mixer.D)") != std::string::npos);
+    CHECK(text.find("tied: lm_head.weight") != std::string::npos);
+    const auto meta = nlohmann::json::parse(mixq::test::read_bytes(dir.file("out/metadata.json")));
+    CHECK(meta["tie_word_embeddings"] == true);
+    CHECK(meta["identical_tensors_stored"] == 2);
+}

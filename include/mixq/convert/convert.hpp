@@ -54,7 +54,8 @@ struct converted_tensor {
     precision target = precision::fp32;
     dtype stored = dtype::f32;
     std::string scheme;                  // "int8:symmetric:per_channel:percentile:99.99", "fp16", ...; empty if unchanged
-    std::optional<std::string> alias_of;  // stored once under that name
+    std::optional<std::string> alias_of;  // stored once under that name (only a tied head: loader_tie)
+    std::optional<std::string> identical_to;  // same contents as that earlier tensor, but stored under its own name
     std::vector<std::byte> data;
     std::vector<float> scales;  // quantized only: int8 / fp8 one per row, int4 / nf4 [rows, groups]
     shape_t stored_shape;       // the shape written: 4-bit codes are [rows, ceil(cols / 2)]; empty: the source's
@@ -278,11 +279,17 @@ inline const hessian* hessian_for(const hessian_set& hs, const tensor_view& t, c
     return nullptr;
 }
 
-// Same dtype, shape, bytes and target: storing it twice would only waste space (tied embeddings).
+// Same dtype, shape, bytes and target.
 inline bool same_tensor(const converted_tensor& a, const converted_tensor& b) {
     const auto& x = *a.source;
     const auto& y = *b.source;
     return a.target == b.target && x.type == y.type && x.shape == y.shape && same_bytes(x.bytes, y.bytes);
+}
+// The one tie other loaders understand (transformers' tie_word_embeddings): the head equal to the input
+// embeddings may be left out of the file. Any other identical tensors are written under their own names.
+inline bool loader_tie(const std::string& a, const std::string& b) {
+    auto embedding = [](const std::string& n) { return n == "embedding.weight" || n == "backbone.embeddings.weight"; };
+    return (a == "lm_head.weight" && embedding(b)) || (b == "lm_head.weight" && embedding(a));
 }
 
 inline std::string rule_name(const rule_table& t, std::size_t i) {
@@ -334,11 +341,15 @@ inline std::string rule_name(const rule_table& t, std::size_t i) {
                  std::string(to_string(t.type)) + ", which is not floating point and cannot be converted");
         if (!changes) out.target = source_precision(t);
 
-        // Tied tensors: compare candidates with the same hash of their bytes.
+        // Identical tensors: compare candidates with the same bytes.
         const std::string_view key(reinterpret_cast<const char*>(t.bytes.data()), t.bytes.size());
         auto& same = by_content[key];
         for (std::size_t j : same)
             if (detail::same_tensor(c.tensors[j], out)) {
+                if (!detail::loader_tie(c.tensors[j].source->name, t.name)) {  // stored again, under its own name
+                    if (!out.identical_to) out.identical_to = c.tensors[j].source->name;
+                    continue;
+                }
                 out.alias_of = c.tensors[j].source->name;
                 out.stored = c.tensors[j].stored;
                 out.scheme = c.tensors[j].scheme;

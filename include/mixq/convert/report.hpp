@@ -65,6 +65,10 @@ inline double round6(double v) { return static_cast<double>(std::llround(v * 1e6
     for (const auto& x : c.tensors)
         if (x.alias_of) aliases[x.source->name] = *x.alias_of;
     j["aliases"] = aliases;
+    j["tie_word_embeddings"] = !aliases.empty();
+    std::size_t identical = 0;
+    for (const auto& x : c.tensors) identical += x.identical_to.has_value();
+    j["identical_tensors_stored"] = identical;
     ordered_json unmatched = ordered_json::array();
     for (const auto* e : c.plan.unmatched()) unmatched.push_back(e->tensor->name);
     j["unmatched_tensors"] = unmatched;
@@ -194,10 +198,17 @@ inline std::string fmt(const char* f, auto... a) {
     }
     o += fmt("  %-9s %7s %15s\n\n", "total", "", detail::group_digits(t.unique_params).c_str());
     o += match_report_text(c.table, c.plan);
-    for (const auto& x : c.tensors)
+    std::size_t identical = 0;
+    const converted_tensor* example = nullptr;
+    for (const auto& x : c.tensors) {
         if (x.alias_of)
-            o += fmt("tied: %s has the same contents as %s and is stored once\n", x.source->name.c_str(),
+            o += fmt("tied: %s has the same contents as %s and is stored once (tie_word_embeddings)\n", x.source->name.c_str(),
                      x.alias_of->c_str());
+        if (x.identical_to && !identical++) example = &x;
+    }
+    if (identical)  // one line, whatever the model's size: every such tensor is still in the file
+        o += fmt("identical contents: %zu tensor(s) equal an earlier one (e.g. %s = %s); each is stored under its own name\n",
+                 identical, example->source->name.c_str(), example->identical_to->c_str());
     o += fmt("\nmemory: fp32 %.3f MiB -> mixed %.3f MiB (scales included), compression %.2fx, saved %.3f MiB\n",
              static_cast<double>(t.fp32_bytes) / mib, static_cast<double>(t.mixed_bytes) / mib, t.ratio(),
              (static_cast<double>(t.fp32_bytes) - static_cast<double>(t.mixed_bytes)) / mib);

@@ -88,8 +88,6 @@ struct compression_totals {
     std::size_t calibrated_tensors = 0;  // quantized tensors: "calibration_layers" in the seed's schema
     std::size_t gptq_tensors = 0;        // of those, rounded by GPTQ
 
-    [[nodiscard]] std::int64_t params_of(precision p) const { return params.count(p) ? params.at(p) : 0; }
-
     [[nodiscard]] double ratio() const noexcept {
         return mixed_bytes ? static_cast<double>(fp32_bytes) / static_cast<double>(mixed_bytes) : 0.0;
     }

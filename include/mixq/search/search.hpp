@@ -15,6 +15,7 @@
 #include "../calib/gptq.hpp"
 #include "../convert/converted_weights.hpp"
 #include "../convert/convert.hpp"
+#include "../convert/report.hpp"
 #include "../eval/hessians.hpp"
 #include "../eval/perplexity.hpp"
 #include "../model/config.hpp"
@@ -216,8 +217,8 @@ public:
                                                               : t.value * static_cast<double>(r.unique_params) / 8.0;
             r.budget_bytes = total;
             if (!(t.value > 0.0) || total - static_cast<double>(r.fixed_bytes) < static_cast<double>(lo)) {
-                const auto what = t.kind == budget_kind::ratio ? detail_fmt("--target-ratio %g", t.value) : detail_fmt("--target-bits %g", t.value);
-                fail(detail_fmt("%s: impossible; with these candidates the ratio ranges from %.3fx to %.3fx (%.3f to %.3f bits per "
+                const auto what = t.kind == budget_kind::ratio ? ::mixq::detail::fmt("--target-ratio %g", t.value) : ::mixq::detail::fmt("--target-bits %g", t.value);
+                fail(::mixq::detail::fmt("%s: impossible; with these candidates the ratio ranges from %.3fx to %.3fx (%.3f to %.3f bits per "
                                 "parameter; the SSM core keeps %s)",
                                 what.c_str(), ratio_of(hi), ratio_of(lo), 8.0 * static_cast<double>(r.fixed_bytes + hi) / static_cast<double>(r.unique_params),
                                 8.0 * static_cast<double>(r.fixed_bytes + lo) / static_cast<double>(r.unique_params),
@@ -280,7 +281,7 @@ public:
             }
             const double best_ppl = measure(best).perplexity;
             if (best_ppl > r.budget_perplexity)
-                fail(detail_fmt("--max-ppl-increase %g: impossible; the best table of these candidates (each tensor at its "
+                fail(::mixq::detail::fmt("--max-ppl-increase %g: impossible; the best table of these candidates (each tensor at its "
                                 "least sensitive candidate, %.2fx) measures %+.4f %%: achievable increases are >= %.4f %%",
                                 t.value, ratio_of(bytes_of(best)), 100.0 * (best_ppl / r.fp32_perplexity - 1.0),
                                 100.0 * (best_ppl / r.fp32_perplexity - 1.0)));
@@ -297,10 +298,10 @@ public:
         if (t.kind == budget_kind::ppl_increase) {
             while (m.perplexity > r.budget_perplexity) {
                 if (r.repair_rounds >= o_.max_repair_rounds)
-                    fail(detail_fmt("--max-ppl-increase %g: still %+.4f %% after %d repair rounds", t.value,
+                    fail(::mixq::detail::fmt("--max-ppl-increase %g: still %+.4f %% after %d repair rounds", t.value,
                                     100.0 * (m.perplexity / r.fp32_perplexity - 1.0), r.repair_rounds));
                 if (!repair_step(r, opts, pick))
-                    fail(detail_fmt("--max-ppl-increase %g: measured %+.4f %% with every tensor at a least-cost candidate; "
+                    fail(::mixq::detail::fmt("--max-ppl-increase %g: measured %+.4f %% with every tensor at a least-cost candidate; "
                                     "nothing left to raise",
                                     t.value, 100.0 * (m.perplexity / r.fp32_perplexity - 1.0)));
                 ++r.repair_rounds;
@@ -322,7 +323,7 @@ public:
             const auto b = static_cast<std::uint64_t>(static_cast<double>(r.fp32_bytes) / ratio - static_cast<double>(r.fixed_bytes));
             const auto pk = f.choose_within(b);
             auto mk = measure(pk);
-            r.points.push_back(point("searched", detail_fmt("searched %.2fx", ratio_of(bytes_of(pk))), mk, r));
+            r.points.push_back(point("searched", ::mixq::detail::fmt("searched %.2fx", ratio_of(bytes_of(pk))), mk, r));
             r.points.back().predicted_perplexity = predicted(pk);
         }
         if (o_.reference_points) {
@@ -345,21 +346,11 @@ public:
         return r;
     }
 
-    [[nodiscard]] const convert_options& conversion_options() const noexcept { return opts_; }
-
 private:
     struct measurement {
         conversion c;
         double perplexity = 0.0;
     };
-
-    template <class... A>
-    static std::string detail_fmt(const char* f, A... a) {
-        const int n = std::snprintf(nullptr, 0, f, a...);
-        std::string s(static_cast<std::size_t>(std::max(n, 0)), '\0');
-        std::snprintf(s.data(), s.size() + 1, f, a...);
-        return s;
-    }
 
     [[nodiscard]] bool is_searched(const std::string& n) const {
         return std::find(searchable_.begin(), searchable_.end(), n) != searchable_.end();

@@ -3,10 +3,20 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstring>
 #include <exception>
+#include <fstream>
+#include <string>
 #include <mixq/core/error.hpp>
 
 namespace mixq::cli {
+
+// A GGUF file (by its magic, whatever its name) rather than a safetensors one.
+[[nodiscard]] inline bool is_gguf(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    char magic[4] = {};
+    return static_cast<bool>(f.read(magic, 4)) && std::memcmp(magic, "GGUF", 4) == 0;
+}
 
 // Runs `body` and maps exceptions to exit codes, printing "PROGRAM: error: ..." to stderr.
 template <class Body>

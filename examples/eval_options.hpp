@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <thread>
+#include <mixq/gguf/weights.hpp>
 #include <mixq/quality.hpp>
+
+#include "cli_main.hpp"
 
 namespace mixq::cli {
 
@@ -26,12 +29,16 @@ struct eval_flags {
     [[nodiscard]] eval_options options() const { return {window, batch, threads}; }
 };
 
+[[nodiscard]] inline perplexity_result evaluate(const checkpoint_weights& w, const model_config& cfg,
+                                                const std::vector<std::int64_t>& tokens, const eval_flags& f) {
+    const ssm_lm model(w, cfg);
+    return evaluate_perplexity(model, tokens, f.options());
+}
+
 // config.json beside the checkpoint, if any, is checked against the shapes.
 [[nodiscard]] inline perplexity_result evaluate(const checkpoint_weights& w, const std::string& checkpoint_path,
                                                 const std::vector<std::int64_t>& tokens, const eval_flags& f) {
-    const auto cfg = infer_config(w, std::filesystem::path(checkpoint_path).parent_path() / "config.json");
-    const ssm_lm model(w, cfg);
-    return evaluate_perplexity(model, tokens, f.options());
+    return evaluate(w, infer_config(w, std::filesystem::path(checkpoint_path).parent_path() / "config.json"), tokens, f);
 }
 
 }  // namespace mixq::cli

@@ -7,7 +7,7 @@
 #include "eval_options.hpp"
 
 int main(int argc, char** argv) {
-    CLI::App app{"Convert a safetensors checkpoint to layer-wise mixed precision (int4 / nf4 / fp8 / int8 / fp16 / bf16)."};
+    CLI::App app{"Convert a safetensors checkpoint to layer-wise mixed precision (int4 / nf4 / fp8 / int8 / fp16 / bf16), as safetensors or GGUF."};
     std::string input, output, preset, table_path, calibration = "percentile", lowbit = "max";
     double gptq_damp = 0.01;
     std::int64_t gptq_block = 128;
@@ -38,9 +38,50 @@ int main(int argc, char** argv) {
     app.add_option("--calib", calib_tokens, "token file (.npy): GPTQ's Hessians, and activation ranges of every linear input");
     app.add_option("--activation-calibration", act_method, "max, percentile (uses --percentile), mse or entropy")
         ->capture_default_str();
+    std::string format = "safetensors";
+    app.add_option("--format", format, "output format: safetensors (mixq's four files) or gguf (model.gguf for llama.cpp, "
+                                       "Hugging Face Mamba checkpoints only)")->capture_default_str();
     eval.add_to(app);
 
     return mixq::cli::run("mixq-convert", app, argc, argv, [&] {
+        if (format != "safetensors" && format != "gguf") mixq::fail("--format '" + format + "': expected safetensors or gguf");
+        if (format == "gguf") {
+            // ggml's Q8_0 / Q4_0 have their own scale rule (absmax per block of 32), so mixq's calibrators do not apply.
+            for (const char* flag : {"--calibration", "--lowbit-calibration", "--percentile", "--calib", "--activation-calibration",
+                                     "--gptq-damp", "--gptq-block", "--gptq-act-order"})
+                if (app.count(flag) > 0)
+                    mixq::fail(std::string(flag) + " does not apply to --format gguf: ggml's Q8_0 / Q4_0 blocks take their scales "
+                               "from each block's absmax, as llama.cpp's own quantizer does");
+            std::vector<std::int64_t> tokens;
+            if (!eval_tokens.empty()) tokens = mixq::io::read_npy_tokens(eval_tokens);
+            const auto in = mixq::io::safetensors_file::open(input);
+            auto table = table_path.empty() ? mixq::presets::get(preset.empty() ? "conservative" : preset,
+                                                                 mixq::presets::detect_family(in.tensors()))
+                                            : mixq::load_table_json(table_path);
+            const auto x = mixq::gguf::export_gguf(in, std::move(table), {strict, {}});
+            const auto file = mixq::gguf::serialize(x);
+            auto record = mixq::gguf::report_json(x);
+            std::string quality;
+            if (!eval_tokens.empty()) {  // the bytes about to be written, read back as llama.cpp will read them
+                const auto before = mixq::cli::evaluate(mixq::checkpoint_weights(in), input, tokens, eval);
+                const auto m = mixq::gguf::load_mamba(mixq::gguf::gguf_file::parse(file, output + "/model.gguf"));
+                const auto after = mixq::cli::evaluate(*m->weights, m->config, tokens, eval);
+                const double delta = 100.0 * (after.perplexity / before.perplexity - 1.0);
+                record["quality"] = {{"fp32_perplexity", before.perplexity}, {"gguf_perplexity", after.perplexity},
+                                     {"delta_percent", delta}, {"eval_tokens", after.tokens_scored}};
+                quality = mixq::detail::fmt("perplexity: %.6f fp32 -> %.6f gguf (%+.3f %%) over %lld tokens\n", before.perplexity,
+                                            after.perplexity, delta, static_cast<long long>(after.tokens_scored));
+            }
+            mixq::gguf::write_outputs(output, x, file, record);
+            if (json) {
+                record["output"] = output;
+                std::cout << record.dump(1) << "\n";
+            } else {
+                std::cout << mixq::gguf::report_text(x, output + "/model.gguf") << quality;
+                std::cout << "wrote " << output << "/{model.gguf, metadata.json}\n";
+            }
+            return 0;
+        }
         mixq::convert_options opt;
         opt.gptq_int8 = calibration == "gptq";
         const auto cal = opt.gptq_int8 ? mixq::calibration_method::percentile : mixq::parse_calibration(calibration);

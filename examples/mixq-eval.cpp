@@ -6,20 +6,25 @@
 #include "eval_options.hpp"
 
 int main(int argc, char** argv) {
-    CLI::App app{"Perplexity of a safetensors SSM checkpoint (fp32 or mixq-converted) on a .npy token file."};
+    CLI::App app{"Perplexity of an SSM checkpoint (safetensors: fp32 or mixq-converted; or a GGUF Mamba file) on a .npy token file."};
     std::string input, tokens_path;
     bool json = false;
     mixq::cli::eval_flags flags;
-    app.add_option("input", input, "checkpoint (.safetensors)")->required();
+    app.add_option("input", input, "checkpoint (.safetensors or .gguf)")->required();
     app.add_option("--tokens", tokens_path, "token ids (.npy, integer)")->required();
     app.add_flag("--json", json, "print a JSON object");
     flags.add_to(app);
 
     return mixq::cli::run("mixq-eval", app, argc, argv, [&] {
         const auto tokens = mixq::io::read_npy_tokens(tokens_path);
-        const auto file = mixq::io::safetensors_file::open(input);
-        const mixq::checkpoint_weights w(file);
-        const auto r = mixq::cli::evaluate(w, input, tokens, flags);
+        mixq::perplexity_result r;
+        if (mixq::cli::is_gguf(input)) {  // llama.cpp's layout: the weights exactly as llama.cpp holds them
+            const auto m = mixq::gguf::load_mamba(input);
+            r = mixq::cli::evaluate(*m->weights, m->config, tokens, flags);
+        } else {
+            const auto file = mixq::io::safetensors_file::open(input);
+            r = mixq::cli::evaluate(mixq::checkpoint_weights(file), input, tokens, flags);
+        }
         if (json) {
             const nlohmann::ordered_json j{{"perplexity", r.perplexity}, {"mean_nll", r.mean_nll},
                                            {"tokens_scored", r.tokens_scored}, {"windows", r.windows},

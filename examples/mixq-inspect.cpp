@@ -6,13 +6,35 @@
 #include "cli_main.hpp"
 
 int main(int argc, char** argv) {
-    CLI::App app{"List the tensors of a safetensors checkpoint and the precision rule that would decide each."};
+    CLI::App app{"List the tensors of a safetensors checkpoint and the precision rule that would decide each, or validate and list a GGUF file."};
     std::string input, preset, table_path;
-    app.add_option("input", input, "checkpoint (.safetensors)")->required();
+    app.add_option("input", input, "checkpoint (.safetensors or .gguf)")->required();
     auto* p = app.add_option("--preset", preset, "built-in table (default conservative)");
     app.add_option("--table", table_path, "precision table JSON file")->excludes(p);
 
     return mixq::cli::run("mixq-inspect", app, argc, argv, [&] {
+        if (mixq::cli::is_gguf(input)) {  // validated as mixq-eval reads it: keys, types, byte ranges, shapes
+            if (!preset.empty() || !table_path.empty()) mixq::fail("--preset / --table do not apply to a GGUF file");
+            const auto m = mixq::gguf::load_mamba(input);
+            const auto& f = m->file;
+            const auto& c = m->config;
+            std::printf("%s: GGUF v%u, %zu tensors, %zu keys, architecture mamba: %lld layers, d_model %lld, d_inner %lld, "
+                        "d_state %lld, vocab %lld, tokenizer %s\n",
+                        input.c_str(), f.version(), f.tensors().size(), f.kvs().size(), static_cast<long long>(c.n_layers),
+                        static_cast<long long>(c.d_model), static_cast<long long>(c.d_inner), static_cast<long long>(c.d_state),
+                        static_cast<long long>(c.vocab), f.find_kv("tokenizer.ggml.model") ? f.get_string("tokenizer.ggml.model").c_str() : "(none)");
+            if (const auto* t = f.find_kv("mixq.table"); t && t->type == mixq::gguf::value_type::string)
+                std::printf("written by mixq, table %s\n", t->value.get<std::string>().c_str());
+            std::printf("%-28s %-16s %-6s %12s  %s\n", "tensor", "ne (ggml order)", "type", "bytes", "as mixq reads it");
+            for (const auto& t : f.tensors()) {
+                std::string ne = "[";
+                for (std::size_t i = 0; i < t.ne.size(); ++i) ne += (i ? ", " : "") + std::to_string(t.ne[i]);
+                std::printf("%-28s %-16s %-6s %12zu  %s\n", t.name.c_str(), (ne + "]").c_str(),
+                            std::string(mixq::gguf::to_string(t.type)).c_str(), t.bytes.size(),
+                            mixq::gguf::to_hf_name(t.name).value_or("?").c_str());
+            }
+            return 0;
+        }
         const auto in = mixq::io::safetensors_file::open(input);
         const mixq::checkpoint_weights stored(in);  // a mixq file's schemes, packed and scale shapes are checked here
         const auto family = mixq::presets::detect_family(in.tensors());

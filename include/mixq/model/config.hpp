@@ -75,7 +75,7 @@ inline void check_shapes(const checkpoint_weights& w, const model_config& c) {
         need(m + "x_proj.weight", {c.dt_rank + 2 * c.d_state, c.d_inner});
         need(m + "dt_proj.weight", {c.d_inner, c.dt_rank});
         need(m + "dt_proj.bias", {c.d_inner});
-        need(m + "A_log", {c.d_inner, c.d_state});
+        need(m + (w.has(m + "A") ? "A" : "A_log"), {c.d_inner, c.d_state});  // "A": read from GGUF (gguf/weights.hpp)
         need(m + "D", {c.d_inner});
         need(m + "out_proj.weight", {c.d_model, c.d_inner});
         if (c.moe[static_cast<std::size_t>(l)]) {
@@ -170,7 +170,7 @@ inline void check_config_json(const std::filesystem::path& path, model_config& c
     c.d_inner = detail::dim(w, m0 + "in_proj.weight", 0) / 2;
     c.d_conv = detail::dim(w, m0 + "conv1d.weight", 2);
     c.dt_rank = detail::dim(w, m0 + "dt_proj.weight", 1);
-    c.d_state = detail::dim(w, m0 + "A_log", 1);
+    c.d_state = detail::dim(w, m0 + (w.has(m0 + "A") ? "A" : "A_log"), 1);
     c.moe.assign(static_cast<std::size_t>(c.n_layers), false);
     for (std::int64_t l = 0; l < c.n_layers; ++l) {
         const auto gate = c.layer(l) + "moe.moe.gate.weight";

@@ -44,11 +44,16 @@ public:
             L.x_proj = w.matrix(m + "x_proj.weight");
             L.dt_proj = w.matrix(m + "dt_proj.weight");
             L.dt_b = w.vector(m + "dt_proj.bias");
-            const auto A_log = w.vector(m + "A_log");
-            L.A_t.resize(A_log.size());  // A = -exp(A_log), transposed to [d_state, d_inner]
+            // A = -exp(A_log), transposed to [d_state, d_inner]; a GGUF file holds A itself ("mixer.A"),
+            // used as it is so mixq runs exactly the values llama.cpp runs.
+            const bool has_A = w.has(m + "A");
+            const auto A_src = w.vector(m + (has_A ? "A" : "A_log"));
+            L.A_t.resize(A_src.size());
             for (std::int64_t ci = 0; ci < c.d_inner; ++ci)
-                for (std::int64_t n = 0; n < c.d_state; ++n)
-                    L.A_t[static_cast<std::size_t>(n * c.d_inner + ci)] = -std::exp(A_log[static_cast<std::size_t>(ci * c.d_state + n)]);
+                for (std::int64_t n = 0; n < c.d_state; ++n) {
+                    const float v = A_src[static_cast<std::size_t>(ci * c.d_state + n)];
+                    L.A_t[static_cast<std::size_t>(n * c.d_inner + ci)] = has_A ? v : -std::exp(v);
+                }
             L.D = w.vector(m + "D");
             L.out_proj = w.matrix(m + "out_proj.weight");
             if (c.moe[static_cast<std::size_t>(l)]) {
@@ -139,6 +144,11 @@ private:
     static void apply(const input_observer* observe, const float* x, std::int64_t T, const stored_matrix& W, float* y,
                       const float* bias = nullptr) {
         if (observe && *observe) (*observe)(W.name, std::span<const float>(x, static_cast<std::size_t>(T * W.cols)));
+        if (W.rounds_input != activation_rounding::none) {  // as llama.cpp computes with this weight's GGUF type
+            std::vector<float> r(x, x + T * W.cols);
+            round_activations(r.data(), T, W.cols, W.rounds_input);
+            return linear(r.data(), T, W, y, bias);
+        }
         linear(x, T, W, y, bias);
     }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "../core/half.hpp"
+#include "activation_rounding.hpp"
 #include "../core/tensor_view.hpp"
 #include "../format/fp8_e4m3.hpp"
 #include "../format/packed4.hpp"
@@ -22,6 +23,8 @@ struct stored_matrix {
     std::vector<float> scales;  // int8: one per row or one for the tensor; fp8: one per row; 4-bit: [rows, groups]
     std::int64_t group = 0;     // 4-bit only
     codebook4 book = codebook4::int4;
+    // How a product rounds its input first (llama.cpp's arithmetic for GGUF weights); none elsewhere.
+    activation_rounding rounds_input = activation_rounding::none;
 
     [[nodiscard]] bool is_int8() const noexcept { return type == dtype::i8; }
     [[nodiscard]] bool is_packed4() const noexcept { return type == dtype::u8; }

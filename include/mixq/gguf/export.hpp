@@ -1,0 +1,273 @@
+// A Hugging Face Mamba checkpoint exported to GGUF for llama.cpp, each tensor in its table precision.
+#pragma once
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "../core/half.hpp"
+#include "../io/safetensors_reader.hpp"
+#include "../model/config.hpp"
+#include "../precision/match_plan.hpp"
+#include "../quant/check_finite.hpp"
+#include "../quant/error_stats.hpp"
+#include "../quant/float_cast.hpp"
+#include "../version.hpp"
+#include "ggml_quants.hpp"
+#include "mamba_names.hpp"
+#include "tokenizer.hpp"
+#include "writer.hpp"
+
+namespace mixq::gguf {
+
+// The precisions GGUF can hold bit-exactly as ggml does; others have no ggml twin.
+[[nodiscard]] constexpr std::optional<ggml_type> ggml_type_for(precision p) noexcept {
+    switch (p) {
+        case precision::fp32: return ggml_type::f32;
+        case precision::fp16: return ggml_type::f16;
+        case precision::bf16: return ggml_type::bf16;
+        case precision::int8: return ggml_type::q8_0;
+        case precision::int4_g32: return ggml_type::q4_0;
+        default: return std::nullopt;
+    }
+}
+inline constexpr const char* representable = "fp32 (F32), fp16 (F16), bf16 (BF16), int8 (Q8_0), int4_g32 (Q4_0)";
+
+struct export_options {
+    bool strict = false;                   // unmatched tensors and rules that match nothing are errors
+    std::filesystem::path tokenizer_json;  // empty: tokenizer.json beside the input, if any
+};
+
+struct exported_tensor {
+    const tensor_view* source = nullptr;
+    std::string name;                  // the GGUF name
+    std::optional<std::size_t> rule;   // the deciding rule
+    precision asked = precision::fp32;  // what the table (or the source, when unmatched) says
+    ggml_type type = ggml_type::f32;   // what is written
+    std::string override_reason;       // non-empty when `type` is not the twin of `asked`
+    std::vector<std::int64_t> ne;      // ggml order
+    std::vector<std::byte> data;       // empty: the source's bytes as they are
+    error_stats error;
+
+    [[nodiscard]] std::span<const std::byte> bytes() const noexcept {
+        return data.empty() ? source->bytes : std::span<const std::byte>(data);
+    }
+};
+
+struct gguf_export {
+    const io::safetensors_file* input = nullptr;
+    rule_table table;
+    match_plan plan;
+    model_config config;
+    std::vector<exported_tensor> tensors;  // the file's order
+    std::vector<kv> kvs;
+    std::string tokenizer_note;
+    bool head_omitted = false;  // lm_head.weight equal to the embeddings: llama.cpp reuses token_embd
+    bool head_absent = false;   // no lm_head.weight in the input at all
+    std::uint64_t fp32_bytes = 0;  // every exported parameter x 4
+    std::uint64_t data_bytes = 0;  // tensor data, alignment padding included
+    std::uint64_t file_bytes = 0;  // the whole .gguf
+    double seconds = 0.0;
+
+    [[nodiscard]] double ratio() const noexcept { return file_bytes ? static_cast<double>(fp32_bytes) / static_cast<double>(file_bytes) : 0.0; }
+    [[nodiscard]] std::vector<tensor_out> outputs() const {
+        std::vector<tensor_out> out;
+        for (const auto& t : tensors) out.push_back({t.name, t.type, t.ne, t.bytes()});
+        return out;
+    }
+};
+
+namespace detail {
+inline std::string rule_text(const rule_table& t, const std::optional<std::size_t>& r) {
+    return r ? "rule #" + std::to_string(*r + 1) + " '" + t.rules()[*r].pattern + "'" : std::string("no rule (source precision)");
+}
+
+template <class T>
+std::vector<std::byte> as_bytes(const std::vector<T>& v) {
+    std::vector<std::byte> b(v.size() * sizeof(T));
+    if (!b.empty()) std::memcpy(b.data(), v.data(), b.size());
+    return b;
+}
+
+// The values as llama.cpp wants them, encoded as `type`; the error against those values is measured.
+inline void encode(exported_tensor& out, std::span<const float> w) {
+    const auto row = out.ne[0];
+    const auto rows = static_cast<std::int64_t>(w.size()) / row;
+    std::vector<float> back(w.size());
+    switch (out.type) {
+        case ggml_type::f32:
+            out.data = as_bytes(std::vector<float>(w.begin(), w.end()));
+            out.error = {};
+            return;
+        case ggml_type::f16:
+        case ggml_type::bf16: {
+            const auto bits = out.type == ggml_type::f16 ? cast_all<fp16_cast>(w, out.source->name) : cast_all<bf16_cast>(w, out.source->name);
+            for (std::size_t i = 0; i < w.size(); ++i)
+                back[i] = out.type == ggml_type::f16 ? half_bits_to_float(bits[i]) : bf16_bits_to_float(bits[i]);
+            out.data = as_bytes(bits);
+            break;
+        }
+        case ggml_type::q8_0:
+        case ggml_type::q4_0: {
+            const auto rb = row_bytes(out.type, row);
+            out.data.resize(static_cast<std::size_t>(rows * rb));
+            for (std::int64_t r = 0; r < rows; ++r) {
+                const auto src = w.subspan(static_cast<std::size_t>(r * row), static_cast<std::size_t>(row));
+                auto* dst = out.data.data() + r * rb;
+                if (out.type == ggml_type::q8_0) {
+                    quantize_q8_0(src, dst);
+                    dequantize_q8_0(dst, row, back.data() + r * row);
+                } else {
+                    quantize_q4_0(src, dst);
+                    dequantize_q4_0(dst, row, back.data() + r * row);
+                }
+            }
+            break;
+        }
+    }
+    out.error = measure_error(w, [&](std::size_t i) { return back[i]; });
+}
+}  // namespace detail
+
+// Plans and encodes every tensor in memory; any refusal (layout, expand, a precision without a ggml type,
+// a tensor llama.cpp has no place for) is a bad_input error before anything is written.
+[[nodiscard]] inline gguf_export export_gguf(const io::safetensors_file& in, rule_table table, export_options opt = {}) {
+    const auto t0 = std::chrono::steady_clock::now();
+    gguf_export x;
+    x.input = &in;
+    x.table = std::move(table);
+    const auto dir = std::filesystem::path(in.path()).parent_path();
+    {
+        const checkpoint_weights w(in);
+        x.config = infer_config(w, dir / "config.json");
+    }
+    const auto& c = x.config;
+    if (c.layout != layout_kind::hf_mamba)
+        fail(in.path() + ": the Itera-Lite layout has no llama.cpp architecture; GGUF export needs a Hugging Face "
+                         "MambaForCausalLM checkpoint (backbone.embeddings.weight, backbone.layers.N.mixer.*)");
+    if (c.d_inner != 2 * c.d_model)
+        fail(in.path() + ": d_inner = " + std::to_string(c.d_inner) + " is not 2 x d_model = " + std::to_string(2 * c.d_model) +
+             "; llama.cpp's mamba supports only an expansion factor of 2");
+    x.plan = make_plan(x.table, in.tensors());
+    if (opt.strict) {
+        if (const auto u = x.plan.unmatched(); !u.empty())
+            fail(in.path() + ": --strict: tensor '" + u.front()->tensor->name + "' matches no rule");
+        if (const auto u = x.plan.unused_rules(); !u.empty())
+            fail("--strict: " + detail::rule_text(x.table, u.front()) + " matches no tensor in " + in.path());
+    }
+    std::vector<std::string> refused;
+    for (const auto& e : x.plan.entries)
+        if (!ggml_type_for(e.target) && !(to_gguf_name(e.tensor->name) && to_gguf_name(e.tensor->name)->computed_in_f32))
+            refused.push_back("'" + e.tensor->name + "' is " + std::string(to_string(e.target)) + " (" + detail::rule_text(x.table, e.rule) + ")");
+    if (!refused.empty()) {
+        std::string list;
+        for (std::size_t i = 0; i < refused.size() && i < 5; ++i) list += (i ? "; " : "") + refused[i];
+        fail(std::to_string(refused.size()) + " tensor(s) have a precision GGUF cannot hold: " + list +
+             (refused.size() > 5 ? "; ..." : "") + ". GGUF holds " + representable);
+    }
+    const auto* emb = in.find("backbone.embeddings.weight");
+    const auto* head = in.find("lm_head.weight");
+    x.head_absent = !head;
+    std::optional<precision> emb_target;
+    for (const auto& e : x.plan.entries)
+        if (e.tensor == emb) emb_target = e.target;
+    std::vector<float> w;
+    for (const auto& e : x.plan.entries) {
+        const auto& t = *e.tensor;
+        const auto g = to_gguf_name(t.name);
+        if (!g) fail(in.path() + ": tensor '" + t.name + "' has no place in llama.cpp's mamba layout, which refuses extra tensors");
+        if (!is_readable_float(t.type))
+            fail(in.path() + ": tensor '" + t.name + "' has dtype " + std::string(to_string(t.type)) + ", which is not floating point");
+        if (&t == head && emb && e.target == emb_target && head->type == emb->type && head->shape == emb->shape &&
+            same_bytes(head->bytes, emb->bytes)) {
+            x.head_omitted = true;  // llama.cpp uses token_embd as the output when output.weight is absent
+            continue;
+        }
+        exported_tensor out;
+        out.source = &t;
+        out.name = g->gguf;
+        out.rule = e.rule;
+        out.asked = e.target;
+        out.ne.assign(t.shape.rbegin(), t.shape.rend());
+        if (g->transform == mamba_transform::squeeze_conv) out.ne = {t.shape.back(), t.shape.front()};
+        const auto twin = ggml_type_for(e.target);
+        out.type = twin.value_or(ggml_type::f32);
+        if (g->computed_in_f32 && out.type != ggml_type::f32) {
+            out.type = ggml_type::f32;
+            out.override_reason = "llama.cpp computes it in F32";
+        } else if (is_block_quantized(out.type) && out.ne[0] % qk != 0) {
+            out.override_reason = "a row of " + std::to_string(out.ne[0]) + " values is not a whole number of " +
+                                  std::string(to_string(out.type)) + " blocks of 32";
+            out.type = ggml_type::f16;
+        }
+        const bool unchanged = t.type == dtype::f32 && out.type == ggml_type::f32 && g->transform != mamba_transform::negative_exp;
+        if (!unchanged) {
+            w.resize(static_cast<std::size_t>(t.numel()));
+            to_float(t, w);
+            check_finite(w, t.name);
+            if (g->transform == mamba_transform::negative_exp)
+                for (auto& v : w) v = -std::exp(v);
+            detail::encode(out, w);
+        }
+        x.tensors.push_back(std::move(out));
+    }
+
+    auto& kvs = x.kvs;
+    kvs.push_back(kv::str("general.architecture", "mamba"));
+    kvs.push_back(kv::u32("general.alignment", alignment));
+    kvs.push_back(kv::str("general.name", std::filesystem::path(in.path()).parent_path().filename().string()));
+    kvs.push_back(kv::u32("mamba.context_length", 1u << 20));  // no limit of its own; llama.cpp's converter writes 2^20
+    kvs.push_back(kv::u32("mamba.embedding_length", static_cast<std::uint32_t>(c.d_model)));
+    kvs.push_back(kv::u32("mamba.feed_forward_length", 0));  // unused by mamba, but the loader reads it
+    kvs.push_back(kv::u32("mamba.attention.head_count", 0));
+    kvs.push_back(kv::u32("mamba.block_count", static_cast<std::uint32_t>(c.n_layers)));
+    kvs.push_back(kv::u32("mamba.ssm.conv_kernel", static_cast<std::uint32_t>(c.d_conv)));
+    kvs.push_back(kv::u32("mamba.ssm.inner_size", static_cast<std::uint32_t>(c.d_inner)));
+    kvs.push_back(kv::u32("mamba.ssm.state_size", static_cast<std::uint32_t>(c.d_state)));
+    kvs.push_back(kv::u32("mamba.ssm.time_step_rank", static_cast<std::uint32_t>(c.dt_rank)));
+    kvs.push_back(kv::f32("mamba.attention.layer_norm_rms_epsilon", static_cast<float>(c.norm_eps)));
+    kvs.push_back(kv::boolean("mamba.ssm.dt_b_c_rms", false));  // plain Mamba: no RMS norm on dt, B, C
+    kvs.push_back(kv::u32("mamba.vocab_size", static_cast<std::uint32_t>(c.vocab)));
+    auto tok = tokenizer_from(opt.tokenizer_json.empty() ? dir / "tokenizer.json" : opt.tokenizer_json, c.vocab);
+    x.tokenizer_note = tok.note;
+    for (auto& k : tok.kvs) kvs.push_back(std::move(k));
+    // mixq's own record: the version, the table and, per tensor, what was asked and what was written.
+    nlohmann::ordered_json rules = nlohmann::ordered_json::array();
+    for (const auto& r : x.table.rules()) rules.push_back({r.pattern, std::string(to_string(r.precision))});
+    nlohmann::ordered_json schemes = nlohmann::ordered_json::object();
+    for (const auto& t : x.tensors) {
+        nlohmann::ordered_json s{{"source", t.source->name}, {"precision", std::string(to_string(t.asked))},
+                                 {"type", std::string(to_string(t.type))}};
+        if (!t.override_reason.empty()) s["override"] = t.override_reason;
+        schemes[t.name] = s;
+    }
+    kvs.push_back(kv::str("mixq.version", version));
+    kvs.push_back(kv::str("mixq.table", nlohmann::ordered_json{{"name", x.table.name()}, {"rules", rules}}.dump()));
+    kvs.push_back(kv::str("mixq.schemes", schemes.dump()));
+    kvs.push_back(kv::boolean("mixq.tie_word_embeddings", x.head_omitted || x.head_absent));
+
+    for (const auto& t : x.tensors) {
+        x.fp32_bytes += static_cast<std::uint64_t>(t.source->numel()) * 4u;
+        x.data_bytes += align_up(t.bytes().size());
+    }
+    x.file_bytes = gguf_header(x.kvs, x.outputs()).size() + x.data_bytes;
+    x.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return x;
+}
+
+// The whole file in memory (for evaluating exactly what will be written) and on disk (atomically).
+[[nodiscard]] inline std::vector<std::byte> serialize(const gguf_export& x) {
+    auto out = gguf_header(x.kvs, x.outputs());
+    for (const auto& t : x.tensors) {
+        const auto b = t.bytes();
+        out.insert(out.end(), b.begin(), b.end());
+        out.resize(align_up(out.size()), std::byte{0});
+    }
+    return out;
+}
+
+}  // namespace mixq::gguf

@@ -1,0 +1,95 @@
+// A GGUF Mamba file (llama.cpp's layout) seen as mixq weights: Hugging Face names, the model's config.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../model/config.hpp"
+#include "ggml_quants.hpp"
+#include "mamba_names.hpp"
+#include "reader.hpp"
+
+namespace mixq::gguf {
+
+// F32 / F16 / BF16 tensors are views into the mapped file; Q8_0 / Q4_0 ones are decoded once to fp32,
+// which is exact (an fp16 scale times a small integer), so mixq evaluates exactly the weights llama.cpp
+// holds. ssm_a is exposed as "mixer.A" (A itself, which the forward uses as it is).
+struct gguf_model {
+    gguf_file file;
+    std::deque<std::vector<float>> decoded;  // a deque: views into earlier elements stay valid
+    std::unique_ptr<checkpoint_weights> weights;
+    model_config config;
+};
+
+namespace detail {
+inline void check_key(const gguf_file& f, const std::string& key, std::int64_t inferred, const char* what) {
+    const auto v = f.get_uint(key);
+    if (static_cast<std::int64_t>(v) != inferred)
+        fail(f.path() + ": " + key + " = " + std::to_string(v) + " but the tensor shapes give " + what + " = " + std::to_string(inferred));
+}
+}  // namespace detail
+
+// llama_cpp: every product rounds its input as llama.cpp's CPU backend does for the weight's type (Q8_0
+// activations for Q8_0 / Q4_0 weights, fp16 for F16, bf16 for BF16), so mixq's perplexity is the one
+// llama.cpp measures; fp32: the weights exactly, with fp32 activations (mixq's own arithmetic).
+enum class gguf_arithmetic { llama_cpp, fp32 };
+
+[[nodiscard]] inline std::unique_ptr<gguf_model> load_mamba(gguf_file file, gguf_arithmetic arithmetic = gguf_arithmetic::llama_cpp) {
+    auto m = std::make_unique<gguf_model>();
+    m->file = std::move(file);
+    const auto& f = m->file;
+    const auto arch = f.get_string("general.architecture");
+    if (arch != "mamba") fail(f.path() + ": general.architecture is '" + arch + "'; mixq reads GGUF files of architecture 'mamba'");
+    const double eps = f.get_float("mamba.attention.layer_norm_rms_epsilon");
+    if (!(eps > 0.0 && eps < 1.0)) fail(f.path() + ": mamba.attention.layer_norm_rms_epsilon = " + std::to_string(eps) + " is not in (0, 1)");
+    std::vector<tensor_view> views;
+    for (const auto& t : f.tensors()) {
+        const auto hf = to_hf_name(t.name);
+        if (!hf) fail(f.path() + ": tensor '" + t.name + "' has no place in llama.cpp's mamba layout");
+        shape_t shape(t.ne.rbegin(), t.ne.rend());
+        if (t.name.ends_with("ssm_conv1d.weight") && shape.size() == 2) shape = {shape[0], 1, shape[1]};
+        if (is_block_quantized(t.type)) {
+            auto& v = m->decoded.emplace_back(static_cast<std::size_t>(t.numel()));
+            const auto row = t.ne[0], rows = t.numel() / row, rb = row_bytes(t.type, row);
+            for (std::int64_t r = 0; r < rows; ++r) {
+                const auto* in = t.bytes.data() + r * rb;
+                if (t.type == ggml_type::q8_0) dequantize_q8_0(in, row, v.data() + r * row);
+                else dequantize_q4_0(in, row, v.data() + r * row);
+            }
+            views.push_back({*hf, dtype::f32, shape, std::as_bytes(std::span<const float>(v))});
+        } else {
+            const auto type = t.type == ggml_type::f32 ? dtype::f32 : t.type == ggml_type::f16 ? dtype::f16 : dtype::bf16;
+            views.push_back({*hf, type, shape, t.bytes});
+        }
+    }
+    m->weights = std::make_unique<checkpoint_weights>(f.path(), std::move(views));
+    if (arithmetic == gguf_arithmetic::llama_cpp)
+        for (const auto& t : f.tensors()) {
+            const auto r = t.type == ggml_type::f16    ? activation_rounding::f16
+                           : t.type == ggml_type::bf16 ? activation_rounding::bf16
+                           : t.type == ggml_type::f32  ? activation_rounding::none
+                                                       : activation_rounding::q8_0;
+            m->weights->set_input_rounding(*to_hf_name(t.name), r);
+        }
+    if (!m->weights->has("backbone.embeddings.weight")) fail(f.path() + ": missing tensor 'token_embd.weight'");
+    auto& c = m->config;
+    c = infer_config(*m->weights);
+    c.norm_eps = eps;
+    detail::check_key(f, "mamba.embedding_length", c.d_model, "d_model");
+    detail::check_key(f, "mamba.block_count", c.n_layers, "layers");
+    detail::check_key(f, "mamba.ssm.conv_kernel", c.d_conv, "d_conv");
+    detail::check_key(f, "mamba.ssm.inner_size", c.d_inner, "d_inner");
+    detail::check_key(f, "mamba.ssm.state_size", c.d_state, "d_state");
+    detail::check_key(f, "mamba.ssm.time_step_rank", c.dt_rank, "dt_rank");
+    if (f.find_kv("mamba.vocab_size")) detail::check_key(f, "mamba.vocab_size", c.vocab, "vocabulary");
+    return m;
+}
+
+[[nodiscard]] inline std::unique_ptr<gguf_model> load_mamba(const std::string& path,
+                                                          gguf_arithmetic arithmetic = gguf_arithmetic::llama_cpp) {
+    return load_mamba(gguf_file::open(path), arithmetic);
+}
+
+}  // namespace mixq::gguf

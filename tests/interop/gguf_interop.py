@@ -11,6 +11,7 @@ For each model and table: mixq-convert --format gguf writes model.gguf; then
 Exit 0 when every check holds, 1 otherwise (each failure printed), 77 (skip) without the packages.
 """
 import argparse
+import ctypes
 import fnmatch
 import json
 import math
@@ -127,7 +128,6 @@ def check_file(path, src, rules, label):
     names = [t.name for t in r.tensors]
     check(sorted(names) == sorted(exp), f"{label}: tensor names {sorted(set(names) ^ set(exp))} differ")
     check(r.fields["general.architecture"].contents() == "mamba", f"{label}: architecture")
-    fma_ties = 0
     for t in r.tensors:
         if t.name not in exp:
             continue
@@ -151,31 +151,51 @@ def check_file(path, src, rules, label):
             want = v.astype(np.float16).reshape(-1).view(np.uint8)
         else:
             want = gguf.quants.quantize(v, typ).reshape(-1)
-        if typ == T.Q4_0 and got.size == want.size and not np.array_equal(got, want):
-            # numpy computes x*id + 8.5 unfused; ggml's build fuses it (FMA). They can differ only where the
-            # product lies within rounding of a code boundary: recompute those codes exactly in float64.
-            blocks_got = got.reshape(-1, 18)
-            blocks_want = want.reshape(-1, 18)
-            bad = np.nonzero((blocks_got != blocks_want).any(axis=1))[0]
-            x = v.reshape(-1, 32).astype(np.float32)
-            for b in bad:
-                if not np.array_equal(blocks_got[b, :2], blocks_want[b, :2]):
-                    check(False, f"{label}: {t.name} block {b}: scale differs")
-                    continue
-                xb = x[b]
-                mx = xb[np.argmax(np.abs(xb))]
-                d = np.float32(mx / np.float32(-8))
-                idv = np.float32(0) if d == 0 else np.float32(np.float32(1) / d)
-                fused = np.floor(xb.astype(np.float64) * np.float64(idv) + 8.5)  # exact product, one rounding
-                codes = np.minimum(15, fused).astype(np.uint8)
-                packed = codes[:16] | (codes[16:] << 4)
-                check(np.array_equal(packed, blocks_got[b, 2:]), f"{label}: {t.name} block {b}: codes are neither "
-                                                                  "numpy's nor the fused multiply-add's")
-                fma_ties += 1
-        else:
-            check(got.size == want.size and np.array_equal(got, want),
-                  f"{label}: {t.name} ({typ.name}) bytes differ from the gguf package's encoding")
-    return fma_ties
+        check(got.size == want.size and np.array_equal(got, want),
+              f"{label}: {t.name} ({typ.name}) bytes differ from the gguf package's encoding")
+
+
+def bytes_to_unicode():
+    """GPT-2's map from bytes to printable characters (byte-level BPE)."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return dict(zip(bs, map(chr, cs)))
+
+
+def write_tokenizer(path, vocab):
+    """A small byte-level BPE tokenizer.json: the 256 byte symbols, a few merges, <|endoftext|> last."""
+    b2u = bytes_to_unicode()
+    tokens = [b2u[b] for b in range(256)]
+    merges = [("h", "e"), ("l", "l"), ("he", "ll"), ("hell", "o"), ("Ġ", "w"), ("o", "r"), ("Ġw", "or"), ("Ġwor", "l"),
+              ("Ġworl", "d")]
+    for a, b in merges:
+        tokens.append(a + b)
+    assert len(tokens) + 1 <= vocab
+    j = {"version": "1.0", "added_tokens": [{"id": len(tokens), "content": "<|endoftext|>", "special": True}],
+         "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False}, "decoder": {"type": "ByteLevel"},
+         "model": {"type": "BPE", "vocab": {t: i for i, t in enumerate(tokens)}, "merges": [f"{a} {b}" for a, b in merges]}}
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(j, f, ensure_ascii=False)
+    return {t: i for i, t in enumerate(tokens)}
+
+
+def check_tokenizer(path, vocab, label):
+    r = gguf.GGUFReader(path)
+    check(r.fields["tokenizer.ggml.model"].contents() == "gpt2", f"{label}: tokenizer.ggml.model is not gpt2")
+    toks = r.fields["tokenizer.ggml.tokens"].contents()
+    check(len(toks) == vocab, f"{label}: {len(toks)} tokens for a vocabulary of {vocab}")
+    llm = llama_cpp.Llama(model_path=path, n_ctx=64, verbose=False, vocab_only=True)
+    ids = llm.tokenize(b"hello world", add_bos=False)
+    want = [toks.index("hello"), toks.index("Ġworld")]
+    check(ids == want, f"{label}: llama.cpp tokenises 'hello world' as {ids}, expected {want} (the merges)")
+    check(llm.detokenize(ids) == b"hello world", f"{label}: detokenize(tokenize(text)) is not the text")
+    print(f"{label}: llama.cpp tokenises 'hello world' as {ids} with the exported gpt2 vocabulary")
 
 
 def llama_perplexity(path, tokens, window, threads):
@@ -197,6 +217,42 @@ def llama_perplexity(path, tokens, window, threads):
     return math.exp(nll / n), np.concatenate(logits), (perf.t_p_eval_ms + perf.t_eval_ms) / 1000.0
 
 
+def llama_quantize(src, dst, ftype, pure=True):
+    """llama.cpp's own quantizer (llama_model_quantize) on an F32 GGUF; pure: every tensor it quantizes gets `ftype`."""
+    p = llama_cpp.llama_model_quantize_default_params()
+    p.nthread = 1
+    p.ftype = ftype
+    p.pure = pure
+    rc = llama_cpp.llama_model_quantize(src.encode(), dst.encode(), ctypes.byref(p))
+    if rc != 0:
+        raise SystemExit(f"llama_model_quantize({src}) failed: {rc}")
+
+
+def check_against_llama_quantize(convert, model, tmp, label):
+    """mixq's Q8_0 / Q4_0 blocks against llama.cpp's C quantizer (not only the gguf package's numpy one)."""
+    tables = {}
+    for name, prec in (("fp32", "fp32"), ("q8", "int8"), ("q4", "int4_g32")):
+        tables[name] = os.path.join(tmp, f"against_{name}.json")
+        json.dump({"name": name, "rules": [["*", prec]]}, open(tables[name], "w"))
+        subprocess.run([convert, model, "-o", os.path.join(tmp, f"against_{name}"), "--table", tables[name], "--format", "gguf"],
+                       check=True, capture_output=True)
+    f32 = os.path.join(tmp, "against_fp32", "model.gguf")
+    for name, ftype, typ in (("q8", llama_cpp.LLAMA_FTYPE_MOSTLY_Q8_0, T.Q8_0), ("q4", llama_cpp.LLAMA_FTYPE_MOSTLY_Q4_0, T.Q4_0)):
+        theirs_path = os.path.join(tmp, f"llama_{name}.gguf")
+        llama_quantize(f32, theirs_path, ftype)
+        theirs = {t.name: t for t in gguf.GGUFReader(theirs_path).tensors}
+        ours = {t.name: t for t in gguf.GGUFReader(os.path.join(tmp, f"against_{name}", "model.gguf")).tensors}
+        compared = 0
+        for n, t in ours.items():
+            if t.tensor_type != typ or n not in theirs or theirs[n].tensor_type != typ:
+                continue
+            same = np.array_equal(np.asarray(t.data).view(np.uint8), np.asarray(theirs[n].data).view(np.uint8))
+            check(same, f"{label}: {n} ({typ.name}) differs from llama_model_quantize's")
+            compared += 1
+        check(compared >= 3, f"{label}: only {compared} {typ.name} tensors to compare with llama_model_quantize")
+        print(f"{label}: {compared} {typ.name} tensors byte-identical with llama.cpp's llama_model_quantize")
+
+
 def mixq_eval(exe, path, tokens_path, window, threads):
     out = subprocess.run([exe, path, "--tokens", tokens_path, "--window", str(window), "--threads", str(threads), "--json"],
                          check=True, capture_output=True, text=True).stdout
@@ -215,9 +271,15 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--ppl-tol", type=float, default=5e-4)
     ap.add_argument("--results", help="append one JSON line per table (for docs/interop.md)")
+    ap.add_argument("--against-llama-quantize", action="store_true",
+                    help="also compare all-int8 / all-int4_g32 exports with llama.cpp's own Q8_0 / Q4_0 quantizer")
+    ap.add_argument("--make-tokenizer", action="store_true",
+                    help="write a small byte-level BPE tokenizer.json beside --model first (the model's directory must be scratch)")
     a = ap.parse_args()
     src = read_safetensors(a.model)
     vocab = src["backbone.embeddings.weight"].shape[0]
+    if a.make_tokenizer:
+        write_tokenizer(os.path.join(os.path.dirname(os.path.abspath(a.model)), "tokenizer.json"), vocab)
     with tempfile.TemporaryDirectory() as tmp:
         n = a.window * a.windows
         if a.tokens:
@@ -235,20 +297,23 @@ def main():
                            capture_output=True)
             export_s = time.perf_counter() - t0
             path = os.path.join(out, "model.gguf")
-            ties = check_file(path, src, rules, label)
+            check_file(path, src, rules, label)
+            if a.make_tokenizer:
+                check_tokenizer(path, vocab, label)
             m = mixq_eval(a.eval_exe, path, tokens_path, a.window, a.threads)
             ppl, logits, llama_s = llama_perplexity(path, toks, a.window, a.threads)
             rel = abs(ppl / m["perplexity"] - 1.0)
             check(rel <= a.ppl_tol, f"{label}: llama.cpp perplexity {ppl:.6f} vs mixq {m['perplexity']:.6f} ({rel:.2e} > {a.ppl_tol})")
             print(f"{label}: {os.path.getsize(path)} bytes, llama.cpp ppl {ppl:.6f}, mixq {m['perplexity']:.6f}, "
-                  f"rel diff {rel:.2e}; llama.cpp {llama_s:.3f} s, mixq {m['seconds']:.3f} s; "
-                  f"Q4_0 codes on FMA ties: {ties}")
+                  f"rel diff {rel:.2e}; llama.cpp {llama_s:.3f} s, mixq {m['seconds']:.3f} s")
             if a.results:
                 with open(a.results, "a") as f:
                     f.write(json.dumps({"model": os.path.basename(os.path.dirname(a.model)) or a.model, "table": os.path.basename(table),
                                         "bytes": os.path.getsize(path), "llama_ppl": ppl, "mixq_ppl": m["perplexity"],
                                         "rel_diff": rel, "llama_s": llama_s, "mixq_s": m["seconds"], "export_s": export_s,
                                         "tokens": int(m["tokens_scored"]), "threads": a.threads}) + "\n")
+        if a.against_llama_quantize:
+            check_against_llama_quantize(a.convert, a.model, tmp, os.path.basename(a.model))
     if failures:
         print(f"{len(failures)} check(s) failed")
         return 1

@@ -1,6 +1,7 @@
 // A GGUF Mamba file (llama.cpp's layout) seen as mixq weights: Hugging Face names, the model's config.
 #pragma once
 
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <string>
@@ -13,9 +14,9 @@
 
 namespace mixq::gguf {
 
-// F32 / F16 / BF16 tensors are views into the mapped file; Q8_0 / Q4_0 ones are decoded once to fp32,
-// which is exact (an fp16 scale times a small integer), so mixq evaluates exactly the weights llama.cpp
-// holds. ssm_a is exposed as "mixer.A" (A itself, which the forward uses as it is).
+// F32 tensors are views into the mapped file; F16 / BF16 / Q8_0 / Q4_0 ones are decoded once to fp32,
+// which is exact (a Q8_0 / Q4_0 value is an fp16 scale times a small integer), so mixq evaluates exactly
+// the weights llama.cpp holds. ssm_a is exposed as "mixer.A" (A itself, which the forward uses as it is).
 struct gguf_model {
     gguf_file file;
     std::deque<std::vector<float>> decoded;  // a deque: views into earlier elements stay valid
@@ -50,19 +51,31 @@ enum class gguf_arithmetic { llama_cpp, fp32 };
         if (!hf) fail(f.path() + ": tensor '" + t.name + "' has no place in llama.cpp's mamba layout");
         shape_t shape(t.ne.rbegin(), t.ne.rend());
         if (t.name.ends_with("ssm_conv1d.weight") && shape.size() == 2) shape = {shape[0], 1, shape[1]};
-        if (is_block_quantized(t.type)) {
-            auto& v = m->decoded.emplace_back(static_cast<std::size_t>(t.numel()));
-            const auto row = t.ne[0], rows = t.numel() / row, rb = row_bytes(t.type, row);
-            for (std::int64_t r = 0; r < rows; ++r) {
-                const auto* in = t.bytes.data() + r * rb;
-                if (t.type == ggml_type::q8_0) dequantize_q8_0(in, row, v.data() + r * row);
-                else dequantize_q4_0(in, row, v.data() + r * row);
-            }
-            views.push_back({*hf, dtype::f32, shape, std::as_bytes(std::span<const float>(v))});
-        } else {
-            const auto type = t.type == ggml_type::f32 ? dtype::f32 : t.type == ggml_type::f16 ? dtype::f16 : dtype::bf16;
-            views.push_back({*hf, type, shape, t.bytes});
+        if (t.type == ggml_type::f32) {
+            views.push_back({*hf, dtype::f32, shape, t.bytes});
+            continue;
         }
+        // Decoded once, exactly: the products then run through fp32 BLAS, the fastest path for evaluation.
+        auto& v = m->decoded.emplace_back(static_cast<std::size_t>(t.numel()));
+        const auto row = t.ne[0], rows = t.numel() / row, rb = row_bytes(t.type, row);
+        for (std::int64_t r = 0; r < rows; ++r) {
+            const auto* in = t.bytes.data() + r * rb;
+            float* o = v.data() + r * row;
+            switch (t.type) {
+                case ggml_type::q8_0: dequantize_q8_0(in, row, o); break;
+                case ggml_type::q4_0: dequantize_q4_0(in, row, o); break;
+                case ggml_type::f16:
+                case ggml_type::bf16:
+                    for (std::int64_t i = 0; i < row; ++i) {
+                        std::uint16_t h;
+                        std::memcpy(&h, in + 2 * i, 2);
+                        o[i] = t.type == ggml_type::f16 ? half_bits_to_float(h) : bf16_bits_to_float(h);
+                    }
+                    break;
+                case ggml_type::f32: break;
+            }
+        }
+        views.push_back({*hf, dtype::f32, shape, std::as_bytes(std::span<const float>(v))});
     }
     m->weights = std::make_unique<checkpoint_weights>(f.path(), std::move(views));
     if (arithmetic == gguf_arithmetic::llama_cpp)

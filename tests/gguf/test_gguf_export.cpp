@@ -1,0 +1,173 @@
+// GGUF export of the trained Hugging Face fixture: names, types, overrides, refusals, and mixq reading it back.
+#include <mixq/gguf/export.hpp>
+#include <mixq/gguf/report.hpp>
+#include <mixq/gguf/weights.hpp>
+#include <mixq/io/npy.hpp>
+#include <mixq/precision/presets.hpp>
+#include <mixq/quality.hpp>
+
+#include "support/catch.hpp"
+#include "support/fixture.hpp"
+
+using namespace mixq::gguf;
+
+namespace {
+std::filesystem::path hf_dir() { return mixq::test::fixture_dir().parent_path() / "hf-mamba-fortunes"; }
+mixq::rule_table table(std::initializer_list<std::pair<const char*, mixq::precision>> rules) {
+    mixq::rule_table t("test");
+    for (const auto& [p, prec] : rules) t.add(p, prec);
+    return t;
+}
+std::vector<std::int64_t> eval_tokens(std::size_t n) {
+    auto t = mixq::io::read_npy_tokens((hf_dir() / "eval_tokens.npy").string());
+    t.resize(n);
+    return t;
+}
+double perplexity(const mixq::checkpoint_weights& w, const mixq::model_config& c, const std::vector<std::int64_t>& tokens) {
+    const mixq::ssm_lm m(w, c);
+    return mixq::evaluate_perplexity(m, tokens, {128, 16, 2}).perplexity;
+}
+const exported_tensor& find(const gguf_export& x, const std::string& name) {
+    for (const auto& t : x.tensors)
+        if (t.name == name) return t;
+    FAIL("no tensor " << name);
+    throw;
+}
+}  // namespace
+
+TEST_CASE("Hugging Face names map to llama.cpp's and back (A_log becomes A)", "[gguf][export]") {
+    for (const auto& n : mixq::layout::hf_mamba{12, true}.tensor_names()) {
+        const auto g = to_gguf_name(n);
+        REQUIRE(g.has_value());
+        const auto back = to_hf_name(g->gguf);
+        REQUIRE(back.has_value());
+        CHECK(*back == (n.ends_with("A_log") ? n.substr(0, n.size() - 5) + "A" : n));
+    }
+    CHECK(to_gguf_name("backbone.layers.3.mixer.in_proj.weight")->gguf == "blk.3.ssm_in.weight");
+    CHECK(to_gguf_name("backbone.layers.11.mixer.A_log")->gguf == "blk.11.ssm_a");
+    CHECK_FALSE(to_gguf_name("backbone.layers.0.mixer.in_proj.bias"));
+    CHECK_FALSE(to_gguf_name("backbone.layers.x.norm.weight"));
+    CHECK_FALSE(to_hf_name("blk.0.attn_q.weight"));
+    CHECK(role_of("blk.17.ssm_conv1d.bias") == "blk.*.ssm_conv1d.bias");
+}
+
+TEST_CASE("an fp32 GGUF export is the same model: mixq's perplexity of it equals the safetensors one", "[gguf][export]") {
+    const auto in = mixq::io::safetensors_file::open((hf_dir() / "model.safetensors").string());
+    const auto x = export_gguf(in, table({{"*", mixq::precision::fp32}}));
+    const auto file = serialize(x);
+    CHECK(file.size() == x.file_bytes);
+    const auto m = load_mamba(gguf_file::parse(file, "fp32.gguf"));
+    const auto tokens = eval_tokens(2048);
+    const mixq::checkpoint_weights src(in);
+    const double want = perplexity(src, mixq::infer_config(src, hf_dir() / "config.json"), tokens);
+    CHECK(perplexity(*m->weights, m->config, tokens) == want);  // the same floats, the same operations
+    CHECK(m->config.norm_eps == 1e-5f);
+    // the fixture ties its head: llama.cpp reuses token_embd, so output.weight is not written
+    CHECK((in.find("lm_head.weight") ? x.head_omitted : x.head_absent));
+    for (const auto& t : x.tensors) CHECK(t.name != "output.weight");
+    CHECK(find(x, "blk.0.ssm_conv1d.weight").ne == std::vector<std::int64_t>{4, 256});
+    CHECK(find(x, "blk.0.ssm_in.weight").ne == std::vector<std::int64_t>{128, 512});
+}
+
+TEST_CASE("int8-linear to GGUF: Q8_0 decodes to ggml's blocks, llama.cpp's F32 tensors and short rows are overrides",
+          "[gguf][export]") {
+    const auto in = mixq::io::safetensors_file::open((hf_dir() / "model.safetensors").string());
+    const auto x = export_gguf(in, mixq::presets::get("int8-linear", mixq::presets::family::hf_mamba));
+    const auto& emb = find(x, "token_embd.weight");
+    CHECK(emb.type == ggml_type::q8_0);
+    CHECK(emb.bytes().size() == 8000u * 4u * 34u);
+    const auto& dt = find(x, "blk.2.ssm_dt.weight");  // rows of dt_rank = 8 values: no whole Q8_0 block
+    CHECK(dt.type == ggml_type::f16);
+    CHECK(dt.override_reason.find("a row of 8 values") != std::string::npos);
+    CHECK(find(x, "blk.1.ssm_conv1d.weight").type == ggml_type::f32);
+    CHECK(find(x, "blk.1.ssm_conv1d.weight").override_reason == "llama.cpp computes it in F32");
+    const auto ov = overrides(x);
+    CHECK(ov.size() == 8);  // one line per role, not per layer
+    for (const auto& g : ov) CHECK(g.tensors == (g.role == "output_norm.weight" ? 1u : 4u));
+    const auto text = report_text(x, "out/model.gguf");
+    CHECK(text.find("blk.*.ssm_dt.weight") != std::string::npos);
+    CHECK(text.find("llama.cpp reuses token_embd.weight") != std::string::npos);
+    CHECK(text.find("tokenizer: none") != std::string::npos);
+    // read back: Q8_0 tensors decode to exactly dequantize(quantize(source))
+    const auto file = serialize(x);
+    const auto m = load_mamba(gguf_file::parse(file, "int8.gguf"), gguf_arithmetic::fp32);
+    std::vector<float> src(static_cast<std::size_t>(in.at("backbone.layers.0.mixer.in_proj.weight").numel()));
+    mixq::to_float(in.at("backbone.layers.0.mixer.in_proj.weight"), src);
+    std::vector<std::byte> q(src.size() / 32 * 34);
+    quantize_q8_0(src, q.data());
+    std::vector<float> want(src.size());
+    dequantize_q8_0(q.data(), static_cast<std::int64_t>(src.size()), want.data());
+    CHECK(m->weights->vector("backbone.layers.0.mixer.in_proj.weight") == want);
+    // quality: within 0.1 % of fp32 either way of computing it; llama.cpp's activation rounding changes little
+    const auto tokens = eval_tokens(4096);
+    const mixq::checkpoint_weights w(in);
+    const double fp32 = perplexity(w, mixq::infer_config(w), tokens);
+    const double exact = perplexity(*m->weights, m->config, tokens);
+    const auto ml = load_mamba(gguf_file::parse(file, "int8.gguf"));
+    const double as_llama = perplexity(*ml->weights, ml->config, tokens);
+    CHECK(std::fabs(exact / fp32 - 1) < 1e-3);
+    CHECK(std::fabs(as_llama / fp32 - 1) < 1e-3);
+    CHECK(as_llama != exact);  // the rounding is really applied
+}
+
+TEST_CASE("GGUF export refuses what llama.cpp cannot hold, naming the tensor and what GGUF can hold", "[gguf][export][bad_input]") {
+    const auto in = mixq::io::safetensors_file::open((hf_dir() / "model.safetensors").string());
+    CHECK_THROWS_WITH(export_gguf(in, table({{"*.in_proj.weight", mixq::precision::nf4}, {"*", mixq::precision::fp16}})),
+                      Catch::Contains("4 tensor(s) have a precision GGUF cannot hold: "
+                                                         "'backbone.layers.0.mixer.in_proj.weight' is nf4") &&
+                          Catch::Contains("int4_g32 (Q4_0)"));
+    // the SSM core is F32 in llama.cpp whatever the table says, so fp8 there is not a refusal but an override
+    const auto x = export_gguf(in, table({{"*.A_log", mixq::precision::fp8_e4m3}, {"*", mixq::precision::fp16}}));
+    CHECK(find(x, "blk.0.ssm_a").type == ggml_type::f32);
+    CHECK_THROWS_WITH(export_gguf(in, table({{"*", mixq::precision::fp16}, {"nothing.*", mixq::precision::int8}}), {true, {}}),
+                      Catch::Contains("matches no tensor"));
+    const auto itera = mixq::io::safetensors_file::open(mixq::test::fixture("model.safetensors"));
+    CHECK_THROWS_WITH(export_gguf(itera, table({{"*", mixq::precision::fp16}})),
+                      Catch::Contains("the Itera-Lite layout has no llama.cpp architecture"));
+}
+
+TEST_CASE("a byte-level BPE tokenizer.json becomes gpt2 keys padded to the vocabulary; others become 'none'", "[gguf][export]") {
+    mixq::test::temp_dir d;
+    mixq::test::write_bytes(d.file("tokenizer.json"),
+                            R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b"]},
+                                "pre_tokenizer": {"type": "ByteLevel"},
+                                "added_tokens": [{"id": 3, "content": "<|endoftext|>", "special": true}]})");
+    const auto k = tokenizer_from(d.file("tokenizer.json"), 6);
+    auto value = [&](const std::string& key) {
+        for (const auto& e : k.kvs)
+            if (e.key == key) return e.value;
+        FAIL("no key " << key);
+        throw;
+    };
+    CHECK(value("tokenizer.ggml.model") == "gpt2");
+    CHECK(value("tokenizer.ggml.tokens") == nlohmann::json({"a", "b", "ab", "<|endoftext|>", "[PAD4]", "[PAD5]"}));
+    CHECK(value("tokenizer.ggml.token_type") == nlohmann::json({1, 1, 1, 3, 5, 5}));
+    CHECK(value("tokenizer.ggml.merges") == nlohmann::json({"a b"}));
+    CHECK(value("tokenizer.ggml.eos_token_id") == 3);
+    CHECK_THROWS_WITH(tokenizer_from(d.file("tokenizer.json"), 3), Catch::Contains("has id 3, outside"));
+    mixq::test::write_bytes(d.file("wp.json"), R"({"model": {"type": "WordPiece", "vocab": {}}})");
+    CHECK(tokenizer_from(d.file("wp.json"), 6).kvs.size() == 1);
+    CHECK(tokenizer_from(d.file("wp.json"), 6).note.find("not a byte-level BPE") != std::string::npos);
+    CHECK(tokenizer_from(d.file("missing.json"), 6).note.find("cannot tokenise text") != std::string::npos);
+}
+
+TEST_CASE("activation rounding as llama.cpp's CPU backend: Q8_0 blocks, fp16, bf16", "[gguf][model]") {
+    auto x = mixq::test::random_weights(64, 3);
+    auto r = x;
+    mixq::round_activations(r.data(), 2, 32, mixq::activation_rounding::q8_0);
+    for (int b = 0; b < 2; ++b) {
+        float amax = 0.0f;
+        for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(x[static_cast<std::size_t>(b * 32 + j)]));
+        const float d = mixq::round_to_half(amax / 127.0f);
+        for (int j = 0; j < 32; ++j) {
+            const auto i = static_cast<std::size_t>(b * 32 + j);
+            CHECK(r[i] == d * std::nearbyint(x[i] * (127.0f / amax)));
+        }
+    }
+    r = x;
+    mixq::round_activations(r.data(), 1, 64, mixq::activation_rounding::f16);
+    for (std::size_t i = 0; i < x.size(); ++i) CHECK(r[i] == mixq::round_to_half(x[i]));
+    r = x;
+    mixq::round_activations(r.data(), 1, 64, mixq::activation_rounding::bf16);
+    for (std::size_t i = 0; i < x.size(); ++i) CHECK(r[i] == mixq::round_to_bf16(x[i]));
+}

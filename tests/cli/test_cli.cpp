@@ -192,3 +192,47 @@ TEST_CASE("mixq-convert --calib records activation ranges and --calibration mse 
     CHECK(has(bad.err, "--activation-calibration 'kl'"));
     CHECK_FALSE(std::filesystem::exists(out.path / "p"));
 }
+
+TEST_CASE("mixq-convert --format gguf writes model.gguf that mixq-eval and mixq-inspect read", "[cli][gguf]") {
+    mixq::test::temp_dir scratch, out;
+    const auto hf = mixq::test::fixture_dir().parent_path() / "hf-mamba-fortunes";
+    const auto model = quote((hf / "model.safetensors").string()), tokens = quote((hf / "eval_tokens.npy").string());
+    const auto r = run(MIXQ_CONVERT_EXE, model + " -o " + quote(out.file("o")) + " --format gguf --preset int8-linear --eval " +
+                                             tokens + " --json", scratch);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    const auto j = nlohmann::json::parse(r.out);
+    CHECK(j["format"] == "gguf");
+    CHECK(j["file_bytes"] == std::filesystem::file_size(out.path / "o" / "model.gguf"));
+    CHECK(j["overrides"].size() == 8);
+    const double reported = j["quality"]["gguf_perplexity"];
+    CHECK(std::filesystem::exists(out.path / "o" / "metadata.json"));
+    CHECK(nlohmann::json::parse(mixq::test::read_bytes(out.file("o/metadata.json")))["quality"]["gguf_perplexity"] == reported);
+    // the file on disk evaluates to what the converter measured in memory before writing it
+    const auto e = run(MIXQ_EVAL_EXE, quote(out.file("o/model.gguf")) + " --tokens " + tokens + " --json", scratch);
+    REQUIRE(e.code == 0);
+    CHECK(nlohmann::json::parse(e.out)["perplexity"] == reported);
+    const auto i = run(MIXQ_INSPECT_EXE, quote(out.file("o/model.gguf")), scratch);
+    REQUIRE(i.code == 0);
+    CHECK(has(i.out, "GGUF v3, 42 tensors"));
+    CHECK(has(i.out, "blk.3.ssm_a"));
+    CHECK(has(i.out, "backbone.layers.3.mixer.A"));
+    const auto text = run(MIXQ_CONVERT_EXE, model + " -o " + quote(out.file("t")) + " --format gguf", scratch);
+    REQUIRE(text.code == 0);
+    CHECK(has(text.out, "overrides (7 kinds)"));  // conservative: the F32 roles, no short Q8_0 rows
+    CHECK(has(text.out, "wrote "));
+}
+
+TEST_CASE("mixq-convert --format gguf refuses an output model.gguf that is a directory and writes nothing", "[cli][gguf][bad_input]") {
+    mixq::test::temp_dir scratch, out;
+    std::filesystem::create_directories(out.path / "o" / "model.gguf");
+    const auto hf = mixq::test::fixture_dir().parent_path() / "hf-mamba-fortunes";
+    const auto r = run(MIXQ_CONVERT_EXE, quote((hf / "model.safetensors").string()) + " -o " + quote(out.file("o")) + " --format gguf",
+                       scratch);
+    CHECK(r.code == 2);
+    CHECK(has(r.err, "model.gguf exists and is a directory"));
+    CHECK_FALSE(std::filesystem::exists(out.path / "o" / "metadata.json"));
+    std::size_t entries = 0;
+    for ([[maybe_unused]] const auto& x : std::filesystem::directory_iterator(out.path / "o")) ++entries;
+    CHECK(entries == 1);  // only the directory that was there
+}

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <string>
 #include <mixq/core/error.hpp>
+#include <mixq/io/checkpoint_path.hpp>
 
 namespace mixq::cli {
 

@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
     bool act_order = false;
     double pct = 99.99;
     bool strict = false, json = false;
-    app.add_option("input", input, "input checkpoint (.safetensors)")->required();
+    app.add_option("input", input, "input checkpoint (.safetensors, or a model directory holding model.safetensors)")->required();
     app.add_option("-o,--output", output, "output directory (created if missing)")->required();
     auto* p = app.add_option("--preset", preset,
                              "built-in table: conservative, conservative-moe, aggressive, int8-linear, fp16, bf16 "
@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
     eval.add_to(app);
 
     return mixq::cli::run("mixq-convert", app, argc, argv, [&] {
+        input = mixq::io::resolve_checkpoint(input);  // a Hugging Face model directory: its model.safetensors
         if (format != "safetensors" && format != "gguf") mixq::fail("--format '" + format + "': expected safetensors or gguf");
         if (format == "gguf") {
             // ggml's Q8_0 / Q4_0 have their own scale rule (absmax per block of 32), so mixq's calibrators do not apply.

@@ -10,12 +10,13 @@ int main(int argc, char** argv) {
     std::string input, tokens_path;
     bool json = false;
     mixq::cli::eval_flags flags;
-    app.add_option("input", input, "checkpoint (.safetensors or .gguf)")->required();
+    app.add_option("input", input, "checkpoint (.safetensors, .gguf, or a model directory holding model.safetensors)")->required();
     app.add_option("--tokens", tokens_path, "token ids (.npy, integer)")->required();
     app.add_flag("--json", json, "print a JSON object");
     flags.add_to(app);
 
     return mixq::cli::run("mixq-eval", app, argc, argv, [&] {
+        input = mixq::io::resolve_checkpoint(input);  // a Hugging Face model directory: its model.safetensors
         const auto tokens = mixq::io::read_npy_tokens(tokens_path);
         mixq::perplexity_result r;
         if (mixq::cli::is_gguf(input)) {  // llama.cpp's layout: the weights exactly as llama.cpp holds them

@@ -8,11 +8,12 @@
 int main(int argc, char** argv) {
     CLI::App app{"List the tensors of a safetensors checkpoint and the precision rule that would decide each, or validate and list a GGUF file."};
     std::string input, preset, table_path;
-    app.add_option("input", input, "checkpoint (.safetensors or .gguf)")->required();
+    app.add_option("input", input, "checkpoint (.safetensors, .gguf, or a model directory holding model.safetensors)")->required();
     auto* p = app.add_option("--preset", preset, "built-in table (default conservative)");
     app.add_option("--table", table_path, "precision table JSON file")->excludes(p);
 
     return mixq::cli::run("mixq-inspect", app, argc, argv, [&] {
+        input = mixq::io::resolve_checkpoint(input);  // a Hugging Face model directory: its model.safetensors
         if (mixq::cli::is_gguf(input)) {  // validated as mixq-eval reads it: keys, types, byte ranges, shapes
             if (!preset.empty() || !table_path.empty()) mixq::fail("--preset / --table do not apply to a GGUF file");
             const auto m = mixq::gguf::load_mamba(input);

@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
     bool widen = false, json = false, no_refs = false, act_order = false;
     mixq::search::search_options o;
     o.threads = mixq::cli::default_threads();
-    app.add_option("input", input, "checkpoint (.safetensors)")->required();
+    app.add_option("input", input, "checkpoint (.safetensors, or a model directory holding model.safetensors)")->required();
     app.add_option("-o,--output", output, "output directory (created if missing)")->required();
     app.add_option("--calib", calib_path, "calibration tokens (.npy): GPTQ's Hessians and the sensitivities")->required();
     app.add_option("--eval", eval_path, "evaluation tokens (.npy): the measured perplexity")->required();
@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
     app.add_flag("--json", json, "print the result as JSON on stdout");
 
     return mixq::cli::run("mixq-search", app, argc, argv, [&] {
+        input = mixq::io::resolve_checkpoint(input);  // a Hugging Face model directory: its model.safetensors
         if (r->count()) o.target = {mixq::search::budget_kind::ratio, ratio};
         else if (b->count()) o.target = {mixq::search::budget_kind::bits, bits};
         else if (q->count()) o.target = {mixq::search::budget_kind::ppl_increase, ppl};

@@ -37,6 +37,7 @@
 #include "gguf/write_outputs.hpp"
 #include "gguf/writer.hpp"
 #include "io/atomic_file.hpp"
+#include "io/checkpoint_path.hpp"
 #include "io/mapped_file.hpp"
 #include "io/npy.hpp"
 #include "io/safetensors_reader.hpp"

@@ -236,3 +236,33 @@ TEST_CASE("mixq-convert --format gguf refuses an output model.gguf that is a dir
     for ([[maybe_unused]] const auto& x : std::filesystem::directory_iterator(out.path / "o")) ++entries;
     CHECK(entries == 1);  // only the directory that was there
 }
+
+TEST_CASE("a Hugging Face model directory is read through its model.safetensors; shards and .pt are refused clearly",
+          "[cli][bad_input]") {
+    mixq::test::temp_dir scratch, out;
+    const auto hf = mixq::test::fixture_dir().parent_path() / "hf-mamba-fortunes";
+    const auto tokens = quote((hf / "eval_tokens.npy").string());
+    const auto file = run(MIXQ_EVAL_EXE, quote((hf / "model.safetensors").string()) + " --tokens " + tokens + " --json", scratch);
+    const auto dir = run(MIXQ_EVAL_EXE, quote(hf.string()) + " --tokens " + tokens + " --json", scratch);
+    REQUIRE(file.code == 0);
+    REQUIRE(dir.code == 0);
+    CHECK(nlohmann::json::parse(dir.out)["perplexity"] == nlohmann::json::parse(file.out)["perplexity"]);
+    const auto c = run(MIXQ_CONVERT_EXE, quote(hf.string()) + " -o " + quote(out.file("o")), scratch);
+    CHECK(c.code == 0);
+    CHECK(std::filesystem::exists(out.path / "o" / "model.safetensors"));
+    auto refused = [&](const std::string& name, const std::string& what) {
+        const auto d = out.path / name;
+        std::filesystem::create_directories(d);
+        const auto r = run(MIXQ_CONVERT_EXE, quote(d.string()) + " -o " + quote(out.file(name + "-out")), scratch);
+        CHECK(r.code == 2);
+        CHECK(has(r.err, what));
+        CHECK_FALSE(std::filesystem::exists(out.path / (name + "-out")));
+    };
+    refused("empty", "a directory without model.safetensors");
+    std::filesystem::create_directories(out.path / "sharded");
+    mixq::test::write_bytes(out.file("sharded/model.safetensors.index.json"), "{}");
+    refused("sharded", "a sharded checkpoint");
+    std::filesystem::create_directories(out.path / "torch");
+    mixq::test::write_bytes(out.file("torch/model.pt"), "PK");
+    refused("torch", "holds a PyTorch checkpoint (model.pt)");
+}

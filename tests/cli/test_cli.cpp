@@ -237,7 +237,7 @@ TEST_CASE("mixq-convert --format gguf refuses an output model.gguf that is a dir
     CHECK(entries == 1);  // only the directory that was there
 }
 
-TEST_CASE("a Hugging Face model directory is read through its model.safetensors; shards and .pt are refused clearly",
+TEST_CASE("a Hugging Face model directory is read through its model.safetensors; bad shards and .pt are refused clearly",
           "[cli][bad_input]") {
     mixq::test::temp_dir scratch, out;
     const auto hf = mixq::test::fixture_dir().parent_path() / "hf-mamba-fortunes";
@@ -260,8 +260,8 @@ TEST_CASE("a Hugging Face model directory is read through its model.safetensors;
     };
     refused("empty", "a directory without model.safetensors");
     std::filesystem::create_directories(out.path / "sharded");
-    mixq::test::write_bytes(out.file("sharded/model.safetensors.index.json"), "{}");
-    refused("sharded", "a sharded checkpoint");
+    mixq::test::write_bytes(out.file("sharded/model.safetensors.index.json"), R"({"weight_map": {"a": "missing.safetensors"}})");
+    refused("sharded", "shard 'missing.safetensors' (listed for 'a') does not exist");
     std::filesystem::create_directories(out.path / "torch");
     mixq::test::write_bytes(out.file("torch/model.pt"), "PK");
     refused("torch", "holds a PyTorch checkpoint (model.pt)");

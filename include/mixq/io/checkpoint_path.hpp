@@ -8,18 +8,17 @@
 
 namespace mixq::io {
 
-// A directory is read as Hugging Face lays one out: its model.safetensors (config.json beside it is
-// checked by the model loader). Sharded checkpoints (model.safetensors.index.json) and PyTorch files
-// (pytorch_model.bin, *.pt) are recognised and refused with what to do, rather than "not a regular file".
+// A directory is read as Hugging Face lays one out: its model.safetensors, else the shards its
+// model.safetensors.index.json lists (safetensors_file::open reads either; config.json beside them is
+// checked by the model loader). PyTorch files (pytorch_model.bin, *.pt) are recognised and refused with
+// what to do, rather than "not a regular file".
 [[nodiscard]] inline std::string resolve_checkpoint(const std::string& path) {
     namespace fs = std::filesystem;
     std::error_code ec;
     if (!fs::is_directory(path, ec)) return path;
     const fs::path dir(path);
     if (fs::is_regular_file(dir / "model.safetensors", ec)) return (dir / "model.safetensors").string();
-    if (fs::exists(dir / "model.safetensors.index.json", ec))
-        fail(path + ": a sharded checkpoint (model.safetensors.index.json); mixq does not read shards yet: merge them "
-                    "into one model.safetensors first");
+    if (fs::is_regular_file(dir / "model.safetensors.index.json", ec)) return (dir / "model.safetensors.index.json").string();
     for (const auto& e : fs::directory_iterator(dir, ec))
         if (e.path().extension() == ".pt" || e.path().extension() == ".bin")
             fail(path + ": holds a PyTorch checkpoint (" + e.path().filename().string() +

@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -26,6 +28,7 @@ public:
     // Maps `path` and validates it completely: header length, JSON, dtypes, shapes against byte
     // ranges, ranges inside the data section and not overlapping, no duplicate names.
     [[nodiscard]] static safetensors_file open(const std::string& path) {
+        if (path.ends_with(".index.json")) return open_sharded(path);
         safetensors_file f;
         f.file_ = mapped_file(path);
         f.bytes_ = f.file_.bytes();  // the mapping's address survives moves of the mapped_file
@@ -33,6 +36,65 @@ public:
         f.parse();
         return f;
     }
+    // A sharded checkpoint from its model.safetensors.index.json: every shard it lists is opened and validated,
+    // and must hold exactly the tensors the index assigns to it. The shards' tensors are seen as one file
+    // (shards in the order of their names, each in its data order); path() is the index's path, so files
+    // beside it (config.json) are found as for a single file.
+    [[nodiscard]] static safetensors_file open_sharded(const std::string& index_path) {
+        namespace fs = std::filesystem;
+        const auto text = [&] {
+            mapped_file m(index_path);
+            return std::string(reinterpret_cast<const char*>(m.bytes().data()), m.size());
+        }();
+        nlohmann::json j;
+        try {
+            j = nlohmann::json::parse(text);
+        } catch (const nlohmann::json::exception& e) {
+            fail(index_path + ": not valid JSON: " + e.what());
+        }
+        if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
+            fail(index_path + ": no \"weight_map\" object");
+        std::map<std::string, std::string> owner;  // tensor -> shard, as the index says
+        std::map<std::string, std::vector<std::string>> listed;  // shard -> tensors
+        for (const auto& [tensor, shard] : j["weight_map"].items()) {
+            if (!shard.is_string()) fail(index_path + ": the shard of '" + tensor + "' is not a string");
+            const auto name = shard.get<std::string>();
+            if (name.empty() || name.find('/') != std::string::npos || name.find('\\') != std::string::npos || name == "." || name == "..")
+                fail(index_path + ": shard name '" + name + "' (for '" + tensor + "') is not a plain file name beside the index");
+            owner[tensor] = name;
+            listed[name].push_back(tensor);
+        }
+        if (listed.empty()) fail(index_path + ": the weight_map is empty");
+        safetensors_file f;
+        f.name_ = index_path;
+        const auto dir = fs::path(index_path).parent_path();
+        std::map<std::string, std::string> found;  // tensor -> the shard it is in
+        for (const auto& [shard, names] : listed) {
+            const auto path = (dir / shard).string();
+            if (!fs::exists(path)) fail(index_path + ": shard '" + shard + "' (listed for '" + names.front() + "') does not exist");
+            auto part = std::make_unique<safetensors_file>(open(path));
+            for (const auto& t : part->tensors()) {
+                if (const auto it = found.find(t.name); it != found.end())
+                    fail(index_path + ": tensor '" + t.name + "' is in two shards, '" + it->second + "' and '" + shard + "'");
+                found[t.name] = shard;
+                const auto o = owner.find(t.name);
+                if (o == owner.end()) fail(index_path + ": tensor '" + t.name + "' of shard '" + shard + "' is not in the weight_map");
+                if (o->second != shard)
+                    fail(index_path + ": tensor '" + t.name + "' is in shard '" + shard + "' but the weight_map says '" + o->second + "'");
+                f.index_.emplace(t.name, f.tensors_.size());
+                f.tensors_.push_back(t);
+            }
+            for (const auto& [k, v] : part->metadata()) f.metadata_.emplace(k, v);
+            f.total_size_ += part->file_size();
+            f.shards_.push_back(std::move(part));
+        }
+        for (const auto& [tensor, shard] : owner)
+            if (!found.count(tensor))
+                fail(index_path + ": the weight_map lists '" + tensor + "' in shard '" + shard + "', which does not hold it");
+        return f;
+    }
+    [[nodiscard]] std::size_t shard_count() const noexcept { return shards_.empty() ? 1 : shards_.size(); }
+
     // The same validation over bytes the caller owns (and keeps alive): in-memory files, fuzzing.
     [[nodiscard]] static safetensors_file parse(std::span<const std::byte> bytes, std::string name) {
         safetensors_file f;
@@ -45,7 +107,7 @@ public:
     [[nodiscard]] const std::vector<tensor_view>& tensors() const noexcept { return tensors_; }
     [[nodiscard]] const std::map<std::string, std::string>& metadata() const noexcept { return metadata_; }
     [[nodiscard]] const std::string& path() const noexcept { return name_; }
-    [[nodiscard]] std::size_t file_size() const noexcept { return bytes_.size(); }
+    [[nodiscard]] std::size_t file_size() const noexcept { return shards_.empty() ? bytes_.size() : total_size_; }
 
     [[nodiscard]] const tensor_view* find(std::string_view name) const {
         const auto it = index_.find(std::string(name));
@@ -158,6 +220,8 @@ private:
     std::vector<tensor_view> tensors_;
     std::unordered_map<std::string, std::size_t> index_;
     std::map<std::string, std::string> metadata_;
+    std::vector<std::unique_ptr<safetensors_file>> shards_;  // a sharded checkpoint: the views point into these
+    std::size_t total_size_ = 0;
 };
 
 }  // namespace mixq::io

@@ -3,11 +3,11 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <cstring>
 #include <exception>
 #include <fstream>
 #include <string>
 #include <mixq/core/error.hpp>
+#include <mixq/gguf/reader.hpp>
 #include <mixq/io/checkpoint_path.hpp>
 
 namespace mixq::cli {
@@ -15,8 +15,8 @@ namespace mixq::cli {
 // A GGUF file (by its magic, whatever its name) rather than a safetensors one.
 [[nodiscard]] inline bool is_gguf(const std::string& path) {
     std::ifstream f(path, std::ios::binary);
-    char magic[4] = {};
-    return static_cast<bool>(f.read(magic, 4)) && std::memcmp(magic, "GGUF", 4) == 0;
+    std::byte magic[4] = {};
+    return static_cast<bool>(f.read(reinterpret_cast<char*>(magic), 4)) && gguf::gguf_file::has_magic(magic);
 }
 
 // Runs `body` and maps exceptions to exit codes, printing "PROGRAM: error: ..." to stderr.

@@ -24,8 +24,13 @@ int main(int argc, char** argv) {
                         input.c_str(), f.version(), f.tensors().size(), f.kvs().size(), static_cast<long long>(c.n_layers),
                         static_cast<long long>(c.d_model), static_cast<long long>(c.d_inner), static_cast<long long>(c.d_state),
                         static_cast<long long>(c.vocab), f.find_kv("tokenizer.ggml.model") ? f.get_string("tokenizer.ggml.model").c_str() : "(none)");
-            if (const auto* t = f.find_kv("mixq.table"); t && t->type == mixq::gguf::value_type::string)
-                std::printf("written by mixq, table %s\n", t->value.get<std::string>().c_str());
+            // the table's name and size, not its rules: a searched table names every tensor
+            if (const auto* t = f.find_kv("mixq.table"); t && t->type == mixq::gguf::value_type::string) {
+                const auto j = nlohmann::json::parse(t->value.get<std::string>(), nullptr, false);
+                if (j.is_object() && j.contains("name") && j["name"].is_string() && j.contains("rules") && j["rules"].is_array())
+                    std::printf("written by mixq: table '%s' (%zu rules, in the key mixq.table)\n",
+                                j["name"].get<std::string>().c_str(), j["rules"].size());
+            }
             std::printf("%-28s %-16s %-6s %12s  %s\n", "tensor", "ne (ggml order)", "type", "bytes", "as mixq reads it");
             for (const auto& t : f.tensors()) {
                 std::string ne = "[";

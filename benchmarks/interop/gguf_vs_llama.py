@@ -56,7 +56,7 @@ def main():
             subprocess.run([convert, a.model, "-o", out, "--format", "gguf"] + flags, check=True, capture_output=True)
             export_s = time.perf_counter() - t0
             rows.append((label, os.path.join(out, "model.gguf"), export_s))
-        f32 = rows[-3][1]
+        f32 = next(path for label, path, _ in rows if label == "uniform fp32")
         for name, ftype in (("Q8_0", llama_cpp.LLAMA_FTYPE_MOSTLY_Q8_0), ("Q4_0", llama_cpp.LLAMA_FTYPE_MOSTLY_Q4_0)):
             dst = os.path.join(tmp, f"llama_{name}.gguf")
             gi.llama_quantize(f32, dst, ftype, pure=False)
@@ -67,7 +67,7 @@ def main():
                 m = gi.mixq_eval(evaluate, path, tokens_path, a.window, a.threads)
             except subprocess.CalledProcessError as e:
                 m = {"perplexity": float("nan"), "seconds": float("nan"), "error": e.stderr.strip().splitlines()[-1]}
-            ppl, _, llama_s = gi.llama_perplexity(path, toks, a.window, a.threads)
+            ppl, llama_s = gi.llama_perplexity(path, toks, a.window, a.threads)
             counts = {}
             for t in gi.gguf.GGUFReader(path).tensors:
                 counts[t.tensor_type.name] = counts.get(t.tensor_type.name, 0) + 1

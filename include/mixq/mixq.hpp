@@ -13,6 +13,7 @@
 #include "convert/stored_layout.hpp"
 #include "convert/svg_chart.hpp"
 #include "convert/write_outputs.hpp"
+#include "core/bytes.hpp"
 #include "core/dtype.hpp"
 #include "core/error.hpp"
 #include "core/half.hpp"

@@ -19,6 +19,7 @@
 #include "../calib/method.hpp"
 #include "../calib/mse.hpp"
 #include "../calib/percentile.hpp"
+#include "../core/bytes.hpp"
 #include "../io/safetensors_reader.hpp"
 #include "../precision/match_plan.hpp"
 #include "../quant/check_finite.hpp"
@@ -141,13 +142,6 @@ inline int8_quantizer make_int8_quantizer(const convert_options& o) {
         case calibration_method::percentile: break;
     }
     return symmetric<int8, per_channel, percentile>{percentile{o.percentile}};
-}
-
-template <class T>
-std::vector<std::byte> to_bytes(const std::vector<T>& v) {
-    std::vector<std::byte> b(v.size() * sizeof(T));
-    if (!b.empty()) std::memcpy(b.data(), v.data(), b.size());
-    return b;
 }
 
 template <class Cast>
@@ -373,7 +367,7 @@ inline std::string rule_name(const rule_table& t, std::size_t i) {
                     case precision::fp32:
                         out.stored = dtype::f32;
                         out.scheme = "fp32";
-                        out.data = detail::to_bytes(w);
+                        out.data = to_bytes(w);
                         out.error = error_stats{};  // widening fp16 / bf16 to fp32 is exact
                         break;
                 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "../core/bytes.hpp"
 #include "../core/half.hpp"
 #include "../io/safetensors_reader.hpp"
 #include "../model/config.hpp"
@@ -86,13 +87,6 @@ inline std::string rule_text(const rule_table& t, const std::optional<std::size_
     return r ? "rule #" + std::to_string(*r + 1) + " '" + t.rules()[*r].pattern + "'" : std::string("no rule (source precision)");
 }
 
-template <class T>
-std::vector<std::byte> as_bytes(const std::vector<T>& v) {
-    std::vector<std::byte> b(v.size() * sizeof(T));
-    if (!b.empty()) std::memcpy(b.data(), v.data(), b.size());
-    return b;
-}
-
 // The values as llama.cpp wants them, encoded as `type`; the error against those values is measured.
 inline void encode(exported_tensor& out, std::span<const float> w) {
     const auto row = out.ne[0];
@@ -100,7 +94,7 @@ inline void encode(exported_tensor& out, std::span<const float> w) {
     std::vector<float> back(w.size());
     switch (out.type) {
         case ggml_type::f32:
-            out.data = as_bytes(std::vector<float>(w.begin(), w.end()));
+            out.data = to_bytes(w);
             out.error = {};
             return;
         case ggml_type::f16:
@@ -108,7 +102,7 @@ inline void encode(exported_tensor& out, std::span<const float> w) {
             const auto bits = out.type == ggml_type::f16 ? cast_all<fp16_cast>(w, out.source->name) : cast_all<bf16_cast>(w, out.source->name);
             for (std::size_t i = 0; i < w.size(); ++i)
                 back[i] = out.type == ggml_type::f16 ? half_bits_to_float(bits[i]) : bf16_bits_to_float(bits[i]);
-            out.data = as_bytes(bits);
+            out.data = to_bytes(bits);
             break;
         }
         case ggml_type::q8_0:
@@ -161,7 +155,7 @@ inline void encode(exported_tensor& out, std::span<const float> w) {
     }
     std::vector<std::string> refused;
     for (const auto& e : x.plan.entries)
-        if (!ggml_type_for(e.target) && !(to_gguf_name(e.tensor->name) && to_gguf_name(e.tensor->name)->computed_in_f32))
+        if (const auto g = to_gguf_name(e.tensor->name); !ggml_type_for(e.target) && !(g && g->computed_in_f32))
             refused.push_back("'" + e.tensor->name + "' is " + std::string(to_string(e.target)) + " (" + detail::rule_text(x.table, e.rule) + ")");
     if (!refused.empty()) {
         std::string list;

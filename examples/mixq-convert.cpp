@@ -3,6 +3,8 @@
 #include <iostream>
 #include <mixq/mixq.hpp>
 
+#include <mixq/io/checkpoint.hpp>
+
 #include "cli_main.hpp"
 #include "eval_options.hpp"
 
@@ -44,7 +46,7 @@ int main(int argc, char** argv) {
     eval.add_to(app);
 
     return mixq::cli::run("mixq-convert", app, argc, argv, [&] {
-        input = mixq::io::resolve_checkpoint(input);  // a Hugging Face model directory: its model.safetensors
+        input = mixq::io::resolve_checkpoint(input);  // a Hugging Face model directory: the checkpoint in it
         if (format != "safetensors" && format != "gguf") mixq::fail("--format '" + format + "': expected safetensors or gguf");
         if (format == "gguf") {
             // ggml's Q8_0 / Q4_0 have their own scale rule (absmax per block of 32), so mixq's calibrators do not apply.
@@ -55,7 +57,7 @@ int main(int argc, char** argv) {
                                "from each block's absmax, as llama.cpp's own quantizer does");
             std::vector<std::int64_t> tokens;
             if (!eval_tokens.empty()) tokens = mixq::io::read_npy_tokens(eval_tokens);
-            const auto in = mixq::io::safetensors_file::open(input);
+            const auto in = mixq::io::open_checkpoint(input);
             auto table = table_path.empty() ? mixq::presets::get(preset.empty() ? "conservative" : preset,
                                                                  mixq::presets::detect_family(in.tensors()))
                                             : mixq::load_table_json(table_path);
@@ -102,7 +104,7 @@ int main(int argc, char** argv) {
         if (!calib_tokens.empty()) calib = mixq::io::read_npy_tokens(calib_tokens);
         const auto amethod = mixq::parse_calibration(act_method);
         if (!amethod) mixq::fail("--activation-calibration '" + act_method + "': expected max, percentile, mse or entropy");
-        const auto in = mixq::io::safetensors_file::open(input);
+        const auto in = mixq::io::open_checkpoint(input);
         auto table = table_path.empty()
                          ? mixq::presets::get(preset.empty() ? "conservative" : preset,
                                               mixq::presets::detect_family(in.tensors()))

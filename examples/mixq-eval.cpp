@@ -2,6 +2,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include <mixq/io/checkpoint.hpp>
+
 #include "cli_main.hpp"
 #include "eval_options.hpp"
 
@@ -16,14 +18,14 @@ int main(int argc, char** argv) {
     flags.add_to(app);
 
     return mixq::cli::run("mixq-eval", app, argc, argv, [&] {
-        input = mixq::io::resolve_checkpoint(input);  // a Hugging Face model directory: its model.safetensors
+        input = mixq::io::resolve_checkpoint(input);  // a Hugging Face model directory: the checkpoint in it
         const auto tokens = mixq::io::read_npy_tokens(tokens_path);
         mixq::perplexity_result r;
         if (mixq::cli::is_gguf(input)) {  // llama.cpp's layout: the weights exactly as llama.cpp holds them
             const auto m = mixq::gguf::load_mamba(input);
             r = mixq::cli::evaluate(*m->weights, m->config, tokens, flags);
         } else {
-            const auto file = mixq::io::safetensors_file::open(input);
+            const auto file = mixq::io::open_checkpoint(input);
             r = mixq::cli::evaluate(mixq::checkpoint_weights(file), input, tokens, flags);
         }
         if (json) {

@@ -3,6 +3,8 @@
 #include <iostream>
 #include <mixq/mixq.hpp>
 
+#include <mixq/io/checkpoint.hpp>
+
 #include "cli_main.hpp"
 
 int main(int argc, char** argv) {
@@ -13,7 +15,7 @@ int main(int argc, char** argv) {
     app.add_option("--table", table_path, "precision table JSON file")->excludes(p);
 
     return mixq::cli::run("mixq-inspect", app, argc, argv, [&] {
-        input = mixq::io::resolve_checkpoint(input);  // a Hugging Face model directory: its model.safetensors
+        input = mixq::io::resolve_checkpoint(input);  // a Hugging Face model directory: the checkpoint in it
         if (mixq::cli::is_gguf(input)) {  // validated as mixq-eval reads it: keys, types, byte ranges, shapes
             if (!preset.empty() || !table_path.empty()) mixq::fail("--preset / --table do not apply to a GGUF file");
             const auto m = mixq::gguf::load_mamba(input);
@@ -41,7 +43,7 @@ int main(int argc, char** argv) {
             }
             return 0;
         }
-        const auto in = mixq::io::safetensors_file::open(input);
+        const auto in = mixq::io::open_checkpoint(input);
         const mixq::checkpoint_weights stored(in);  // a mixq file's schemes, packed and scale shapes are checked here
         const auto family = mixq::presets::detect_family(in.tensors());
         const auto table = table_path.empty() ? mixq::presets::get(preset.empty() ? "conservative" : preset, family)

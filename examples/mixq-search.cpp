@@ -5,6 +5,8 @@
 #include <mixq/search/search_report.hpp>
 #include <sstream>
 
+#include <mixq/io/checkpoint.hpp>
+
 #include "cli_main.hpp"
 #include "eval_options.hpp"
 
@@ -45,7 +47,7 @@ int main(int argc, char** argv) {
     app.add_flag("--json", json, "print the result as JSON on stdout");
 
     return mixq::cli::run("mixq-search", app, argc, argv, [&] {
-        input = mixq::io::resolve_checkpoint(input);  // a Hugging Face model directory: its model.safetensors
+        input = mixq::io::resolve_checkpoint(input);  // a Hugging Face model directory: the checkpoint in it
         if (r->count()) o.target = {mixq::search::budget_kind::ratio, ratio};
         else if (b->count()) o.target = {mixq::search::budget_kind::bits, bits};
         else if (q->count()) o.target = {mixq::search::budget_kind::ppl_increase, ppl};
@@ -74,7 +76,7 @@ int main(int argc, char** argv) {
         // Inputs are all read and checked before any work, so a mistake costs nothing and writes nothing.
         const auto calib = mixq::io::read_npy_tokens(calib_path);
         const auto eval = mixq::io::read_npy_tokens(eval_path);
-        const auto in = mixq::io::safetensors_file::open(input);
+        const auto in = mixq::io::open_checkpoint(input);
         const mixq::checkpoint_weights w(in);
         const auto cfg = mixq::infer_config(w, std::filesystem::path(input).parent_path() / "config.json");
         for (const auto* tokens : {&calib, &eval})

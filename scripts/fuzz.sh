@@ -20,7 +20,7 @@ CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebI
 cmake --build "$build" -j "$(nproc)"
 mkdir -p "$build/artifacts"
 status=0
-for t in safetensors npy table_json glob config_json gguf; do
+for t in safetensors npy table_json glob config_json gguf pytorch; do
   work="$(mktemp -d)"
   log="$build/fuzz_$t.log"
   if "$build/tests/fuzz/fuzz_$t" "$limit" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \

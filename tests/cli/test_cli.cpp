@@ -237,7 +237,7 @@ TEST_CASE("mixq-convert --format gguf refuses an output model.gguf that is a dir
     CHECK(entries == 1);  // only the directory that was there
 }
 
-TEST_CASE("a Hugging Face model directory is read through its model.safetensors; bad shards and .pt are refused clearly",
+TEST_CASE("a Hugging Face model directory is read through its model.safetensors; bad shards and PyTorch files are refused clearly",
           "[cli][bad_input]") {
     mixq::test::temp_dir scratch, out;
     const auto hf = mixq::test::fixture_dir().parent_path() / "hf-mamba-fortunes";
@@ -250,6 +250,8 @@ TEST_CASE("a Hugging Face model directory is read through its model.safetensors;
     const auto c = run(MIXQ_CONVERT_EXE, quote(hf.string()) + " -o " + quote(out.file("o")), scratch);
     CHECK(c.code == 0);
     CHECK(std::filesystem::exists(out.path / "o" / "model.safetensors"));
+    // The input's config.json travels with the weights: the output is a model directory as well.
+    CHECK(mixq::test::read_bytes(out.file("o/config.json")) == mixq::test::read_bytes((hf / "config.json").string()));
     auto refused = [&](const std::string& name, const std::string& what) {
         const auto d = out.path / name;
         std::filesystem::create_directories(d);
@@ -258,11 +260,50 @@ TEST_CASE("a Hugging Face model directory is read through its model.safetensors;
         CHECK(has(r.err, what));
         CHECK_FALSE(std::filesystem::exists(out.path / (name + "-out")));
     };
-    refused("empty", "a directory without model.safetensors");
+    refused("empty", "a directory with neither model.safetensors");
     std::filesystem::create_directories(out.path / "sharded");
     mixq::test::write_bytes(out.file("sharded/model.safetensors.index.json"), R"({"weight_map": {"a": "missing.safetensors"}})");
     refused("sharded", "shard 'missing.safetensors' (listed for 'a') does not exist");
     std::filesystem::create_directories(out.path / "torch");
     mixq::test::write_bytes(out.file("torch/model.pt"), "PK");
-    refused("torch", "holds a PyTorch checkpoint (model.pt)");
+    refused("torch", "model.pt: not a PyTorch zip checkpoint");
+    std::filesystem::create_directories(out.path / "two");
+    mixq::test::write_bytes(out.file("two/a.pt"), "PK");
+    mixq::test::write_bytes(out.file("two/b.pt"), "PK");
+    refused("two", "holds several PyTorch checkpoints (a.pt, b.pt); name the one to read");
+    std::filesystem::create_directories(out.path / "bin-sharded");
+    mixq::test::write_bytes(out.file("bin-sharded/pytorch_model.bin.index.json"), "{}");
+    refused("bin-sharded", "a sharded PyTorch checkpoint");
+}
+
+TEST_CASE("every CLI reads a torch.save checkpoint, and the report says which state dict it took", "[cli][pytorch]") {
+    mixq::test::temp_dir scratch, out;
+    const auto pt = quote((std::filesystem::path(MIXQ_PT_DIR) / "wrapped.pt").string());
+    const auto st = quote((std::filesystem::path(MIXQ_PT_DIR) / "small.safetensors").string());
+    const auto c = run(MIXQ_CONVERT_EXE, pt + " -o " + quote(out.file("o")) + " --preset int8-linear", scratch);
+    REQUIRE(c.code == 0);
+    CHECK(has(c.out, "the state dict under 'model_state_dict'; its other entries (optimizer_state_dict, epoch, best_val_loss)"));
+    const auto meta = nlohmann::json::parse(mixq::test::read_bytes(out.file("o/metadata.json")));
+    CHECK(meta["source"]["format"] == "pytorch");
+    CHECK(meta["source"]["state_dict"] == "model_state_dict");
+    REQUIRE(run(MIXQ_CONVERT_EXE, st + " -o " + quote(out.file("s")) + " --preset int8-linear", scratch).code == 0);
+    CHECK(mixq::test::read_bytes(out.file("o/model.safetensors")) == mixq::test::read_bytes(out.file("s/model.safetensors")));
+    const auto i = run(MIXQ_INSPECT_EXE, pt, scratch);
+    CHECK(i.code == 0);
+    CHECK(has(i.out, "backbone.layers.1.mixer.out_proj.weight"));
+    // Tokens inside the random model's vocabulary (384): the same perplexity from either file.
+    std::string dict = "{'descr': '<i4', 'fortran_order': False, 'shape': (600,), }";
+    dict.append(63 - (10 + dict.size()) % 64, ' ');
+    std::string npy = std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(dict.size() + 1) + '\0' + dict + "\n";
+    for (std::uint32_t k = 0; k < 600; ++k) {
+        const std::uint32_t v = (k * 37 + 11) % 384;
+        npy.append(reinterpret_cast<const char*>(&v), 4);
+    }
+    const auto tokens = out.file("t.npy");
+    mixq::test::write_bytes(tokens, npy);
+    const auto a = run(MIXQ_EVAL_EXE, pt + " --tokens " + quote(tokens) + " --json", scratch);
+    const auto b = run(MIXQ_EVAL_EXE, st + " --tokens " + quote(tokens) + " --json", scratch);
+    REQUIRE(a.code == 0);
+    REQUIRE(b.code == 0);
+    CHECK(nlohmann::json::parse(a.out)["perplexity"] == nlohmann::json::parse(b.out)["perplexity"]);
 }

@@ -66,17 +66,32 @@ struct converted_tensor {
     std::optional<error_stats> error;
     float scale_min = 0.0f, scale_max = 0.0f;
 
+    // Streaming conversion (convert/stream.hpp) writes each tensor's bytes and then drops them; these keep their sizes.
+    bool released = false;
+    std::size_t released_data = 0, released_scales = 0;
+
     [[nodiscard]] bool converted() const noexcept { return !scheme.empty(); }
     // Quantized by mixq: stored with an "X_scale" tensor (empty for an empty tensor, but always there).
     [[nodiscard]] bool has_scales() const noexcept { return quantized && converted() && !alias_of; }
     [[nodiscard]] const shape_t& shape_written() const noexcept { return stored_shape.empty() ? source->shape : stored_shape; }
     [[nodiscard]] std::span<const std::byte> bytes() const noexcept {
+        if (released) return {};  // written already; only its size is known (bytes_after)
         return data.empty() && !alias_of ? source->bytes : std::span<const std::byte>(data);
+    }
+    // The data bytes written for this tensor (not its scales); 0 for an alias.
+    [[nodiscard]] std::size_t data_bytes() const noexcept { return released ? released_data : alias_of ? 0 : bytes().size(); }
+    // Frees what was written (the codes, the scales): the sizes stay for the totals and the header.
+    void release() {
+        released_data = data_bytes();
+        released_scales = scales.size();
+        released = true;
+        std::vector<std::byte>().swap(data);
+        std::vector<float>().swap(scales);
     }
     [[nodiscard]] std::size_t bytes_before() const noexcept { return source->bytes.size(); }
     // Bytes this tensor adds to the output file (codes plus scales; 0 for an alias).
     [[nodiscard]] std::size_t bytes_after() const noexcept {
-        return alias_of ? 0 : bytes().size() + scales.size() * sizeof(float);
+        return alias_of ? 0 : data_bytes() + (released ? released_scales : scales.size()) * sizeof(float);
     }
 };
 
@@ -85,12 +100,16 @@ struct compression_totals {
     std::map<precision, std::int64_t> tensors;  // unique tensors per stored precision
     std::int64_t unique_params = 0;
     std::uint64_t fp32_bytes = 0;   // unique parameters x 4
+    std::uint64_t source_bytes = 0; // the same tensors as the input stores them (F16 / BF16 sources: half of fp32_bytes)
     std::uint64_t mixed_bytes = 0;  // every byte of tensor data written, scales included
     std::size_t calibrated_tensors = 0;  // quantized tensors: "calibration_layers" in the seed's schema
     std::size_t gptq_tensors = 0;        // of those, rounded by GPTQ
 
     [[nodiscard]] double ratio() const noexcept {
         return mixed_bytes ? static_cast<double>(fp32_bytes) / static_cast<double>(mixed_bytes) : 0.0;
+    }
+    [[nodiscard]] double source_ratio() const noexcept {
+        return mixed_bytes ? static_cast<double>(source_bytes) / static_cast<double>(mixed_bytes) : 0.0;
     }
 };
 
@@ -284,16 +303,40 @@ inline bool loader_tie(const std::string& a, const std::string& b) {
     return (a == "lm_head.weight" && embedding(b)) || (b == "lm_head.weight" && embedding(a));
 }
 
+// A hash of a tensor's size and 64 evenly spaced 64-byte samples of it: equal contents hash equal, and
+// reading a few pages (not the whole tensor) keeps a streaming conversion from touching every page twice.
+inline std::size_t sampled_hash(std::span<const std::byte> b) {
+    std::size_t h = std::hash<std::size_t>{}(b.size());
+    auto mix = [&](std::span<const std::byte> part) {
+        h ^= std::hash<std::string_view>{}(std::string_view(reinterpret_cast<const char*>(part.data()), part.size())) + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    };
+    if (b.size() <= 64 * 64) {
+        mix(b);
+        return h;
+    }
+    for (std::size_t k = 0; k < 64; ++k) mix(b.subspan((b.size() - 64) / 63 * k, 64));
+    return h;
+}
+
 inline std::string rule_name(const rule_table& t, std::size_t i) {
     return "rule #" + std::to_string(i + 1) + " '" + t.rules()[i].describe() + "'";
 }
 
 }  // namespace detail
 
-// Plans and converts every tensor in memory; throws a bad_input error (naming the tensor or rule)
-// before anything is written, so a failed conversion leaves no output at all.
-[[nodiscard]] inline conversion convert(const io::safetensors_file& in, rule_table table, convert_options options = {}) {
-    const auto t0 = std::chrono::steady_clock::now();
+// The state carried from one tensor to the next: the int8 quantizer, the contents seen so far (for
+// identical tensors), the fp32 scratch buffer.
+struct conversion_cursor {
+    explicit conversion_cursor(const convert_options& o) : q8(detail::make_int8_quantizer(o)) {}
+    detail::int8_quantizer q8;
+    std::unordered_map<std::size_t, std::vector<std::size_t>> by_content;  // content hash -> indices into c.tensors
+    std::vector<float> w;
+    std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+};
+
+// Checks the options and the table against the checkpoint and plans every tensor's precision; nothing is
+// converted yet. Throws a bad_input error (naming the tensor or rule) before anything is written.
+[[nodiscard]] inline conversion begin_conversion(const io::safetensors_file& in, rule_table table, convert_options options) {
     conversion c;
     c.input = &in;
     c.table = std::move(table);
@@ -316,67 +359,78 @@ inline std::string rule_name(const rule_table& t, std::size_t i) {
         if (const auto u = c.plan.unused_rules(); !u.empty())
             fail("--strict: " + detail::rule_name(c.table, u.front()) + " matches no tensor in " + in.path());
     }
+    // Every refusal a tensor's dtype can cause, before any tensor is converted (a streaming conversion must
+    // not fail half-way for a reason known at the start).
+    for (const auto& e : c.plan.entries)
+        if (e.rule && !is_readable_float(e.tensor->type) && source_precision(*e.tensor) != e.target)
+            fail(detail::rule_name(c.table, *e.rule) + " decides tensor '" + e.tensor->name + "' of dtype " +
+                 std::string(to_string(e.tensor->type)) + ", which is not floating point and cannot be converted");
+    c.tensors.reserve(c.plan.entries.size());
+    return c;
+}
 
-    const auto q8 = detail::make_int8_quantizer(options);
-    std::unordered_map<std::string_view, std::vector<std::size_t>> by_content;  // content hash -> indices
-    std::vector<float> w;
-    for (const auto& e : c.plan.entries) {
-        converted_tensor out;
-        out.source = e.tensor;
-        out.rule = e.rule;
-        out.target = e.target;
-        out.stored = e.tensor->type;
-        const auto& t = *e.tensor;
-        const bool changes = e.rule && is_readable_float(t.type) && source_precision(t) != e.target;
-        if (e.rule && !is_readable_float(t.type) && source_precision(t) != e.target)
-            fail(detail::rule_name(c.table, *e.rule) + " decides tensor '" + t.name + "' of dtype " +
-                 std::string(to_string(t.type)) + ", which is not floating point and cannot be converted");
-        if (!changes) out.target = source_precision(t);
+// Converts the next planned tensor (c.tensors.size() is its index) and appends it to c.tensors.
+inline converted_tensor& convert_next(conversion& c, conversion_cursor& cur) {
+    const auto& e = c.plan.entries.at(c.tensors.size());
+    const auto& options = c.options;
+    const auto& in = *c.input;
+    converted_tensor out;
+    out.source = e.tensor;
+    out.rule = e.rule;
+    out.target = e.target;
+    out.stored = e.tensor->type;
+    const auto& t = *e.tensor;
+    const bool changes = e.rule && is_readable_float(t.type) && source_precision(t) != e.target;
+    if (!changes) out.target = source_precision(t);
 
-        // Identical tensors: compare candidates with the same bytes.
-        const std::string_view key(reinterpret_cast<const char*>(t.bytes.data()), t.bytes.size());
-        auto& same = by_content[key];
-        for (std::size_t j : same)
-            if (detail::same_tensor(c.tensors[j], out)) {
-                if (!detail::loader_tie(c.tensors[j].source->name, t.name)) {  // stored again, under its own name
-                    if (!out.identical_to) out.identical_to = c.tensors[j].source->name;
-                    continue;
-                }
-                out.alias_of = c.tensors[j].source->name;
-                out.stored = c.tensors[j].stored;
-                out.scheme = c.tensors[j].scheme;
-                break;
+    // Identical tensors: compare candidates with the same sampled hash (bytes compared in full).
+    auto& same = cur.by_content[detail::sampled_hash(t.bytes)];
+    for (std::size_t j : same)
+        if (detail::same_tensor(c.tensors[j], out)) {
+            if (!detail::loader_tie(c.tensors[j].source->name, t.name)) {  // stored again, under its own name
+                if (!out.identical_to) out.identical_to = c.tensors[j].source->name;
+                continue;
             }
-        if (!out.alias_of) {
-            same.push_back(c.tensors.size());
-            if (changes) {
-                w.resize(static_cast<std::size_t>(t.numel()));
-                to_float(t, w);
-                check_finite(w, t.name);
-                const bool gq = e.target == precision::int8 ? options.gptq_int8 : options.gptq_lowbit;
-                const hessian* H = gq && is_quantized(e.target) ? detail::hessian_for(*options.hessians, t, in) : nullptr;
-                switch (e.target) {
-                    case precision::int8: detail::quantize_int8(out, w, q8, H, options.round); break;
-                    case precision::int4_g32:
-                    case precision::int4_g64:
-                    case precision::int4_g128:
-                    case precision::nf4:
-                    case precision::fp8_e4m3: detail::quantize_lowbit(out, w, options, H); break;
-                    case precision::fp16: detail::cast_tensor<fp16_cast>(out, w); break;
-                    case precision::bf16: detail::cast_tensor<bf16_cast>(out, w); break;
-                    case precision::fp32:
-                        out.stored = dtype::f32;
-                        out.scheme = "fp32";
-                        out.data = to_bytes(w);
-                        out.error = error_stats{};  // widening fp16 / bf16 to fp32 is exact
-                        break;
-                }
+            out.alias_of = c.tensors[j].source->name;
+            out.stored = c.tensors[j].stored;
+            out.scheme = c.tensors[j].scheme;
+            break;
+        }
+    if (!out.alias_of) {
+        same.push_back(c.tensors.size());
+        if (changes) {
+            auto& w = cur.w;
+            w.resize(static_cast<std::size_t>(t.numel()));
+            to_float(t, w);
+            check_finite(w, t.name);
+            const bool gq = e.target == precision::int8 ? options.gptq_int8 : options.gptq_lowbit;
+            const hessian* H = gq && is_quantized(e.target) ? detail::hessian_for(*options.hessians, t, in) : nullptr;
+            switch (e.target) {
+                case precision::int8: detail::quantize_int8(out, w, cur.q8, H, options.round); break;
+                case precision::int4_g32:
+                case precision::int4_g64:
+                case precision::int4_g128:
+                case precision::nf4:
+                case precision::fp8_e4m3: detail::quantize_lowbit(out, w, options, H); break;
+                case precision::fp16: detail::cast_tensor<fp16_cast>(out, w); break;
+                case precision::bf16: detail::cast_tensor<bf16_cast>(out, w); break;
+                case precision::fp32:
+                    out.stored = dtype::f32;
+                    out.scheme = "fp32";
+                    out.data = to_bytes(w);
+                    out.error = error_stats{};  // widening fp16 / bf16 to fp32 is exact
+                    break;
             }
         }
-        c.tensors.push_back(std::move(out));
     }
+    c.tensors.push_back(std::move(out));
+    return c.tensors.back();
+}
 
+// Totals over every converted tensor, and the time since the cursor was made.
+inline void finish_conversion(conversion& c, const conversion_cursor& cur) {
     auto& tot = c.totals;
+    tot = {};
     for (const auto& t : c.tensors) {
         if (t.alias_of) continue;
         const auto n = t.source->numel();
@@ -384,11 +438,21 @@ inline std::string rule_name(const rule_table& t, std::size_t i) {
         tot.tensors[t.target] += 1;
         tot.unique_params += n;
         tot.fp32_bytes += static_cast<std::uint64_t>(n) * 4u;
+        tot.source_bytes += t.bytes_before();
         tot.mixed_bytes += t.bytes_after();
         if (t.has_scales()) ++tot.calibrated_tensors;
         if (t.gptq) ++tot.gptq_tensors;
     }
-    c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - cur.t0).count();
+}
+
+// Plans and converts every tensor in memory; throws a bad_input error (naming the tensor or rule)
+// before anything is written, so a failed conversion leaves no output at all.
+[[nodiscard]] inline conversion convert(const io::safetensors_file& in, rule_table table, convert_options options = {}) {
+    conversion_cursor cur(options);
+    auto c = begin_conversion(in, std::move(table), options);
+    while (c.tensors.size() < c.plan.entries.size()) (void)convert_next(c, cur);
+    finish_conversion(c, cur);
     return c;
 }
 

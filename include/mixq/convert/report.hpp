@@ -51,6 +51,8 @@ inline double round6(double v) { return static_cast<double>(std::llround(v * 1e6
         {"memory_saved_mb", detail::round6((static_cast<double>(t.fp32_bytes) - static_cast<double>(t.mixed_bytes)) / mib)},
         {"fp32_memory_bytes", t.fp32_bytes},
         {"mixed_memory_bytes", t.mixed_bytes},
+        {"source_memory_bytes", t.source_bytes},  // as the input stored them (fp16 / bf16 sources: not fp32)
+        {"source_compression_ratio", detail::round6(t.source_ratio())},
         {"unique_params", t.unique_params},
         {"int8_params", params(precision::int8)},
         {"fp16_params", params(precision::fp16)},
@@ -80,6 +82,14 @@ inline double round6(double v) { return static_cast<double>(std::llround(v * 1e6
     if (c.activation_ranges) j["activation_ranges"] = *c.activation_ranges;
     if (c.search) j["search"] = *c.search;
     // The only fields that differ between identical runs.
+    {  // what the input was: a reader's facts, so a .pt conversion says which state dict it took
+        const auto& m = c.input->metadata();
+        auto get = [&](const char* k) { const auto f = m.find(k); return f == m.end() ? ordered_json(nullptr) : ordered_json(f->second); };
+        j["source"] = {{"format", m.count("source_format") ? m.at("source_format") : std::string("safetensors")},
+                       {"state_dict", get("source_state_dict")},
+                       {"other_entries", get("source_other_entries")},
+                       {"shards", c.input->shard_count()}};
+    }
     j["timing"] = {{"convert_seconds", c.seconds}};
     if (c.quality) j["timing"]["eval_seconds"] = c.quality->seconds;
     return j;
@@ -180,12 +190,31 @@ inline std::string fmt(const char* f, auto... a) {
     return o;
 }
 
+// Where the tensors came from, when it was not a plain safetensors file: a PyTorch checkpoint's state dict
+// and what else it held (left out of the output), or the shards of an index.
+[[nodiscard]] inline std::string source_line(const io::safetensors_file& in) {
+    using detail::fmt;
+    const auto& m = in.metadata();
+    std::string o;
+    if (const auto f = m.find("source_format"); f != m.end() && f->second == "pytorch") {
+        const auto k = m.find("source_state_dict");
+        o = k == m.end() ? std::string("input: a PyTorch checkpoint (torch.save), a state dict")
+                         : fmt("input: a PyTorch checkpoint (torch.save), the state dict under '%s'", k->second.c_str());
+        if (const auto rest = m.find("source_other_entries"); rest != m.end())
+            o += fmt("; its other entries (%s) hold no weights and are not converted", rest->second.c_str());
+        o += "\n";
+    }
+    if (in.shard_count() > 1) o += fmt("input: %zu shards\n", in.shard_count());
+    return o;
+}
+
 [[nodiscard]] inline std::string report_text(const conversion& c) {
     using detail::fmt;
     const auto& t = c.totals;
     std::string o = fmt("mixq-convert: %s  (table '%s', %zu rules, %zu tensors, calibration %s)\n",
                         c.input->path().c_str(), c.table.name().c_str(), c.table.size(), c.tensors.size(),
                         c.calibration_description().c_str());
+    o += source_line(*c.input);
     o += "\nprecision    tensors      parameters   share        bytes\n";
     for (const auto& [p, n] : t.params) {
         std::uint64_t bytes = 0;
@@ -212,6 +241,9 @@ inline std::string fmt(const char* f, auto... a) {
     o += fmt("\nmemory: fp32 %.3f MiB -> mixed %.3f MiB (scales included), compression %.2fx, saved %.3f MiB\n",
              static_cast<double>(t.fp32_bytes) / mib, static_cast<double>(t.mixed_bytes) / mib, t.ratio(),
              (static_cast<double>(t.fp32_bytes) - static_cast<double>(t.mixed_bytes)) / mib);
+    if (t.source_bytes != t.fp32_bytes)  // F16 / BF16 sources: what the user's file shrinks by
+        o += fmt("        source %.3f MiB (as stored in the input) -> mixed %.3f MiB, compression %.2fx\n",
+                 static_cast<double>(t.source_bytes) / mib, static_cast<double>(t.mixed_bytes) / mib, t.source_ratio());
     o += fmt("quantized tensors calibrated: %zu", t.calibrated_tensors);
     o += t.gptq_tensors ? fmt(" (%zu rounded by GPTQ)\n", t.gptq_tensors) : std::string("\n");
     if (c.quality)

@@ -1,11 +1,13 @@
-// Writes a conversion's four files into a directory: all staged under temporary names, then renamed.
+// Writes a conversion's four files (and the input's config.json) into a directory: all staged under temporary names, then renamed.
 #pragma once
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "../io/mapped_file.hpp"
 #include "../io/safetensors_writer.hpp"
 #include "convert.hpp"
 #include "report.hpp"
@@ -43,7 +45,15 @@ inline void write_outputs(const std::filesystem::path& dir, const conversion& c)
     f_meta.write(metadata_json(c).dump(1) + "\n");
     f_stats.write(statistics_json(c).dump(1) + "\n");
     f_svg.write(precision_svg(c));
+    // A Hugging Face input's config.json travels with the weights, so the output is a model directory too.
+    std::optional<io::atomic_file> f_config;
+    if (const auto cfg = fs::path(c.input->path()).parent_path() / "config.json"; fs::is_regular_file(cfg, ec)) {
+        f_config.emplace(dir / "config.json");
+        const io::mapped_file m(cfg.string());
+        f_config->write(m.bytes());
+    }
     for (auto* f : {&f_model, &f_meta, &f_stats, &f_svg}) f->commit();
+    if (f_config) f_config->commit();
 }
 
 }  // namespace mixq

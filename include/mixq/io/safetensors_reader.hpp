@@ -93,6 +93,21 @@ public:
                 fail(index_path + ": the weight_map lists '" + tensor + "' in shard '" + shard + "', which does not hold it");
         return f;
     }
+    // Tensors read by another reader (a PyTorch checkpoint): `owner` keeps their bytes alive. Names must
+    // be unique; `file_size` is the source file's size, for reports.
+    [[nodiscard]] static safetensors_file adopt(std::string name, std::vector<tensor_view> tensors, std::shared_ptr<const void> owner,
+                                                std::size_t file_size, std::map<std::string, std::string> metadata = {}) {
+        safetensors_file f;
+        f.name_ = std::move(name);
+        f.tensors_ = std::move(tensors);
+        f.owner_ = std::move(owner);
+        f.total_size_ = file_size;
+        f.adopted_ = true;
+        f.metadata_ = std::move(metadata);
+        for (std::size_t i = 0; i < f.tensors_.size(); ++i)
+            if (!f.index_.emplace(f.tensors_[i].name, i).second) f.bad("duplicate tensor name '" + f.tensors_[i].name + "'");
+        return f;
+    }
     [[nodiscard]] std::size_t shard_count() const noexcept { return shards_.empty() ? 1 : shards_.size(); }
 
     // The same validation over bytes the caller owns (and keeps alive): in-memory files, fuzzing.
@@ -107,7 +122,7 @@ public:
     [[nodiscard]] const std::vector<tensor_view>& tensors() const noexcept { return tensors_; }
     [[nodiscard]] const std::map<std::string, std::string>& metadata() const noexcept { return metadata_; }
     [[nodiscard]] const std::string& path() const noexcept { return name_; }
-    [[nodiscard]] std::size_t file_size() const noexcept { return shards_.empty() ? bytes_.size() : total_size_; }
+    [[nodiscard]] std::size_t file_size() const noexcept { return shards_.empty() && !adopted_ ? bytes_.size() : total_size_; }
 
     [[nodiscard]] const tensor_view* find(std::string_view name) const {
         const auto it = index_.find(std::string(name));
@@ -222,6 +237,8 @@ private:
     std::map<std::string, std::string> metadata_;
     std::vector<std::unique_ptr<safetensors_file>> shards_;  // a sharded checkpoint: the views point into these
     std::size_t total_size_ = 0;
+    std::shared_ptr<const void> owner_;  // adopted tensors: what their views point into
+    bool adopted_ = false;
 };
 
 }  // namespace mixq::io

@@ -1,4 +1,4 @@
-# Conan 2 recipe for mixq: a header-only library with components core, model and cuda (mixq::core, ...).
+# Conan 2 recipe for mixq: a header-only library with components core, model, pytorch and cuda (mixq::core, ...).
 import os
 import re
 
@@ -57,6 +57,14 @@ class MixqConan(ConanFile):
         model.system_libs = ["openblas"]
         model.bindirs = []
         model.libdirs = []
+        # mixq::pytorch: torch.save checkpoints (io/pytorch_reader.hpp, io/checkpoint.hpp) read through libzip,
+        # from the system like OpenBLAS (Debian: libzip-dev).
+        pt = self.cpp_info.components["pytorch"]
+        pt.set_property("cmake_target_name", "mixq::pytorch")
+        pt.requires = ["core"]
+        pt.system_libs = ["zip"]
+        pt.bindirs = []
+        pt.libdirs = []
         # mixq::cuda: the CUDA headers of mixq; the CUDA toolkit (cudart, CCCL) comes from the system,
         # as ConanCenter has no CUDA toolkit package.
         cuda = self.cpp_info.components["cuda"]

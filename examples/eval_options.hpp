@@ -23,7 +23,7 @@ struct eval_flags {
     void add_to(CLI::App& app) {
         app.add_option("--window", window, "tokens per window (default: the model's maximum length, else 128)");
         app.add_option("--batch", batch, "windows per forward pass")->capture_default_str()->check(CLI::PositiveNumber);
-        app.add_option("--threads", threads, "threads (windows are shared among them; default: all cores)")
+        app.add_option("--threads", threads, "threads (evaluation windows, and the tensors mixq-convert converts at once, are shared among them; default: all cores)")
             ->capture_default_str()->check(CLI::PositiveNumber);
     }
     [[nodiscard]] eval_options options() const { return {window, batch, threads}; }

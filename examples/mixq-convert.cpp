@@ -7,6 +7,7 @@
 
 #include "cli_main.hpp"
 #include "eval_options.hpp"
+#include "progress_line.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{"Convert a safetensors checkpoint to layer-wise mixed precision (int4 / nf4 / fp8 / int8 / fp16 / bf16), as safetensors or GGUF."};
@@ -33,6 +34,9 @@ int main(int argc, char** argv) {
     app.add_option("--percentile", pct, "percentile of |w| per row mapped to 127")->capture_default_str();
     app.add_flag("--strict", strict, "unmatched tensors and rules that match nothing are errors");
     app.add_flag("--json", json, "print the report as JSON on stdout");
+    bool quiet = false, progress = false;
+    app.add_flag("--quiet", quiet, "no progress line on stderr");
+    app.add_flag("--progress", progress, "a progress line on stderr even when it is not a terminal (one line a second)");
     std::string eval_tokens;
     mixq::cli::eval_flags eval;
     app.add_option("--eval", eval_tokens, "token file (.npy): measure perplexity before and after");
@@ -45,6 +49,17 @@ int main(int argc, char** argv) {
                                        "Hugging Face Mamba checkpoints only)")->capture_default_str();
     eval.add_to(app);
 
+    auto print_report = [&](const mixq::conversion& c) {
+        if (json) {
+            auto j = mixq::report_json(c);
+            j["output"] = output;
+            std::cout << j.dump(1) << "\n";
+        } else {
+            std::cout << mixq::report_text(c);
+            std::cout << "wrote " << output << "/{model.safetensors, metadata.json, statistics.json, precision_allocation.svg"
+                      << (std::filesystem::exists(std::filesystem::path(output) / "config.json") ? ", config.json" : "") << "}\n";
+        }
+    };
     return mixq::cli::run("mixq-convert", app, argc, argv, [&] {
         input = mixq::io::resolve_checkpoint(input);  // a Hugging Face model directory: the checkpoint in it
         if (format != "safetensors" && format != "gguf") mixq::fail("--format '" + format + "': expected safetensors or gguf");
@@ -119,6 +134,16 @@ int main(int argc, char** argv) {
             hessians = mixq::collect_hessians(model, calib, eval.window, mixq::gptq_layers(table, in, opt));
             opt.hessians = &hessians;
         }
+        if (eval_tokens.empty() && calib.empty()) {
+            // Nothing to evaluate: tensor by tensor, written as it goes, so memory does not grow with the model.
+            mixq::cli::progress_line line(!quiet && !json && (progress || ::isatty(2) == 1), "mixq-convert");
+            mixq::stream_options so;
+            so.threads = static_cast<unsigned>(eval.threads);
+            so.progress = [&](const mixq::stream_progress& pr) { line(pr); };
+            const auto c = mixq::convert_to_directory(in, std::move(table), opt, output, so);
+            print_report(c);
+            return 0;
+        }
         auto c = mixq::convert(in, std::move(table), opt);
         if (!eval_tokens.empty()) {  // evaluated in memory, so metadata.json is written once, complete
             const auto before = mixq::cli::evaluate(mixq::checkpoint_weights(in), input, tokens, eval);
@@ -132,15 +157,7 @@ int main(int argc, char** argv) {
             c.activation_ranges = mixq::to_json(mixq::calibrate_activations(model, calib, *amethod, pct, eval.window));
         }
         mixq::write_outputs(output, c);
-        if (json) {
-            auto j = mixq::report_json(c);
-            j["output"] = output;
-            std::cout << j.dump(1) << "\n";
-        } else {
-            std::cout << mixq::report_text(c);
-            std::cout << "wrote " << output << "/{model.safetensors, metadata.json, statistics.json, "
-                      << "precision_allocation.svg}\n";
-        }
+        print_report(c);
         return 0;
     });
 }

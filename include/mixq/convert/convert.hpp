@@ -78,6 +78,7 @@ struct converted_tensor {
         if (released) return {};  // written already; only its size is known (bytes_after)
         return data.empty() && !alias_of ? source->bytes : std::span<const std::byte>(data);
     }
+    [[nodiscard]] std::size_t scale_count() const noexcept { return released ? released_scales : scales.size(); }
     // The data bytes written for this tensor (not its scales); 0 for an alias.
     [[nodiscard]] std::size_t data_bytes() const noexcept { return released ? released_data : alias_of ? 0 : bytes().size(); }
     // Frees what was written (the codes, the scales): the sizes stay for the totals and the header.
@@ -91,7 +92,7 @@ struct converted_tensor {
     [[nodiscard]] std::size_t bytes_before() const noexcept { return source->bytes.size(); }
     // Bytes this tensor adds to the output file (codes plus scales; 0 for an alias).
     [[nodiscard]] std::size_t bytes_after() const noexcept {
-        return alias_of ? 0 : data_bytes() + (released ? released_scales : scales.size()) * sizeof(float);
+        return alias_of ? 0 : data_bytes() + scale_count() * sizeof(float);
     }
 };
 
@@ -369,19 +370,25 @@ struct conversion_cursor {
     return c;
 }
 
-// Converts the next planned tensor (c.tensors.size() is its index) and appends it to c.tensors.
-inline converted_tensor& convert_next(conversion& c, conversion_cursor& cur) {
+// Whether the planned tensor's values change (a rule asks for another precision than it is stored in).
+[[nodiscard]] inline bool needs_fill(const plan_entry& e) {
+    return e.rule && is_readable_float(e.tensor->type) && source_precision(*e.tensor) != e.target;
+}
+[[nodiscard]] inline bool needs_fill(const converted_tensor& x) {
+    return !x.alias_of && x.rule && is_readable_float(x.source->type) && source_precision(*x.source) != x.target;
+}
+
+// Decides the next planned tensor (c.tensors.size() is its index) and appends it to c.tensors without its
+// data: an alias of a tied tensor, or what fill_tensor must compute. Sequential: ties look at earlier tensors.
+inline converted_tensor& prepare_next(conversion& c, conversion_cursor& cur) {
     const auto& e = c.plan.entries.at(c.tensors.size());
-    const auto& options = c.options;
-    const auto& in = *c.input;
     converted_tensor out;
     out.source = e.tensor;
     out.rule = e.rule;
     out.target = e.target;
     out.stored = e.tensor->type;
     const auto& t = *e.tensor;
-    const bool changes = e.rule && is_readable_float(t.type) && source_precision(t) != e.target;
-    if (!changes) out.target = source_precision(t);
+    if (!needs_fill(e)) out.target = source_precision(t);
 
     // Identical tensors: compare candidates with the same sampled hash (bytes compared in full).
     auto& same = cur.by_content[detail::sampled_hash(t.bytes)];
@@ -391,40 +398,61 @@ inline converted_tensor& convert_next(conversion& c, conversion_cursor& cur) {
                 if (!out.identical_to) out.identical_to = c.tensors[j].source->name;
                 continue;
             }
-            out.alias_of = c.tensors[j].source->name;
-            out.stored = c.tensors[j].stored;
-            out.scheme = c.tensors[j].scheme;
+            out.alias_of = c.tensors[j].source->name;  // its dtype and scheme: resolve_alias, once j is filled
             break;
         }
-    if (!out.alias_of) {
-        same.push_back(c.tensors.size());
-        if (changes) {
-            auto& w = cur.w;
-            w.resize(static_cast<std::size_t>(t.numel()));
-            to_float(t, w);
-            check_finite(w, t.name);
-            const bool gq = e.target == precision::int8 ? options.gptq_int8 : options.gptq_lowbit;
-            const hessian* H = gq && is_quantized(e.target) ? detail::hessian_for(*options.hessians, t, in) : nullptr;
-            switch (e.target) {
-                case precision::int8: detail::quantize_int8(out, w, cur.q8, H, options.round); break;
-                case precision::int4_g32:
-                case precision::int4_g64:
-                case precision::int4_g128:
-                case precision::nf4:
-                case precision::fp8_e4m3: detail::quantize_lowbit(out, w, options, H); break;
-                case precision::fp16: detail::cast_tensor<fp16_cast>(out, w); break;
-                case precision::bf16: detail::cast_tensor<bf16_cast>(out, w); break;
-                case precision::fp32:
-                    out.stored = dtype::f32;
-                    out.scheme = "fp32";
-                    out.data = to_bytes(w);
-                    out.error = error_stats{};  // widening fp16 / bf16 to fp32 is exact
-                    break;
-            }
-        }
-    }
+    if (!out.alias_of) same.push_back(c.tensors.size());
     c.tensors.push_back(std::move(out));
     return c.tensors.back();
+}
+
+// An alias is stored as what it aliases is: call once that tensor has been filled.
+inline void resolve_alias(conversion& c, converted_tensor& x) {
+    if (!x.alias_of) return;
+    for (const auto& y : c.tensors)
+        if (y.source->name == *x.alias_of) {
+            x.stored = y.stored;
+            x.scheme = y.scheme;
+            return;
+        }
+}
+
+// Quantizes or casts one prepared tensor. Distinct tensors may be filled on different threads at once
+// (each with its own scratch buffer `w`): this reads only the source, the options and the quantizer.
+inline void fill_tensor(const conversion& c, converted_tensor& out, const detail::int8_quantizer& q8, std::vector<float>& w) {
+    if (!needs_fill(out)) return;
+    const auto& options = c.options;
+    const auto& t = *out.source;
+    w.resize(static_cast<std::size_t>(t.numel()));
+    to_float(t, w);
+    c.input->release(t);  // read once: its pages can go (mapped inputs; see io::mapped_file::release)
+    check_finite(w, t.name);
+    const bool gq = out.target == precision::int8 ? options.gptq_int8 : options.gptq_lowbit;
+    const hessian* H = gq && is_quantized(out.target) ? detail::hessian_for(*options.hessians, t, *c.input) : nullptr;
+    switch (out.target) {
+        case precision::int8: detail::quantize_int8(out, w, q8, H, options.round); break;
+        case precision::int4_g32:
+        case precision::int4_g64:
+        case precision::int4_g128:
+        case precision::nf4:
+        case precision::fp8_e4m3: detail::quantize_lowbit(out, w, options, H); break;
+        case precision::fp16: detail::cast_tensor<fp16_cast>(out, w); break;
+        case precision::bf16: detail::cast_tensor<bf16_cast>(out, w); break;
+        case precision::fp32:
+            out.stored = dtype::f32;
+            out.scheme = "fp32";
+            out.data = to_bytes(w);
+            out.error = error_stats{};  // widening fp16 / bf16 to fp32 is exact
+            break;
+    }
+}
+
+// Converts the next planned tensor and appends it to c.tensors.
+inline converted_tensor& convert_next(conversion& c, conversion_cursor& cur) {
+    auto& out = prepare_next(c, cur);
+    fill_tensor(c, out, cur.q8, cur.w);
+    resolve_alias(c, out);
+    return out;
 }
 
 // Totals over every converted tensor, and the time since the cursor was made.

@@ -114,7 +114,7 @@ inline double round6(double v) { return static_cast<double>(std::llround(v * 1e6
         e["bytes_before"] = x.bytes_before();
         e["bytes_after"] = x.bytes_after();
         e["alias_of"] = x.alias_of ? ordered_json(*x.alias_of) : ordered_json(nullptr);
-        if (!x.scales.empty()) e["scale_range"] = {x.scale_min, x.scale_max};
+        if (x.scale_count() > 0) e["scale_range"] = {x.scale_min, x.scale_max};
         if (x.error) {
             e["max_abs_error"] = x.error->max_abs_error;
             e["rel_rms_error"] = x.error->rel_rms_error;

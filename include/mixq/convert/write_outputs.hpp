@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,31 +30,54 @@ inline void stage_model(io::atomic_file& out, const conversion& c) {
     io::write_safetensors(out, tensors, layout.metadata);
 }
 
-// Refuses to overwrite the input; creates `dir` if needed. Nothing appears under a final name
-// until every file has been staged completely.
-inline void write_outputs(const std::filesystem::path& dir, const conversion& c) {
+// Creates `dir` if needed and refuses an output that would overwrite the input.
+inline void prepare_output_dir(const std::filesystem::path& dir, const io::safetensors_file& in) {
     namespace fs = std::filesystem;
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec || !fs::is_directory(dir)) fail(dir.string() + ": cannot create output directory: " + ec.message());
     const auto model = dir / "model.safetensors";
-    if (fs::exists(model) && fs::equivalent(model, fs::path(c.input->path()), ec))
+    if (fs::exists(model) && fs::equivalent(model, fs::path(in.path()), ec))
         fail(model.string() + " is the input file; refusing to overwrite it (choose another -o)");
-    io::atomic_file f_model(model), f_meta(dir / "metadata.json"), f_stats(dir / "statistics.json"),
-        f_svg(dir / "precision_allocation.svg");
-    stage_model(f_model, c);
-    f_meta.write(metadata_json(c).dump(1) + "\n");
-    f_stats.write(statistics_json(c).dump(1) + "\n");
-    f_svg.write(precision_svg(c));
-    // A Hugging Face input's config.json travels with the weights, so the output is a model directory too.
-    std::optional<io::atomic_file> f_config;
-    if (const auto cfg = fs::path(c.input->path()).parent_path() / "config.json"; fs::is_regular_file(cfg, ec)) {
-        f_config.emplace(dir / "config.json");
-        const io::mapped_file m(cfg.string());
-        f_config->write(m.bytes());
+}
+
+// The files beside model.safetensors, staged; the caller commits them with it.
+struct staged_extras {
+    explicit staged_extras(const std::filesystem::path& dir)
+        : meta(dir / "metadata.json"), stats(dir / "statistics.json"), svg(dir / "precision_allocation.svg") {}
+    io::atomic_file meta, stats, svg;
+    std::optional<io::atomic_file> config;  // the input's config.json, when it had one
+    void commit() {
+        for (auto* f : {&meta, &stats, &svg}) f->commit();
+        if (config) config->commit();
     }
-    for (auto* f : {&f_model, &f_meta, &f_stats, &f_svg}) f->commit();
-    if (f_config) f_config->commit();
+};
+
+inline std::unique_ptr<staged_extras> stage_extras(const std::filesystem::path& dir, const conversion& c) {
+    namespace fs = std::filesystem;
+    auto x = std::make_unique<staged_extras>(dir);
+    x->meta.write(metadata_json(c).dump(1) + "\n");
+    x->stats.write(statistics_json(c).dump(1) + "\n");
+    x->svg.write(precision_svg(c));
+    // A Hugging Face input's config.json travels with the weights, so the output is a model directory too.
+    std::error_code ec;
+    if (const auto cfg = fs::path(c.input->path()).parent_path() / "config.json"; fs::is_regular_file(cfg, ec)) {
+        x->config.emplace(dir / "config.json");
+        const io::mapped_file m(cfg.string());
+        x->config->write(m.bytes());
+    }
+    return x;
+}
+
+// Refuses to overwrite the input; creates `dir` if needed. Nothing appears under a final name
+// until every file has been staged completely.
+inline void write_outputs(const std::filesystem::path& dir, const conversion& c) {
+    prepare_output_dir(dir, *c.input);
+    io::atomic_file f_model(dir / "model.safetensors");
+    stage_model(f_model, c);
+    auto extras = stage_extras(dir, c);
+    f_model.commit();
+    extras->commit();
 }
 
 }  // namespace mixq

@@ -6,13 +6,16 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "../core/error.hpp"
 
@@ -54,6 +57,31 @@ public:
         }
     }
     void write(std::string_view s) { write(std::as_bytes(std::span(s.data(), s.size()))); }
+
+    // Appends the first `size` bytes of another staged file, copied by the kernel (copy_file_range) without
+    // passing through this process's memory; a plain read / write loop where that is not supported.
+    void append(const atomic_file& from, std::uint64_t size) {
+        loff_t off = 0;
+        while (size > 0) {
+            const auto n = ::copy_file_range(from.fd_, &off, fd_, nullptr, static_cast<std::size_t>(std::min<std::uint64_t>(size, 1ull << 30)), 0);
+            if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL)) break;
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                fail(target_.string() + ": copy failed: " + std::strerror(errno));
+            }
+            if (n == 0) fail(target_.string() + ": copy ended " + std::to_string(size) + " bytes early");
+            size -= static_cast<std::uint64_t>(n);
+        }
+        std::vector<std::byte> buf(std::min<std::uint64_t>(size, 8u << 20));
+        while (size > 0) {
+            const auto n = ::pread(from.fd_, buf.data(), std::min<std::uint64_t>(size, buf.size()), off);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) fail(target_.string() + ": reading the staged data failed: " + std::strerror(errno));
+            write(std::span<const std::byte>(buf.data(), static_cast<std::size_t>(n)));
+            off += n;
+            size -= static_cast<std::uint64_t>(n);
+        }
+    }
 
     // Flushes, closes and renames over the target. Nothing is visible under the target name before this.
     void commit() {

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <span>
 #include <string>
@@ -53,6 +54,20 @@ public:
     }
 
     [[nodiscard]] std::span<const std::byte> bytes() const noexcept { return {data_, size_}; }
+
+    // Drops the pages of `part` (inside this mapping) from the process: the mapping is read-only and never
+    // written, so the kernel re-reads them from the file if they are touched again. Lets a streaming
+    // conversion's resident memory measure the work in flight, not the part of the model already read.
+    // Returns false (and does nothing) when `part` is not inside this mapping.
+    bool release(std::span<const std::byte> part) const noexcept {
+        if (!data_ || part.empty() || part.data() < data_ || part.data() + part.size() > data_ + size_) return false;
+        static const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+        // Outward to whole pages: a neighbour's page dropped too is only re-read, never lost.
+        const auto lo = reinterpret_cast<std::uintptr_t>(part.data()) & ~(page - 1);
+        const auto hi = reinterpret_cast<std::uintptr_t>(part.data() + part.size());
+        ::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
+        return true;
+    }
     [[nodiscard]] std::size_t size() const noexcept { return size_; }
     [[nodiscard]] const std::string& path() const noexcept { return path_; }
 

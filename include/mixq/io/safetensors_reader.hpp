@@ -108,6 +108,11 @@ public:
             if (!f.index_.emplace(f.tensors_[i].name, i).second) f.bad("duplicate tensor name '" + f.tensors_[i].name + "'");
         return f;
     }
+    // Drops a tensor's pages from memory once it is done (mapped files only; see mapped_file::release).
+    void release(const tensor_view& t) const noexcept {
+        if (file_.release(t.bytes)) return;
+        for (const auto& s : shards_) s->release(t);
+    }
     [[nodiscard]] std::size_t shard_count() const noexcept { return shards_.empty() ? 1 : shards_.size(); }
 
     // The same validation over bytes the caller owns (and keeps alive): in-memory files, fuzzing.

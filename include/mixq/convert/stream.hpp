@@ -1,0 +1,139 @@
+// Converts tensor by tensor into an output directory, writing each as it is done: memory is bounded by the tensors in flight, not the model.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <vector>
+
+#include "convert.hpp"
+#include "write_outputs.hpp"
+
+namespace mixq {
+
+struct stream_progress {
+    std::size_t tensors_done = 0, tensors_total = 0;
+    std::uint64_t bytes_done = 0, bytes_total = 0;  // of the input
+};
+
+struct stream_options {
+    unsigned threads = 1;  // tensors converted at once
+    // fp32 working memory of the tensors in flight (8 bytes per parameter: the values and their codes);
+    // one tensor always runs, however large.
+    std::uint64_t inflight_bytes = 768ull << 20;
+    std::function<void(const stream_progress&)> progress;  // after each tensor is written
+};
+
+namespace detail {
+inline void stream_into(conversion& c, conversion_cursor& cur, const std::filesystem::path& dir, const stream_options& so);
+}
+
+// The same files, byte for byte, as write_outputs(dir, convert(in, table, options)), but each tensor's
+// codes and scales are written to a staged data file as soon as they are computed and then freed, and the
+// input's pages are dropped once read (io::mapped_file::release). model.safetensors is assembled at the end
+// (header, then the staged data copied by the kernel); as with write_outputs nothing appears under a final
+// name before every file is complete. The result keeps every tensor's sizes, errors and schemes, not its data.
+[[nodiscard]] inline conversion convert_to_directory(const io::safetensors_file& in, rule_table table, convert_options options,
+                                                     const std::filesystem::path& dir, const stream_options& so = {}) {
+    conversion_cursor cur(options);
+    auto c = begin_conversion(in, std::move(table), options);
+    std::error_code ec;
+    const bool existed = std::filesystem::exists(dir, ec);
+    prepare_output_dir(dir, in);
+    try {
+        detail::stream_into(c, cur, dir, so);
+    } catch (...) {  // a tensor refused half-way (NaN weights): the staged files are gone, and so is a directory we made
+        if (!existed) std::filesystem::remove(dir, ec);
+        throw;
+    }
+    return c;
+}
+
+namespace detail {
+inline void stream_into(conversion& c, conversion_cursor& cur, const std::filesystem::path& dir, const stream_options& so) {
+    const auto& in = *c.input;
+    for (const auto& e : c.plan.entries)  // checked before any work, as stage_model checks it
+        if (needs_fill(e) && is_quantized(e.target) && in.find(e.tensor->name + "_scale"))
+            fail("tensor '" + e.tensor->name + "_scale' already exists in " + in.path() + "; cannot store the scales of '" +
+                 e.tensor->name + "'");
+    io::atomic_file data(dir / "model.safetensors.data");  // staged, never committed: removed when done
+    stream_progress prog{0, c.plan.entries.size(), 0, 0};
+    for (const auto& e : c.plan.entries) prog.bytes_total += e.tensor->bytes.size();
+    std::uint64_t data_size = 0;
+
+    struct job {
+        converted_tensor* x;
+        std::future<void> done;
+        std::uint64_t cost;
+        std::size_t slot;  // its scratch buffer
+    };
+    // One fp32 scratch buffer per tensor in flight, reused: a fresh one per tensor would be page-faulted in
+    // (zero-filled by the kernel) every time, which costs more system time than the threads save.
+    std::vector<std::vector<float>> scratch(std::max(1u, so.threads));
+    std::vector<std::size_t> free_slots;
+    for (std::size_t i = scratch.size(); i-- > 0;) free_slots.push_back(i);
+    std::deque<job> inflight;  // in checkpoint order; destroyed (joined) before c
+    std::uint64_t inflight_cost = 0;
+    std::map<std::string, std::string> unused;
+    auto write_front = [&] {
+        auto& j = inflight.front();
+        j.done.get();  // a worker's error (NaN weights, ...) surfaces here, and nothing is committed
+        auto& x = *j.x;
+        visit_stored(unused, x, [&](const io::tensor_header& h, std::span<const std::byte> b) {
+            data.write(b);
+            data_size += h.size;
+        });
+        in.release(*x.source);
+        x.release();
+        inflight_cost -= j.cost;
+        free_slots.push_back(j.slot);
+        inflight.pop_front();
+        ++prog.tensors_done;
+        prog.bytes_done += x.bytes_before();
+        if (so.progress) so.progress(prog);
+    };
+    while (c.tensors.size() < c.plan.entries.size()) {
+        auto& x = prepare_next(c, cur);  // c.tensors was reserved: references to earlier tensors stay valid
+        if (x.alias_of)
+            while (!inflight.empty()) write_front();  // what it aliases must be filled first
+        resolve_alias(c, x);
+        const std::uint64_t cost = needs_fill(x) ? static_cast<std::uint64_t>(x.source->numel()) * 8u : 0u;
+        while (!inflight.empty() && (inflight.size() >= std::max(1u, so.threads) || inflight_cost + cost > so.inflight_bytes)) write_front();
+        const auto slot = free_slots.back();
+        free_slots.pop_back();
+        auto& w = scratch[slot];
+        std::promise<void> now;
+        std::future<void> done;
+        if (cost > 0 && so.threads > 1) {
+            done = std::async(std::launch::async, [&c, &x, &cur, &w] { fill_tensor(c, x, cur.q8, w); });
+        } else {
+            try {
+                fill_tensor(c, x, cur.q8, w);
+                now.set_value();
+            } catch (...) {
+                now.set_exception(std::current_exception());
+            }
+            done = now.get_future();
+        }
+        inflight.push_back({&x, std::move(done), cost, slot});
+        inflight_cost += cost;
+    }
+    while (!inflight.empty()) write_front();
+    std::vector<std::vector<float>>().swap(scratch);
+    finish_conversion(c, cur);
+
+    std::vector<io::tensor_header> headers;
+    auto meta = stored_metadata();
+    for (const auto& x : c.tensors) visit_stored(meta, x, [&](const io::tensor_header& h, std::span<const std::byte>) { headers.push_back(h); });
+    io::atomic_file model(dir / "model.safetensors");
+    io::write_safetensors_header(model, io::safetensors_header(headers, meta));
+    model.append(data, data_size);
+    auto extras = stage_extras(dir, c);
+    model.commit();
+    extras->commit();
+}
+}  // namespace detail
+
+}  // namespace mixq

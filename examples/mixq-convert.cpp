@@ -34,6 +34,10 @@ int main(int argc, char** argv) {
     app.add_option("--percentile", pct, "percentile of |w| per row mapped to 127")->capture_default_str();
     app.add_flag("--strict", strict, "unmatched tensors and rules that match nothing are errors");
     app.add_flag("--json", json, "print the report as JSON on stdout");
+    std::string max_shard = "5GB";
+    app.add_option("--max-shard-size", max_shard, "above this much tensor data, model.safetensors is split into "
+                                                  "model-0000k-of-0000N.safetensors shards with an index (5GB, 500MB, 2GiB)")
+        ->capture_default_str();
     bool quiet = false, progress = false;
     app.add_flag("--quiet", quiet, "no progress line on stderr");
     app.add_flag("--progress", progress, "a progress line on stderr even when it is not a terminal (one line a second)");
@@ -56,13 +60,18 @@ int main(int argc, char** argv) {
             std::cout << j.dump(1) << "\n";
         } else {
             std::cout << mixq::report_text(c);
-            std::cout << "wrote " << output << "/{model.safetensors, metadata.json, statistics.json, precision_allocation.svg"
-                      << (std::filesystem::exists(std::filesystem::path(output) / "config.json") ? ", config.json" : "") << "}\n";
+            const std::filesystem::path o(output);
+            std::cout << "wrote " << output << "/{"
+                      << (std::filesystem::exists(o / "model.safetensors") ? "model.safetensors" : "model-*-of-*.safetensors, model.safetensors.index.json")
+                      << ", metadata.json, statistics.json, precision_allocation.svg"
+                      << (std::filesystem::exists(o / "config.json") ? ", config.json" : "") << "}\n";
         }
     };
     return mixq::cli::run("mixq-convert", app, argc, argv, [&] {
         input = mixq::io::resolve_checkpoint(input);  // a Hugging Face model directory: the checkpoint in it
         if (format != "safetensors" && format != "gguf") mixq::fail("--format '" + format + "': expected safetensors or gguf");
+        const auto shard_bytes = mixq::parse_size(max_shard);
+        if (format == "gguf" && app.count("--max-shard-size") > 0) mixq::fail("--max-shard-size applies to safetensors output only");
         if (format == "gguf") {
             // ggml's Q8_0 / Q4_0 have their own scale rule (absmax per block of 32), so mixq's calibrators do not apply.
             for (const char* flag : {"--calibration", "--lowbit-calibration", "--percentile", "--calib", "--activation-calibration",
@@ -140,6 +149,7 @@ int main(int argc, char** argv) {
             mixq::stream_options so;
             so.threads = static_cast<unsigned>(eval.threads);
             so.progress = [&](const mixq::stream_progress& pr) { line(pr); };
+            so.max_shard_size = shard_bytes;
             const auto c = mixq::convert_to_directory(in, std::move(table), opt, output, so);
             print_report(c);
             return 0;
@@ -156,7 +166,7 @@ int main(int argc, char** argv) {
             const mixq::ssm_lm model(w, mixq::infer_config(w));
             c.activation_ranges = mixq::to_json(mixq::calibrate_activations(model, calib, *amethod, pct, eval.window));
         }
-        mixq::write_outputs(output, c);
+        mixq::write_outputs(output, c, shard_bytes);
         print_report(c);
         return 0;
     });

@@ -307,3 +307,24 @@ TEST_CASE("every CLI reads a torch.save checkpoint, and the report says which st
     REQUIRE(b.code == 0);
     CHECK(nlohmann::json::parse(a.out)["perplexity"] == nlohmann::json::parse(b.out)["perplexity"]);
 }
+
+TEST_CASE("mixq-convert --max-shard-size shards the output, and mixq-eval reads the shards as the single file", "[cli][sharded]") {
+    mixq::test::temp_dir scratch, out;
+    const auto hf = mixq::test::fixture_dir().parent_path() / "hf-mamba-fortunes";
+    const auto tokens = quote((hf / "eval_tokens.npy").string());
+    REQUIRE(run(MIXQ_CONVERT_EXE, quote(hf.string()) + " -o " + quote(out.file("one")) + " --preset int8-linear", scratch).code == 0);
+    const auto s = run(MIXQ_CONVERT_EXE, quote(hf.string()) + " -o " + quote(out.file("sh")) + " --preset int8-linear --max-shard-size 500KB", scratch);
+    REQUIRE(s.code == 0);
+    CHECK(has(s.out, "model-*-of-*.safetensors, model.safetensors.index.json"));
+    CHECK(std::filesystem::exists(out.path / "sh" / "model.safetensors.index.json"));
+    CHECK_FALSE(std::filesystem::exists(out.path / "sh" / "model.safetensors"));
+    const auto a = run(MIXQ_EVAL_EXE, quote(out.file("one")) + " --tokens " + tokens + " --json", scratch);
+    const auto b = run(MIXQ_EVAL_EXE, quote(out.file("sh")) + " --tokens " + tokens + " --json", scratch);
+    REQUIRE(a.code == 0);
+    REQUIRE(b.code == 0);
+    CHECK(nlohmann::json::parse(a.out)["perplexity"] == nlohmann::json::parse(b.out)["perplexity"]);
+    const auto bad = run(MIXQ_CONVERT_EXE, quote(hf.string()) + " -o " + quote(out.file("bad")) + " --max-shard-size 5parsecs", scratch);
+    CHECK(bad.code == 2);
+    CHECK(has(bad.err, "unknown unit 'parsecs'"));
+    CHECK_FALSE(std::filesystem::exists(out.path / "bad"));
+}

@@ -8,6 +8,7 @@
 #include <mixq/io/checkpoint.hpp>
 #include <mixq/precision/presets.hpp>
 #include <mixq/precision/table_json.hpp>
+#include <nlohmann/json.hpp>
 
 #include "support/catch.hpp"
 #include "support/fixture.hpp"
@@ -101,3 +102,41 @@ TEST_CASE("mixq-convert's peak memory follows its largest tensor, not the model 
     CHECK(peak_mib < bound);
 }
 #endif
+
+TEST_CASE("above --max-shard-size the model is sharded with an index that loads back as the same tensors", "[convert][stream][sharded]") {
+    const auto hf = mixq::test::fixture_dir().parent_path() / "hf-mamba-fortunes";
+    const auto in = mixq::io::open_checkpoint(hf.string());
+    const auto table = mixq::presets::get("int8-linear", mixq::presets::family::hf_mamba);
+    mixq::test::temp_dir out;
+    mixq::write_outputs(out.path / "one", mixq::convert(in, table));
+    mixq::stream_options so;
+    so.max_shard_size = mixq::parse_size("500KB");
+    mixq::test::write_bytes(out.file("sharded/model.safetensors"), "stale, from an earlier run");
+    (void)mixq::convert_to_directory(in, table, {}, out.path / "sharded", so);
+    mixq::write_outputs(out.path / "mem", mixq::convert(in, table), mixq::parse_size("500KB"));
+    CHECK_FALSE(std::filesystem::exists(out.path / "sharded" / "model.safetensors"));  // it would shadow the index
+    const auto index = nlohmann::json::parse(mixq::test::read_bytes(out.file("sharded/model.safetensors.index.json")));
+    const auto one = mixq::io::open_checkpoint(out.file("one"));
+    const auto sharded = mixq::io::open_checkpoint(out.file("sharded"));
+    REQUIRE(sharded.shard_count() >= 3);
+    std::uint64_t data = 0;
+    for (const auto& t : one.tensors()) data += t.bytes.size();
+    CHECK(index["metadata"]["total_size"] == data);  // tensor bytes, as transformers counts them
+    REQUIRE(sharded.tensors().size() == one.tensors().size());
+    for (const auto& t : one.tensors()) {
+        INFO(t.name);
+        const auto* s = sharded.find(t.name);
+        REQUIRE(s);
+        CHECK(s->type == t.type);
+        CHECK(s->shape == t.shape);
+        CHECK(mixq::same_bytes(s->bytes, t.bytes));
+        if (t.name.ends_with("_scale"))  // a tensor and its scales stay in one shard
+            CHECK(index["weight_map"][t.name] == index["weight_map"][t.name.substr(0, t.name.size() - 6)]);
+    }
+    for (const auto& [tensor, shard] : index["weight_map"].items())  // the in-memory path shards the same way
+        CHECK(mixq::test::read_bytes(out.file("mem/" + shard.get<std::string>())) == mixq::test::read_bytes(out.file("sharded/" + shard.get<std::string>())));
+    CHECK(sharded.metadata().at("format") == "mixq");
+    CHECK_THROWS_WITH(mixq::parse_size("5 parsecs"), Catch::Contains("unknown unit"));
+    CHECK(mixq::parse_size("5GB") == 5000000000ull);
+    CHECK(mixq::parse_size("2GiB") == 2147483648ull);
+}

@@ -24,6 +24,7 @@ struct stream_options {
     // one tensor always runs, however large.
     std::uint64_t inflight_bytes = 768ull << 20;
     std::function<void(const stream_progress&)> progress;  // after each tensor is written
+    std::uint64_t max_shard_size = default_max_shard_size;  // above it, shards and an index (convert/model_files.hpp)
 };
 
 namespace detail {
@@ -124,15 +125,21 @@ inline void stream_into(conversion& c, conversion_cursor& cur, const std::filesy
     std::vector<std::vector<float>>().swap(scratch);
     finish_conversion(c, cur);
 
-    std::vector<io::tensor_header> headers;
-    auto meta = stored_metadata();
-    for (const auto& x : c.tensors) visit_stored(meta, x, [&](const io::tensor_header& h, std::span<const std::byte>) { headers.push_back(h); });
-    io::atomic_file model(dir / "model.safetensors");
-    io::write_safetensors_header(model, io::safetensors_header(headers, meta));
-    model.append(data, data_size);
+    // Each tensor's bytes lie in the staged data file in checkpoint order: their offsets follow from the sizes.
+    std::map<std::string, std::uint64_t> offset;
+    std::uint64_t at = 0;
+    std::map<std::string, std::string> unused_meta;
+    for (const auto& x : c.tensors)
+        visit_stored(unused_meta, x, [&](const io::tensor_header& h, std::span<const std::byte>) {
+            offset[h.name] = at;
+            at += h.size;
+        });
+    if (at != data_size) throw error(errc::internal, "streaming conversion: staged " + std::to_string(data_size) + " bytes, headers say " + std::to_string(at));
+    auto model = stage_model(dir, c, so.max_shard_size, [&](io::atomic_file& f, const io::tensor_header& h, std::span<const std::byte>) {
+        f.append(data, offset.at(h.name), h.size);
+    });
     auto extras = stage_extras(dir, c);
-    model.commit();
-    extras->commit();
+    commit_outputs(dir, c, model, *extras);
 }
 }  // namespace detail
 

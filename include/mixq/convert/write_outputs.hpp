@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -11,23 +12,33 @@
 #include "../io/mapped_file.hpp"
 #include "../io/safetensors_writer.hpp"
 #include "convert.hpp"
+#include "model_files.hpp"
 #include "report.hpp"
 #include "stored_layout.hpp"
 #include "svg_chart.hpp"
 
 namespace mixq {
 
-// model.safetensors as stored_layout describes it; a scale name that would collide with an input tensor
-// is refused.
-inline void stage_model(io::atomic_file& out, const conversion& c) {
-    const auto layout = stored_layout(c);
-    std::vector<io::tensor_out> tensors;
+// The model's files as stored_layout describes them (one file, or shards above max_shard bytes), each
+// tensor's bytes written by `write` (from memory, or from a streaming conversion's staged data). A scale
+// name that would collide with an input tensor is refused.
+inline std::vector<std::unique_ptr<io::atomic_file>> stage_model(
+    const std::filesystem::path& dir, const conversion& c, std::uint64_t max_shard,
+    const std::function<void(io::atomic_file&, const io::tensor_header&, std::span<const std::byte>)>& write) {
     for (const auto& x : c.tensors)
         if (x.has_scales() && c.input->find(x.source->name + "_scale"))
             fail("tensor '" + x.source->name + "_scale' already exists in " + c.input->path() +
                  "; cannot store the scales of '" + x.source->name + "'");
-    for (const auto& t : layout.tensors) tensors.push_back({t.name, t.type, t.shape, t.bytes});
-    io::write_safetensors(out, tensors, layout.metadata);
+    auto meta = stored_metadata();
+    std::vector<std::vector<model_part>> units;
+    for (const auto& x : c.tensors) {
+        std::vector<model_part> unit;
+        visit_stored(meta, x, [&](const io::tensor_header& h, std::span<const std::byte> b) {
+            unit.push_back({h, [&write, h, b](io::atomic_file& f) { write(f, h, b); }});
+        });
+        if (!unit.empty()) units.push_back(std::move(unit));
+    }
+    return stage_model_files(dir, units, meta, max_shard);
 }
 
 // Creates `dir` if needed and refuses an output that would overwrite the input.
@@ -69,15 +80,23 @@ inline std::unique_ptr<staged_extras> stage_extras(const std::filesystem::path& 
     return x;
 }
 
+// Commits the staged model files and extras, then removes the other form's file left by an earlier run
+// (never in the input's own directory, whose files may be the input).
+inline void commit_outputs(const std::filesystem::path& dir, const conversion& c, std::vector<std::unique_ptr<io::atomic_file>>& model,
+                           staged_extras& extras) {
+    for (auto& f : model) f->commit();
+    extras.commit();
+    std::error_code ec;
+    if (!std::filesystem::equivalent(dir, std::filesystem::path(c.input->path()).parent_path(), ec)) remove_other_form(dir, model.size() > 1);
+}
+
 // Refuses to overwrite the input; creates `dir` if needed. Nothing appears under a final name
 // until every file has been staged completely.
-inline void write_outputs(const std::filesystem::path& dir, const conversion& c) {
+inline void write_outputs(const std::filesystem::path& dir, const conversion& c, std::uint64_t max_shard = default_max_shard_size) {
     prepare_output_dir(dir, *c.input);
-    io::atomic_file f_model(dir / "model.safetensors");
-    stage_model(f_model, c);
+    auto model = stage_model(dir, c, max_shard, [](io::atomic_file& f, const io::tensor_header&, std::span<const std::byte> b) { f.write(b); });
     auto extras = stage_extras(dir, c);
-    f_model.commit();
-    extras->commit();
+    commit_outputs(dir, c, model, *extras);
 }
 
 }  // namespace mixq

@@ -58,10 +58,10 @@ public:
     }
     void write(std::string_view s) { write(std::as_bytes(std::span(s.data(), s.size()))); }
 
-    // Appends the first `size` bytes of another staged file, copied by the kernel (copy_file_range) without
-    // passing through this process's memory; a plain read / write loop where that is not supported.
-    void append(const atomic_file& from, std::uint64_t size) {
-        loff_t off = 0;
+    // Appends `size` bytes of another staged file from `offset`, copied by the kernel (copy_file_range)
+    // without passing through this process's memory; a plain read / write loop where that is not supported.
+    void append(const atomic_file& from, std::uint64_t offset, std::uint64_t size) {
+        auto off = static_cast<loff_t>(offset);
         while (size > 0) {
             const auto n = ::copy_file_range(from.fd_, &off, fd_, nullptr, static_cast<std::size_t>(std::min<std::uint64_t>(size, 1ull << 30)), 0);
             if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL)) break;

@@ -122,6 +122,7 @@ int main(int argc, char** argv) {
             mixq::fail("gptq needs calibration tokens: add --calib TOKENS.npy (its Hessians come from the layers' inputs)");
         opt.percentile = pct;
         opt.strict = strict;
+        opt.threads = static_cast<unsigned>(eval.threads);
         // Token files and methods are checked first: a mistake there must stop us before any output.
         std::vector<std::int64_t> tokens, calib;
         if (!eval_tokens.empty()) tokens = mixq::io::read_npy_tokens(eval_tokens);

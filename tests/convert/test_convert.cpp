@@ -160,3 +160,45 @@ TEST_CASE("an HF-layout checkpoint picks the HF presets and a tied head absent f
     CHECK(c.totals.params.at(mixq::precision::int8) == 12);
     CHECK(c.totals.params.at(mixq::precision::fp16) == 12 * 21);
 }
+
+TEST_CASE("a large tensor quantized in row blocks on several threads equals one pass over it", "[convert][blocks]") {
+    // 2,100 x 2,050 = 4.3 M values: above the block size, with rows that do not split evenly and groups of
+    // 32 / 64 / 128 that do not divide the columns.
+    const std::int64_t rows = 2100, cols = 2050;
+    const auto w = mixq::test::random_weights(static_cast<std::size_t>(rows * cols), 77u);
+    REQUIRE(rows * cols > mixq::detail::block_elems);
+    mixq::test::temp_dir d;
+    mixq::io::write_safetensors(d.file("big.safetensors"), {{"big.weight", mixq::dtype::f32, {rows, cols}, std::as_bytes(std::span(w))}});
+    const auto in = mixq::io::safetensors_file::open(d.file("big.safetensors"));
+    for (const auto p : {mixq::precision::int8, mixq::precision::int4_g32, mixq::precision::int4_g128, mixq::precision::nf4,
+                         mixq::precision::fp8_e4m3}) {
+        INFO(mixq::to_string(p));
+        mixq::rule_table table("t");
+        table.add("*", p);
+        mixq::convert_options o;
+        o.lowbit = mixq::lowbit_calibration::mse;
+        const auto c = mixq::convert(in, table, o);
+        mixq::conversion one = mixq::begin_conversion(in, table, o);
+        mixq::conversion_cursor cur(o);
+        auto& x = mixq::prepare_next(one, cur);
+        if (p == mixq::precision::int8) mixq::detail::quantize_int8(x, w, cur.q8, nullptr, o.round);  // the whole tensor at once
+        else mixq::detail::quantize_lowbit(x, w, o, nullptr);
+        const auto& b = c.tensors.front();
+        CHECK(b.data == x.data);
+        CHECK(b.scales == x.scales);
+        CHECK(b.scale_shape == x.scale_shape);
+        CHECK(b.stored_shape == x.stored_shape);
+        CHECK(b.scheme == x.scheme);
+        CHECK(b.scale_min == x.scale_min);
+        CHECK(b.scale_max == x.scale_max);
+        CHECK(b.error->max_abs_error == x.error->max_abs_error);
+        CHECK(b.error->rel_rms_error == Approx(x.error->rel_rms_error).epsilon(1e-12));
+        mixq::conversion threaded = mixq::begin_conversion(in, table, o);
+        mixq::conversion_cursor cur2(o);
+        auto& y = mixq::prepare_next(threaded, cur2);
+        std::vector<float> scratch;
+        mixq::fill_tensor(threaded, y, cur2.q8, scratch, 3);
+        CHECK(y.data == b.data);
+        CHECK(y.error->rel_rms_error == b.error->rel_rms_error);
+    }
+}

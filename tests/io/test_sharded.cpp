@@ -77,3 +77,14 @@ TEST_CASE("a sharded checkpoint's index must agree with its shards, naming both 
     j["weight_map"].erase("backbone.norm_f.weight");
     refused(j.dump(), "tensor 'backbone.norm_f.weight' of shard '" + s2 + "' is not in the weight_map");
 }
+
+TEST_CASE("a tensor held by two shards is refused, naming both", "[io][sharded][bad_input]") {
+    mixq::test::temp_dir d;
+    const std::vector<float> v{1.0f, 2.0f};
+    const auto b = std::as_bytes(std::span(v));
+    mixq::io::write_safetensors(d.file("a.safetensors"), {{"x", mixq::dtype::f32, {2}, b}, {"y", mixq::dtype::f32, {2}, b}});
+    mixq::io::write_safetensors(d.file("b.safetensors"), {{"y", mixq::dtype::f32, {2}, b}, {"z", mixq::dtype::f32, {2}, b}});
+    mixq::test::write_bytes(d.file("model.safetensors.index.json"), R"({"weight_map": {"x": "a.safetensors", "y": "a.safetensors", "z": "b.safetensors"}})");
+    CHECK_THROWS_WITH(mixq::io::safetensors_file::open(d.file("model.safetensors.index.json")),
+                      Catch::Contains("tensor 'y' is in two shards, 'a.safetensors' and 'b.safetensors'"));
+}

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <cstring>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -45,6 +46,7 @@ struct convert_options {
     rounding_fn round;
     std::string gptq_description;  // for metadata: "damp 0.01, block 128, act order off"
     bool strict = false;        // unmatched tensors and rules that match nothing become errors
+    unsigned threads = 1;       // row blocks of a large tensor quantized at once (the result never depends on it)
 };
 
 // One output tensor. `data` is empty when the tensor is stored unchanged (bytes come from the source
@@ -304,6 +306,70 @@ inline bool loader_tie(const std::string& a, const std::string& b) {
     return (a == "lm_head.weight" && embedding(b)) || (b == "lm_head.weight" && embedding(a));
 }
 
+// A large tensor is quantized in blocks of whole rows of about this many elements, on up to `threads`
+// threads. Every scheme here is per row or per group within a row, so the codes and scales are exactly
+// those of one pass; the error stats are merged in block order, so the result never depends on the
+// thread count. (GPTQ's rounding couples a row's columns through the Hessian and runs whole.)
+inline constexpr std::int64_t block_elems = std::int64_t{1} << 22;
+
+inline void quantize_by_row_blocks(converted_tensor& out, std::span<const float> w, const convert_options& o, const int8_quantizer& q8,
+                                   unsigned threads) {
+    const auto& t = *out.source;
+    const auto rows = t.rows(), cols = t.cols();
+    const auto per = std::max<std::int64_t>(1, block_elems / std::max<std::int64_t>(cols, 1));
+    const auto blocks = static_cast<std::size_t>((rows + per - 1) / per);
+    std::vector<tensor_view> views(blocks);
+    std::vector<converted_tensor> parts(blocks);
+    auto run = [&](std::size_t b) {
+        const auto r0 = static_cast<std::int64_t>(b) * per, r = std::min(per, rows - r0);
+        auto shape = t.shape;
+        shape[0] = r;
+        views[b] = tensor_view{t.name, t.type, std::move(shape), {}};  // values come from w; only name and shape are read
+        auto& p = parts[b];
+        p.source = &views[b];
+        p.target = out.target;
+        const auto part = w.subspan(static_cast<std::size_t>(r0 * cols), static_cast<std::size_t>(r * cols));
+        if (out.target == precision::int8) quantize_int8(p, part, q8, nullptr, o.round);
+        else quantize_lowbit(p, part, o, nullptr);
+    };
+    const auto n = std::max(1u, threads);
+    for (std::size_t b0 = 0; b0 < blocks; b0 += n) {  // n blocks at a time, the first on this thread
+        std::vector<std::future<void>> rest;
+        for (std::size_t b = b0 + 1; b < std::min(blocks, b0 + n); ++b) rest.push_back(std::async(std::launch::async, run, b));
+        run(b0);
+        for (auto& f : rest) f.get();
+    }
+    // Concatenate in row order: codes, scales ([rows] or [rows, groups], row-major), stats.
+    std::size_t data = 0, scales = 0;
+    for (const auto& p : parts) {
+        data += p.data.size();
+        scales += p.scales.size();
+    }
+    out.data.reserve(data);
+    out.scales.reserve(scales);
+    std::vector<error_stats> errs;
+    for (std::size_t b = 0; b < blocks; ++b) {
+        auto& p = parts[b];
+        out.data.insert(out.data.end(), p.data.begin(), p.data.end());
+        out.scales.insert(out.scales.end(), p.scales.begin(), p.scales.end());
+        errs.push_back(p.error.value_or(error_stats{}));
+        out.scale_min = b ? std::min(out.scale_min, p.scale_min) : p.scale_min;
+        out.scale_max = b ? std::max(out.scale_max, p.scale_max) : p.scale_max;
+        std::vector<std::byte>().swap(p.data);
+    }
+    const auto& first = parts.front();
+    out.scheme = first.scheme;
+    out.stored = first.stored;
+    out.quantized = first.quantized;
+    out.error = merge_error(errs);
+    out.scale_shape = first.scale_shape;
+    out.scale_shape[0] = rows;
+    if (!first.stored_shape.empty()) {
+        out.stored_shape = first.stored_shape;
+        out.stored_shape[0] = rows;
+    }
+}
+
 // A hash of a tensor's size and 64 evenly spaced 64-byte samples of it: equal contents hash equal, and
 // reading a few pages (not the whole tensor) keeps a streaming conversion from touching every page twice.
 inline std::size_t sampled_hash(std::span<const std::byte> b) {
@@ -419,7 +485,8 @@ inline void resolve_alias(conversion& c, converted_tensor& x) {
 
 // Quantizes or casts one prepared tensor. Distinct tensors may be filled on different threads at once
 // (each with its own scratch buffer `w`): this reads only the source, the options and the quantizer.
-inline void fill_tensor(const conversion& c, converted_tensor& out, const detail::int8_quantizer& q8, std::vector<float>& w) {
+inline void fill_tensor(const conversion& c, converted_tensor& out, const detail::int8_quantizer& q8, std::vector<float>& w,
+                        unsigned threads = 1) {
     if (!needs_fill(out)) return;
     const auto& options = c.options;
     const auto& t = *out.source;
@@ -429,6 +496,8 @@ inline void fill_tensor(const conversion& c, converted_tensor& out, const detail
     check_finite(w, t.name);
     const bool gq = out.target == precision::int8 ? options.gptq_int8 : options.gptq_lowbit;
     const hessian* H = gq && is_quantized(out.target) ? detail::hessian_for(*options.hessians, t, *c.input) : nullptr;
+    if (!H && is_quantized(out.target) && t.numel() > detail::block_elems && t.rows() > 1 && t.shape.size() >= 2)
+        return detail::quantize_by_row_blocks(out, w, options, q8, threads);
     switch (out.target) {
         case precision::int8: detail::quantize_int8(out, w, q8, H, options.round); break;
         case precision::int4_g32:
@@ -450,7 +519,7 @@ inline void fill_tensor(const conversion& c, converted_tensor& out, const detail
 // Converts the next planned tensor and appends it to c.tensors.
 inline converted_tensor& convert_next(conversion& c, conversion_cursor& cur) {
     auto& out = prepare_next(c, cur);
-    fill_tensor(c, out, cur.q8, cur.w);
+    fill_tensor(c, out, cur.q8, cur.w, c.options.threads);
     resolve_alias(c, out);
     return out;
 }

@@ -108,10 +108,10 @@ inline void stream_into(conversion& c, conversion_cursor& cur, const std::filesy
         std::promise<void> now;
         std::future<void> done;
         if (cost > 0 && so.threads > 1) {
-            done = std::async(std::launch::async, [&c, &x, &cur, &w] { fill_tensor(c, x, cur.q8, w); });
+            done = std::async(std::launch::async, [&c, &x, &cur, &w, &so] { fill_tensor(c, x, cur.q8, w, so.threads); });
         } else {
             try {
-                fill_tensor(c, x, cur.q8, w);
+                fill_tensor(c, x, cur.q8, w, so.threads);
                 now.set_value();
             } catch (...) {
                 now.set_exception(std::current_exception());

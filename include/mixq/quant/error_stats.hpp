@@ -11,7 +11,20 @@ namespace mixq {
 struct error_stats {
     double max_abs_error = 0.0;
     double rel_rms_error = 0.0;  // sqrt(Σ(w - w')² / Σw²); 0 when the tensor is all zeros
+    double sum_sq_error = 0.0, sum_sq = 0.0;  // Σ(w - w')² and Σw²: what merging the stats of parts needs
 };
+
+// The stats of a tensor from those of its parts (in order, so the sums are the same every run).
+[[nodiscard]] inline error_stats merge_error(std::span<const error_stats> parts) {
+    error_stats m;
+    for (const auto& p : parts) {
+        m.max_abs_error = std::max(m.max_abs_error, p.max_abs_error);
+        m.sum_sq_error += p.sum_sq_error;
+        m.sum_sq += p.sum_sq;
+    }
+    m.rel_rms_error = m.sum_sq > 0.0 ? std::sqrt(m.sum_sq_error / m.sum_sq) : 0.0;
+    return m;
+}
 
 // `dequant(i)` returns the dequantized value of element i.
 template <class Dequant>
@@ -23,7 +36,7 @@ template <class Dequant>
         se += d * d;
         ss += static_cast<double>(w[i]) * static_cast<double>(w[i]);
     }
-    return {max_abs, ss > 0.0 ? std::sqrt(se / ss) : 0.0};
+    return {max_abs, ss > 0.0 ? std::sqrt(se / ss) : 0.0, se, ss};
 }
 
 }  // namespace mixq

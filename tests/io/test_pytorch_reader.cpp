@@ -95,7 +95,7 @@ TEST_CASE("fp16 and bf16 sources convert like the same tensors in safetensors, a
     }
 }
 
-TEST_CASE("PyTorch checkpoints that are hostile or malformed are refused, naming the culprit", "[io][pytorch][bad_input]") {
+TEST_CASE("torch.save checkpoints that are hostile or malformed are refused, naming the culprit", "[io][pytorch][bad_input]") {
     const std::filesystem::path bad = MIXQ_BAD_INPUTS_DIR;
     auto refused = [&](const char* file, const std::string& what) {
         INFO(file);

@@ -47,6 +47,9 @@ struct convert_options {
     std::string gptq_description;  // for metadata: "damp 0.01, block 128, act order off"
     bool strict = false;        // unmatched tensors and rules that match nothing become errors
     unsigned threads = 1;       // row blocks of a large tensor quantized at once (the result never depends on it)
+    // Drop each source tensor's mapped pages once read (streaming conversion only: the search converts the
+    // same input many times and would re-fault them every time).
+    bool release_input = false;
 };
 
 // One output tensor. `data` is empty when the tensor is stored unchanged (bytes come from the source
@@ -492,7 +495,7 @@ inline void fill_tensor(const conversion& c, converted_tensor& out, const detail
     const auto& t = *out.source;
     w.resize(static_cast<std::size_t>(t.numel()));
     to_float(t, w);
-    c.input->release(t);  // read once: its pages can go (mapped inputs; see io::mapped_file::release)
+    if (options.release_input) c.input->release(t);  // read once: its pages can go (see io::mapped_file::release)
     check_finite(w, t.name);
     const bool gq = out.target == precision::int8 ? options.gptq_int8 : options.gptq_lowbit;
     const hessian* H = gq && is_quantized(out.target) ? detail::hessian_for(*options.hessians, t, *c.input) : nullptr;

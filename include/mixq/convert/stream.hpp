@@ -38,6 +38,7 @@ inline void stream_into(conversion& c, conversion_cursor& cur, const std::filesy
 // name before every file is complete. The result keeps every tensor's sizes, errors and schemes, not its data.
 [[nodiscard]] inline conversion convert_to_directory(const io::safetensors_file& in, rule_table table, convert_options options,
                                                      const std::filesystem::path& dir, const stream_options& so = {}) {
+    options.release_input = true;
     conversion_cursor cur(options);
     auto c = begin_conversion(in, std::move(table), options);
     std::error_code ec;

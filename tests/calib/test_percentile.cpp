@@ -62,3 +62,26 @@ TEST_CASE("percentile 100 is the maximum and 0 the minimum - out-of-range p is r
     CHECK(mixq::percentile{99.99}.describe() == "percentile:99.99");
     CHECK(mixq::percentile{99.99}(v) == static_cast<float>(sorted_percentile(v, 99.99)));
 }
+
+TEST_CASE("high percentiles read from the top few values equal the ranks of a full sort, ties included", "[percentile]") {
+    // k = n - floor((n - 1) p / 100) values lie at or above the lower rank: up to 16 are found in one pass
+    // (calib/percentile.hpp's top_abs), more by selection. Both must give exactly the sorted ranks.
+    std::vector<float> scratch;
+    std::uint32_t seed = 900;
+    for (std::size_t n : {1u, 2u, 15u, 16u, 17u, 33u, 2048u, 2049u, 5000u, 160001u})
+        for (bool ties : {false, true}) {
+            auto v = mixq::test::random_weights(n, ++seed, 0.05f, 0.01);
+            if (ties)  // every 7th value copied from the other end with alternating signs: equal magnitudes in many blocks
+                for (std::size_t i = 0; i < n; i += 7) v[i] = (i % 2 ? -1.0f : 1.0f) * std::fabs(v[n - 1 - i]);
+            std::vector<float> sorted(v);
+            for (auto& x : sorted) x = std::fabs(x);
+            std::sort(sorted.begin(), sorted.end());
+            for (double p : {90.0, 99.0, 99.5, 99.9, 99.99, 99.999, 100.0}) {
+                const auto at = mixq::percentile_at(static_cast<std::int64_t>(n), p);
+                const double ref = mixq::percentile_lerp(sorted[static_cast<std::size_t>(at.prev)],
+                                                         sorted[static_cast<std::size_t>(at.next)], at.gamma);
+                INFO("n = " << n << ", p = " << p << ", ties = " << ties << ", values at or above the rank: " << n - at.prev);
+                CHECK(mixq::abs_percentile(v, p, scratch) == ref);
+            }
+        }
+}

@@ -25,6 +25,13 @@ TEST_CASE("a streamed conversion writes the bytes of the in-memory one, on any n
     };
     for (const auto& [name, table] : tables) {
         mixq::write_outputs(out.path / "mem", mixq::convert(in, table));
+        {  // the data starts at a 4 KiB boundary (the header padded with spaces), where a streamed model puts it in place
+            const auto model = mixq::test::read_bytes((out.path / "mem" / "model.safetensors").string());
+            std::uint64_t n = 0;
+            for (int i = 7; i >= 0; --i) n = n << 8 | static_cast<unsigned char>(model[static_cast<std::size_t>(i)]);
+            CHECK((8 + n) % mixq::model_header_alignment == 0);
+            CHECK(model[8 + model.substr(8, n).find_last_not_of(' ')] == '}');
+        }
         for (const unsigned threads : {1u, 3u})
             for (const std::uint64_t budget : {std::uint64_t{1}, std::uint64_t{768} << 20}) {
                 INFO(name << ", " << threads << " threads, in-flight budget " << budget);

@@ -24,6 +24,8 @@
 #include "../io/safetensors_reader.hpp"
 #include "../precision/match_plan.hpp"
 #include "../quant/check_finite.hpp"
+#include "../quant/cast_rows.hpp"
+#include "../quant/int8_rows.hpp"
 #include "../quant/error_stats.hpp"
 #include "../quant/float_cast.hpp"
 #include "../quant/lowbit.hpp"
@@ -87,10 +89,15 @@ struct converted_tensor {
     // The data bytes written for this tensor (not its scales); 0 for an alias.
     [[nodiscard]] std::size_t data_bytes() const noexcept { return released ? released_data : alias_of ? 0 : bytes().size(); }
     // Frees what was written (the codes, the scales): the sizes stay for the totals and the header.
-    void release() {
+    // `recycle`, if given, receives the emptied data buffer with its capacity, for the next tensor.
+    void release(std::vector<std::byte>* recycle = nullptr) {
         released_data = data_bytes();
         released_scales = scales.size();
         released = true;
+        if (recycle) {
+            data.clear();
+            recycle->swap(data);
+        }
         std::vector<std::byte>().swap(data);
         std::vector<float>().swap(scales);
     }
@@ -169,17 +176,48 @@ inline int8_quantizer make_int8_quantizer(const convert_options& o) {
     return symmetric<int8, per_channel, percentile>{percentile{o.percentile}};
 }
 
+// Tensors above this many values are split across threads.
+inline constexpr std::int64_t block_elems = std::int64_t{1} << 22;
+
 template <class Cast>
-void cast_tensor(converted_tensor& out, std::span<const float> w) {
-    const auto bits = cast_all<Cast>(w, out.source->name);
+void cast_tensor(converted_tensor& out, std::span<const float> w, unsigned threads = 1) {
+    out.data.resize(w.size() * 2);
+    const auto r = cast_rows<Cast>(w, out.data, static_cast<std::int64_t>(w.size()) > block_elems ? threads : 1u);
+    if (!r.ok) {  // name the value
+        check_finite(w, out.source->name);
+        (void)cast_all<Cast>(w, out.source->name);
+        throw error(errc::internal, "cast of '" + out.source->name + "' refused a value that check_finite and cast_all accept");
+    }
     out.stored = Cast::stored;
     out.scheme = std::string(to_string(Cast::target));
-    out.error = measure_error(w, [&](std::size_t i) { return Cast::decode(bits[i]); });
-    out.data = to_bytes(bits);
+    out.error = r.error;
 }
 
 inline void quantize_int8(converted_tensor& out, std::span<const float> w, const int8_quantizer& q, const hessian* H,
-                          const rounding_fn& round) {
+                          const rounding_fn& round, unsigned threads = 1) {
+    if (!H) {  // one sweep per row (quant/int8_rows.hpp): the codes of quant.quantize, written straight into the output
+        std::visit(
+            [&](const auto& quant) {
+                const auto rows = out.source->rows();
+                out.scheme = quant.scheme();
+                out.data.resize(w.size());
+                out.scales.resize(static_cast<std::size_t>(rows));
+                const auto r = quantize_int8_rows(w, rows, quant.calibrate, out.data, out.scales,
+                                                  static_cast<std::int64_t>(w.size()) > block_elems ? threads : 1u);
+                if (!r.ok) check_finite(w, out.source->name);  // names the first bad value
+                out.error = r.error;
+                if (!out.scales.empty()) {
+                    const auto [lo, hi] = std::minmax_element(out.scales.begin(), out.scales.end());
+                    out.scale_min = *lo;
+                    out.scale_max = *hi;
+                }
+                out.scale_shape = {rows};
+            },
+            q);
+        out.stored = dtype::i8;
+        out.quantized = true;
+        return;
+    }
     std::visit(
         [&](const auto& quant) {
             auto qt = quant.quantize(w, out.source->rows());
@@ -309,11 +347,11 @@ inline bool loader_tie(const std::string& a, const std::string& b) {
     return (a == "lm_head.weight" && embedding(b)) || (b == "lm_head.weight" && embedding(a));
 }
 
-// A large tensor is quantized in blocks of whole rows of about this many elements, on up to `threads`
-// threads. Every scheme here is per row or per group within a row, so the codes and scales are exactly
-// those of one pass; the error stats are merged in block order, so the result never depends on the
-// thread count. (GPTQ's rounding couples a row's columns through the Hessian and runs whole.)
-inline constexpr std::int64_t block_elems = std::int64_t{1} << 22;
+// Below int8, a large tensor is quantized in blocks of whole rows of about this many elements, on up to
+// `threads` threads (int8 splits its rows itself). Every scheme here is per row or per group within a row,
+// so the codes and scales are exactly those of one pass; the error stats are merged in block order, so the
+// result never depends on the thread count. (GPTQ's rounding couples a row's columns through the Hessian
+// and runs whole.)
 
 inline void quantize_by_row_blocks(converted_tensor& out, std::span<const float> w, const convert_options& o, const int8_quantizer& q8,
                                    unsigned threads) {
@@ -493,30 +531,64 @@ inline void fill_tensor(const conversion& c, converted_tensor& out, const detail
     if (!needs_fill(out)) return;
     const auto& options = c.options;
     const auto& t = *out.source;
-    w.resize(static_cast<std::size_t>(t.numel()));
-    to_float(t, w);
-    if (options.release_input) c.input->release(t);  // read once: its pages can go (see io::mapped_file::release)
-    check_finite(w, t.name);
+    // fp32 values are read where they lie (4-byte aligned, as a safetensors writer pads them); others are widened into w.
+    std::span<const float> src;
+    if (t.type == dtype::f32 && reinterpret_cast<std::uintptr_t>(t.bytes.data()) % alignof(float) == 0) {
+        src = {reinterpret_cast<const float*>(t.bytes.data()), static_cast<std::size_t>(t.numel())};
+    } else {
+        w.resize(static_cast<std::size_t>(t.numel()));
+        to_float(t, w);
+        if (options.release_input) c.input->release(t);  // read once: its pages can go (see io::mapped_file::release)
+        src = w;
+    }
     const bool gq = out.target == precision::int8 ? options.gptq_int8 : options.gptq_lowbit;
     const hessian* H = gq && is_quantized(out.target) ? detail::hessian_for(*options.hessians, t, *c.input) : nullptr;
-    if (!H && is_quantized(out.target) && t.numel() > detail::block_elems && t.rows() > 1 && t.shape.size() >= 2)
-        return detail::quantize_by_row_blocks(out, w, options, q8, threads);
-    switch (out.target) {
-        case precision::int8: detail::quantize_int8(out, w, q8, H, options.round); break;
-        case precision::int4_g32:
-        case precision::int4_g64:
-        case precision::int4_g128:
-        case precision::nf4:
-        case precision::fp8_e4m3: detail::quantize_lowbit(out, w, options, H); break;
-        case precision::fp16: detail::cast_tensor<fp16_cast>(out, w); break;
-        case precision::bf16: detail::cast_tensor<bf16_cast>(out, w); break;
-        case precision::fp32:
-            out.stored = dtype::f32;
-            out.scheme = "fp32";
-            out.data = to_bytes(w);
-            out.error = error_stats{};  // widening fp16 / bf16 to fp32 is exact
-            break;
+    // int8 without GPTQ and the 16-bit casts check each row or chunk as they go
+    const bool checks_itself = (out.target == precision::int8 && !H) || out.target == precision::fp16 || out.target == precision::bf16;
+    if (!checks_itself) check_finite(src, t.name);
+    if (out.target == precision::int8) {
+        detail::quantize_int8(out, src, q8, H, options.round, threads);
+    } else if (!H && is_quantized(out.target) && t.numel() > detail::block_elems && t.rows() > 1 && t.shape.size() >= 2) {
+        detail::quantize_by_row_blocks(out, src, options, q8, threads);
+    } else {
+        switch (out.target) {
+            case precision::int8: break;  // above
+            case precision::int4_g32:
+            case precision::int4_g64:
+            case precision::int4_g128:
+            case precision::nf4:
+            case precision::fp8_e4m3: detail::quantize_lowbit(out, src, options, H); break;
+            case precision::fp16: detail::cast_tensor<fp16_cast>(out, src, threads); break;
+            case precision::bf16: detail::cast_tensor<bf16_cast>(out, src, threads); break;
+            case precision::fp32:
+                out.stored = dtype::f32;
+                out.scheme = "fp32";
+                out.data = to_bytes(src);
+                out.error = error_stats{};  // widening fp16 / bf16 to fp32 is exact
+                break;
+        }
     }
+    if (options.release_input && src.data() != w.data()) c.input->release(t);
+}
+
+// What a prepared tensor will write, known before it is filled (fill_tensor's outputs have these sizes):
+// its data bytes and its number of scales. A streaming conversion places each tensor in the data file
+// from these, so tensors can be written by the threads that fill them, in any order.
+struct planned_size {
+    std::uint64_t data = 0, scales = 0;
+    [[nodiscard]] std::uint64_t bytes() const noexcept { return data + scales * sizeof(float); }
+};
+[[nodiscard]] inline planned_size plan_size(const converted_tensor& x) {
+    if (x.alias_of) return {};
+    const auto& t = *x.source;
+    if (!needs_fill(x)) return {t.bytes.size(), 0};
+    const auto n = static_cast<std::uint64_t>(t.numel()), rows = static_cast<std::uint64_t>(t.rows());
+    if (is_packed4(x.target)) {
+        const auto cols = static_cast<std::uint64_t>(t.cols()), g = static_cast<std::uint64_t>(group_size(x.target));
+        return {rows * ((cols + 1) / 2), rows * ((cols + g - 1) / g)};
+    }
+    if (is_quantized(x.target)) return {n, rows};  // int8, fp8: a byte per value, a scale per row
+    return {n * static_cast<std::uint64_t>(bits_per_value(x.target) / 8), 0};
 }
 
 // Converts the next planned tensor and appends it to c.tensors.

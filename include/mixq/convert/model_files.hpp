@@ -35,6 +35,11 @@ inline constexpr std::uint64_t default_max_shard_size = 5'000'000'000ull;
     return n * u->second;
 }
 
+// A model file's data starts at a multiple of this (the header is padded with spaces): whole 4 KiB
+// filesystem blocks, so a streaming conversion can put the header in front of data it has already written
+// without copying it (io::atomic_file::insert_front), and mapped tensors start page-aligned.
+inline constexpr std::size_t model_header_alignment = 4096;
+
 // One tensor of the output with what writes its bytes (from memory or from a staged data file).
 struct model_part {
     io::tensor_header header;
@@ -45,10 +50,13 @@ struct model_part {
 // model-0000k-of-0000N.safetensors shards (each unit of parts kept whole: a tensor with its X_scale) and a
 // model.safetensors.index.json as transformers writes it. Every shard carries the whole __metadata__, so
 // one shard alone still describes its tensors. The files are returned staged; commit them all.
+// `one_file`, if given, is offered the header bytes of a single model.safetensors first: it returns the
+// staged file already holding them and the data, or null to have the parts written as usual.
+using one_file_fn = std::function<std::unique_ptr<io::atomic_file>(const std::string& prefix)>;
 [[nodiscard]] inline std::vector<std::unique_ptr<io::atomic_file>> stage_model_files(const std::filesystem::path& dir,
                                                                                     const std::vector<std::vector<model_part>>& units,
                                                                                     const std::map<std::string, std::string>& metadata,
-                                                                                    std::uint64_t max_shard) {
+                                                                                    std::uint64_t max_shard, const one_file_fn& one_file = {}) {
     std::vector<std::vector<const std::vector<model_part>*>> shards(1);
     std::uint64_t in_shard = 0, total = 0;
     for (const auto& u : units) {
@@ -67,8 +75,14 @@ struct model_part {
         std::vector<io::tensor_header> headers;
         for (const auto* u : members)
             for (const auto& p : *u) headers.push_back(p.header);
+        const auto prefix = io::safetensors_prefix(io::safetensors_header(headers, metadata, model_header_alignment));
+        if (one_file && shards.size() == 1)
+            if (auto f = one_file(prefix)) {
+                files.push_back(std::move(f));
+                return;
+            }
         files.push_back(std::make_unique<io::atomic_file>(path));
-        io::write_safetensors_header(*files.back(), io::safetensors_header(headers, metadata));
+        files.back()->write(prefix);
         for (const auto* u : members)
             for (const auto& p : *u) p.write(*files.back());
     };

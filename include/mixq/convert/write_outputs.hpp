@@ -24,7 +24,8 @@ namespace mixq {
 // name that would collide with an input tensor is refused.
 inline std::vector<std::unique_ptr<io::atomic_file>> stage_model(
     const std::filesystem::path& dir, const conversion& c, std::uint64_t max_shard,
-    const std::function<void(io::atomic_file&, const io::tensor_header&, std::span<const std::byte>)>& write) {
+    const std::function<void(io::atomic_file&, const io::tensor_header&, std::span<const std::byte>)>& write,
+    const one_file_fn& one_file = {}) {
     for (const auto& x : c.tensors)
         if (x.has_scales() && c.input->find(x.source->name + "_scale"))
             fail("tensor '" + x.source->name + "_scale' already exists in " + c.input->path() +
@@ -38,7 +39,7 @@ inline std::vector<std::unique_ptr<io::atomic_file>> stage_model(
         });
         if (!unit.empty()) units.push_back(std::move(unit));
     }
-    return stage_model_files(dir, units, meta, max_shard);
+    return stage_model_files(dir, units, meta, max_shard, one_file);
 }
 
 // Creates `dir` if needed and refuses an output that would overwrite the input.

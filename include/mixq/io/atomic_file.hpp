@@ -57,6 +57,15 @@ public:
         }
     }
     void write(std::string_view s) { write(std::as_bytes(std::span(s.data(), s.size()))); }
+    // Writes at `offset` without moving the file position: threads may write disjoint ranges at once.
+    void write_at(std::uint64_t offset, std::span<const std::byte> data) const {
+        for (std::size_t done = 0; done < data.size();) {
+            const auto n = ::pwrite(fd_, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) fail(target_.string() + ": write failed: " + std::strerror(errno));
+            done += static_cast<std::size_t>(n);
+        }
+    }
 
     // Appends `size` bytes of another staged file from `offset`, copied by the kernel (copy_file_range)
     // without passing through this process's memory; a plain read / write loop where that is not supported.
@@ -81,6 +90,18 @@ public:
             off += n;
             size -= static_cast<std::uint64_t>(n);
         }
+    }
+
+    // Puts `prefix` in front of what was written, without copying it: the filesystem inserts whole blocks
+    // at offset 0 (FALLOC_FL_INSERT_RANGE). Returns false, changing nothing, where that is not supported
+    // (another filesystem, a prefix that is not a whole number of its blocks, an empty file).
+    bool insert_front(std::string_view prefix) {
+        struct stat st {};
+        if (prefix.empty() || ::fstat(fd_, &st) != 0 || st.st_size == 0) return false;
+        if (::fallocate(fd_, FALLOC_FL_INSERT_RANGE, 0, static_cast<off_t>(prefix.size())) != 0) return false;
+        write_at(0, std::as_bytes(std::span(prefix.data(), prefix.size())));
+        ::lseek(fd_, 0, SEEK_END);
+        return true;
     }
 
     // Flushes, closes and renames over the target. Nothing is visible under the target name before this.

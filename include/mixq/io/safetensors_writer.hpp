@@ -29,9 +29,10 @@ struct tensor_header {
 };
 
 // Serialises the header for `tensors` in the given order (data laid out contiguously in that order).
-// The header is padded with spaces to a multiple of 8 so every tensor starts 8-byte aligned in the file.
+// The header is padded with spaces (as the format allows) so the data starts at a multiple of `align`
+// (8 at least: every tensor starts 8-byte aligned in the file).
 [[nodiscard]] inline std::string safetensors_header(const std::vector<tensor_header>& tensors,
-                                                    const std::map<std::string, std::string>& metadata) {
+                                                    const std::map<std::string, std::string>& metadata, std::size_t align = 8) {
     nlohmann::ordered_json h = nlohmann::ordered_json::object();
     if (!metadata.empty()) h["__metadata__"] = metadata;
     std::uint64_t offset = 0;
@@ -44,7 +45,7 @@ struct tensor_header {
         offset += t.size;
     }
     std::string s = h.dump();
-    s.append((8 - (8 + s.size()) % 8) % 8, ' ');
+    s.append((align - (8 + s.size()) % align) % align, ' ');
     return s;
 }
 [[nodiscard]] inline std::string safetensors_header(const std::vector<tensor_out>& tensors,
@@ -56,12 +57,12 @@ struct tensor_header {
 }
 
 // The 8-byte little-endian header length, then the header: what precedes the data.
-inline void write_safetensors_header(atomic_file& out, const std::string& header) {
-    std::byte len[8];
-    for (int i = 0; i < 8; ++i) len[i] = static_cast<std::byte>((header.size() >> (8 * i)) & 0xff);
-    out.write(std::span<const std::byte>(len, 8));
-    out.write(header);
+[[nodiscard]] inline std::string safetensors_prefix(const std::string& header) {
+    std::string p(8, '\0');
+    for (int i = 0; i < 8; ++i) p[static_cast<std::size_t>(i)] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
+    return p + header;
 }
+inline void write_safetensors_header(atomic_file& out, const std::string& header) { out.write(safetensors_prefix(header)); }
 
 // Stages the whole file under a temporary name; the caller commits (renames) when every output is ready.
 inline void write_safetensors(atomic_file& out, const std::vector<tensor_out>& tensors,

@@ -4,6 +4,7 @@
 #include <mixq/convert/write_outputs.hpp>
 #include <mixq/io/checkpoint.hpp>
 #include <mixq/precision/presets.hpp>
+#include <zip.h>
 
 #include "support/catch.hpp"
 #include "support/fixture.hpp"
@@ -112,4 +113,42 @@ TEST_CASE("torch.save checkpoints that are hostile or malformed are refused, nam
     refused("pt_not_a_tensor.pt", "entry 'step' is an int, not a tensor");
     refused("pt_record_short.pt", "holds 16 bytes, the tensor needs 32");
     refused("pt_view_past_storage.pt", "reaches element 9 of storage '0', which holds 4");
+}
+
+TEST_CASE("stored records are viewed in the mapped file, compressed ones copied out, with the same tensors", "[io][pytorch]") {
+    const auto copied = mixq::io::read_pytorch(mixq::io::mapped_file(pt("plain.pt")).bytes(), "plain.pt");
+    const auto mapped = mixq::io::read_pytorch(mixq::io::mapped_file(pt("plain.pt")), "plain.pt");
+    const auto file = mapped.file.bytes();
+    REQUIRE(mapped.tensors.size() == copied.tensors.size());
+    CHECK(mapped.storage.empty());  // torch.save stores its records uncompressed: nothing was copied
+    for (std::size_t i = 0; i < mapped.tensors.size(); ++i) {
+        const auto& t = mapped.tensors[i];
+        INFO(t.name);
+        CHECK(mixq::same_bytes(t.bytes, copied.tensors[i].bytes));
+        CHECK((t.bytes.empty() || (t.bytes.data() >= file.data() && t.bytes.data() + t.bytes.size() <= file.data() + file.size())));
+    }
+    const auto views = mixq::io::read_pytorch(mixq::io::mapped_file(pt("views.pt")), "views.pt");
+    CHECK_FALSE(views.storage.empty());  // the transposed matrices are gathered into copies
+
+    // The same archive with every record deflated (written here with libzip): read by copying, same tensors.
+    mixq::test::temp_dir d;
+    const auto out = d.file("deflated.pt");
+    {
+        int err = 0;
+        zip_t* src = zip_open(pt("plain.pt").c_str(), ZIP_RDONLY, &err);
+        zip_t* dst = zip_open(out.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &err);
+        REQUIRE((src && dst));
+        for (zip_int64_t i = 0; i < zip_get_num_entries(src, 0); ++i) {
+            zip_source_t* s = zip_source_zip(dst, src, static_cast<zip_uint64_t>(i), 0, 0, -1);
+            const auto j = zip_file_add(dst, zip_get_name(src, static_cast<zip_uint64_t>(i), 0), s, 0);
+            REQUIRE(j >= 0);
+            REQUIRE(zip_set_file_compression(dst, static_cast<zip_uint64_t>(j), ZIP_CM_DEFLATE, 9) == 0);
+        }
+        REQUIRE(zip_close(dst) == 0);
+        zip_discard(src);
+    }
+    const auto deflated = mixq::io::read_pytorch(mixq::io::mapped_file(out), "deflated.pt");
+    CHECK(deflated.storage.size() == copied.storage.size());
+    REQUIRE(deflated.tensors.size() == copied.tensors.size());
+    for (std::size_t i = 0; i < deflated.tensors.size(); ++i) CHECK(mixq::same_bytes(deflated.tensors[i].bytes, copied.tensors[i].bytes));
 }

@@ -20,14 +20,16 @@ namespace mixq::io {
         mapped_file m(path);
         const bool torch_name = path.ends_with(".pt") || path.ends_with(".pth") || path.ends_with(".bin");
         if (is_zip(m.bytes()) || is_legacy_torch(m.bytes()) || torch_name) {  // a .pt that is neither: said so, not "bad safetensors"
-            auto ck = std::make_shared<pytorch_checkpoint>(read_pytorch(m.bytes(), path));
+            const auto size = m.size();
+            auto ck = std::make_shared<pytorch_checkpoint>(read_pytorch(std::move(m), path));  // views into the mapping
             std::map<std::string, std::string> meta{{"source_format", "pytorch"}};
             if (!ck->state_dict_key.empty()) meta["source_state_dict"] = ck->state_dict_key;
             std::string rest;
             for (const auto& e : ck->other_entries) rest += (rest.empty() ? "" : ", ") + e;
             if (!rest.empty()) meta["source_other_entries"] = rest;
             auto tensors = ck->tensors;  // views into *ck, which the file keeps alive
-            return safetensors_file::adopt(path, std::move(tensors), std::move(ck), m.size(), std::move(meta));
+            const mapped_file* mapping = &ck->file;
+            return safetensors_file::adopt(path, std::move(tensors), std::move(ck), size, std::move(meta), mapping);
         }
     }
     return safetensors_file::open(path);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <memory>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "../core/tensor_view.hpp"
+#include "mapped_file.hpp"
 #include "pickle.hpp"
 
 namespace mixq::io {
@@ -35,8 +37,9 @@ namespace mixq::io {
 }
 
 struct pytorch_checkpoint {
-    std::vector<tensor_view> tensors;             // the state dict, in its order; views into `storage`
+    std::vector<tensor_view> tensors;             // the state dict, in its order; views into `storage` or `file`
     std::vector<std::vector<std::byte>> storage;  // the records read, and copies of non-contiguous views
+    mapped_file file;                             // read_pytorch_file: stored records are viewed where they lie
     std::string state_dict_key;                   // where the state dict was: "" (the top level), "model_state_dict", ...
     std::vector<std::string> other_entries;       // top-level entries beside it, not tensors (e.g. "epoch")
 };
@@ -73,13 +76,61 @@ inline bool allowed_global(std::string_view g) {
            g == "torch._utils._rebuild_parameter" || g == "collections.OrderedDict" || storage_dtype(g).has_value();
 }
 
+// libzip's view of the bytes: a source that serves them and remembers where each read began, so that the
+// data of a stored (uncompressed) record can be found in place (zip_archive::stored_span).
+struct mapped_source {
+    static constexpr zip_uint64_t none = ~zip_uint64_t{0};
+    std::span<const std::byte> bytes;
+    zip_uint64_t pos = 0;
+    zip_uint64_t first_read = none;  // where the first read after mark() began
+    zip_error_t error{};
+    void mark() noexcept { first_read = none; }
+
+    static zip_int64_t call(void* self, void* data, zip_uint64_t len, zip_source_cmd_t cmd) {
+        auto& s = *static_cast<mapped_source*>(self);
+        switch (cmd) {
+            case ZIP_SOURCE_OPEN: s.pos = 0; return 0;
+            case ZIP_SOURCE_READ: {
+                const auto n = std::min<zip_uint64_t>(len, s.bytes.size() - s.pos);
+                if (n) std::memcpy(data, s.bytes.data() + s.pos, n);
+                if (s.first_read == none) s.first_read = s.pos;
+                s.pos += n;
+                return static_cast<zip_int64_t>(n);
+            }
+            case ZIP_SOURCE_CLOSE:
+            case ZIP_SOURCE_FREE: return 0;
+            case ZIP_SOURCE_STAT: {
+                auto* st = static_cast<zip_stat_t*>(data);
+                zip_stat_init(st);
+                st->size = s.bytes.size();
+                st->valid |= ZIP_STAT_SIZE;
+                return sizeof(zip_stat_t);
+            }
+            case ZIP_SOURCE_ERROR: return zip_error_to_data(&s.error, data, len);
+            case ZIP_SOURCE_SEEK: {
+                const auto at = zip_source_seek_compute_offset(s.pos, s.bytes.size(), data, len, &s.error);
+                if (at < 0) return -1;
+                s.pos = static_cast<zip_uint64_t>(at);
+                return 0;
+            }
+            case ZIP_SOURCE_TELL: return static_cast<zip_int64_t>(s.pos);
+            case ZIP_SOURCE_SUPPORTS:
+                return zip_source_make_command_bitmap(ZIP_SOURCE_OPEN, ZIP_SOURCE_READ, ZIP_SOURCE_CLOSE, ZIP_SOURCE_STAT, ZIP_SOURCE_ERROR,
+                                                      ZIP_SOURCE_FREE, ZIP_SOURCE_SEEK, ZIP_SOURCE_TELL, ZIP_SOURCE_SUPPORTS, -1);
+            default: zip_error_set(&s.error, ZIP_ER_OPNOTSUPP, 0); return -1;
+        }
+    }
+};
+
 // An open libzip archive over bytes the caller keeps alive.
 class zip_archive {
 public:
-    zip_archive(std::span<const std::byte> bytes, const std::string& name) : name_(name) {
+    zip_archive(std::span<const std::byte> bytes, const std::string& name) : name_(name), src_(std::make_unique<mapped_source>()) {
+        src_->bytes = bytes;
+        zip_error_init(&src_->error);
         zip_error_t err;
         zip_error_init(&err);
-        zip_source_t* src = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &err);
+        zip_source_t* src = zip_source_function_create(&mapped_source::call, src_.get(), &err);
         if (!src) fail_with(err, "cannot read the zip");
         za_ = zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &err);
         if (!za_) {
@@ -92,6 +143,7 @@ public:
     zip_archive& operator=(const zip_archive&) = delete;
     ~zip_archive() {
         if (za_) zip_discard(za_);
+        zip_error_fini(&src_->error);
     }
 
     [[nodiscard]] std::vector<std::string> names() const {
@@ -103,23 +155,39 @@ public:
     }
     [[nodiscard]] bool has(const std::string& entry) const { return zip_name_locate(za_, entry.c_str(), ZIP_FL_ENC_RAW) >= 0; }
 
+    // A stored (uncompressed, unencrypted) record's bytes where they lie in the archive, found through
+    // libzip: once the record is open (its local header read), the first read starts at its data. Both
+    // ends are compared with what libzip reads; nullopt (read it instead) if they differ or the record is
+    // compressed. Without reading it all, libzip does not check its CRC (safetensors has none either).
+    [[nodiscard]] std::optional<std::span<const std::byte>> stored_span(const std::string& entry, std::uint64_t expected) const {
+        const auto [idx, st] = locate(entry, expected, std::numeric_limits<std::uint64_t>::max());
+        if (st.comp_method != ZIP_CM_STORE || ((st.valid & ZIP_STAT_ENCRYPTION_METHOD) && st.encryption_method != ZIP_EM_NONE)) return std::nullopt;
+        if (st.size == 0) return std::span<const std::byte>{};
+        zip_file_t* f = zip_fopen_index(za_, idx, 0);
+        if (!f) fail(name_ + ": cannot open record '" + entry + "': " + zip_strerror(za_));
+        const auto probe = static_cast<std::size_t>(std::min<zip_uint64_t>(st.size, 4096));
+        std::vector<std::byte> head(probe), tail(probe);
+        src_->mark();
+        bool ok = zip_fread(f, head.data(), probe) == static_cast<zip_int64_t>(probe);
+        const auto at = src_->first_read;
+        ok = ok && zip_fseek(f, static_cast<zip_int64_t>(st.size - probe), SEEK_SET) == 0 && zip_fread(f, tail.data(), probe) == static_cast<zip_int64_t>(probe);
+        zip_fclose(f);
+        const auto& b = src_->bytes;
+        if (!ok || at > b.size() || st.size > b.size() - at || std::memcmp(b.data() + at, head.data(), probe) != 0 ||
+            std::memcmp(b.data() + at + (st.size - probe), tail.data(), probe) != 0)
+            return std::nullopt;  // not where libzip's reads say: read it instead
+        return b.subspan(static_cast<std::size_t>(at), static_cast<std::size_t>(st.size));
+    }
+
     // The whole entry; `expected` (when given) must be its size, checked before anything is allocated.
     [[nodiscard]] std::vector<std::byte> read(const std::string& entry, std::optional<std::uint64_t> expected = std::nullopt,
                                               std::uint64_t limit = std::numeric_limits<std::uint64_t>::max()) const {
-        const auto idx = zip_name_locate(za_, entry.c_str(), ZIP_FL_ENC_RAW);
-        if (idx < 0) fail(name_ + ": the archive has no record '" + entry + "'");
-        zip_stat_t st;
-        zip_stat_init(&st);
-        if (zip_stat_index(za_, static_cast<zip_uint64_t>(idx), 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE))
-            fail(name_ + ": cannot read the size of record '" + entry + "'");
-        if (expected && st.size != *expected)
-            fail(name_ + ": record '" + entry + "' holds " + std::to_string(st.size) + " bytes, the tensor needs " + std::to_string(*expected));
-        if (st.size > limit) fail(name_ + ": record '" + entry + "' is " + std::to_string(st.size) + " bytes, over the limit");
+        const auto [idx, st] = locate(entry, expected, limit);
         // A compressed entry cannot expand beyond deflate's ratio: a larger claim is a lie, refused before allocating.
         if ((st.valid & ZIP_STAT_COMP_SIZE) && st.comp_method != ZIP_CM_STORE && st.size / 1100 > st.comp_size + 1)
             fail(name_ + ": record '" + entry + "' claims " + std::to_string(st.size) + " bytes from " + std::to_string(st.comp_size));
         std::vector<std::byte> out(static_cast<std::size_t>(st.size));
-        zip_file_t* f = zip_fopen_index(za_, static_cast<zip_uint64_t>(idx), 0);
+        zip_file_t* f = zip_fopen_index(za_, idx, 0);
         if (!f) fail(name_ + ": cannot open record '" + entry + "': " + zip_strerror(za_));
         std::size_t got = 0;
         while (got < out.size()) {
@@ -136,12 +204,26 @@ public:
     }
 
 private:
+    // The record's index and stat, its size checked against `expected` and `limit` before anything is read.
+    [[nodiscard]] std::pair<zip_uint64_t, zip_stat_t> locate(const std::string& entry, std::optional<std::uint64_t> expected, std::uint64_t limit) const {
+        const auto idx = zip_name_locate(za_, entry.c_str(), ZIP_FL_ENC_RAW);
+        if (idx < 0) fail(name_ + ": the archive has no record '" + entry + "'");
+        zip_stat_t st;
+        zip_stat_init(&st);
+        if (zip_stat_index(za_, static_cast<zip_uint64_t>(idx), 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE))
+            fail(name_ + ": cannot read the size of record '" + entry + "'");
+        if (expected && st.size != *expected)
+            fail(name_ + ": record '" + entry + "' holds " + std::to_string(st.size) + " bytes, the tensor needs " + std::to_string(*expected));
+        if (st.size > limit) fail(name_ + ": record '" + entry + "' is " + std::to_string(st.size) + " bytes, over the limit");
+        return {static_cast<zip_uint64_t>(idx), st};
+    }
     [[noreturn]] void fail_with(zip_error_t& err, const std::string& what) {
         const std::string why = zip_error_strerror(&err);
         zip_error_fini(&err);
         fail(name_ + ": " + what + ": " + why);
     }
     std::string name_;
+    std::unique_ptr<mapped_source> src_;  // outlives za_, which reads through it
     zip_t* za_ = nullptr;
 };
 
@@ -292,9 +374,26 @@ inline bool contiguous(const tensor_spec& t) {
 
 }  // namespace detail_pt
 
+namespace detail_pt {
+inline pytorch_checkpoint read(std::span<const std::byte> bytes, const std::string& name, bool in_place);
+}
+
 // Reads a torch.save zip archive from bytes the caller keeps alive until this returns (the result owns
 // its data). Only the pickle's allowed globals are honoured; nothing in the file is ever executed.
 [[nodiscard]] inline pytorch_checkpoint read_pytorch(std::span<const std::byte> bytes, const std::string& name) {
+    return detail_pt::read(bytes, name, false);
+}
+// The same from a mapped file, which the result keeps: tensors of stored (uncompressed) records, as
+// torch.save writes them, are viewed where they lie instead of copied, so memory does not grow with the
+// model and a streaming conversion can drop their pages once read.
+[[nodiscard]] inline pytorch_checkpoint read_pytorch(mapped_file file, const std::string& name) {
+    auto ck = detail_pt::read(file.bytes(), name, true);
+    ck.file = std::move(file);
+    return ck;
+}
+
+namespace detail_pt {
+inline pytorch_checkpoint read(std::span<const std::byte> bytes, const std::string& name, bool in_place) {
     using pickle::kind;
     if (is_legacy_torch(bytes))
         fail(name + ": a PyTorch checkpoint in the legacy format (before PyTorch 1.6), which mixq does not read: "
@@ -369,14 +468,21 @@ inline bool contiguous(const tensor_spec& t) {
             if (const auto& k = u.at(top.items[i]); k.k == kind::string && k.s != out.state_dict_key) out.other_entries.push_back(k.s);
     }
 
-    // Each storage record once, its size checked against the pickle's claim before it is read.
-    std::vector<std::size_t> record(reader.storages.size());
+    // Each storage record once, its size checked against the pickle's claim before it is read: in place
+    // when it is stored and its elements are aligned there, else copied out.
+    std::vector<std::span<const std::byte>> record(reader.storages.size());
     for (std::size_t s = 0; s < reader.storages.size(); ++s) {
         const auto& st = reader.storages[s];
         const auto es = size_of(st.type);
         if (st.numel > std::numeric_limits<std::uint64_t>::max() / es) fail(name + ": storage '" + st.key + "' is too large");
-        record[s] = out.storage.size();
-        out.storage.push_back(zip.read(prefix + "/data/" + st.key, st.numel * es));
+        const auto entry = prefix + "/data/" + st.key;
+        if (in_place)
+            if (const auto b = zip.stored_span(entry, st.numel * es); b && reinterpret_cast<std::uintptr_t>(b->data()) % es == 0) {
+                record[s] = *b;
+                continue;
+            }
+        out.storage.push_back(zip.read(entry, st.numel * es));
+        record[s] = out.storage.back();  // a vector's buffer stays put when the outer vector grows
     }
     std::set<std::string> seen;
     const std::string where = out.state_dict_key.empty() ? name : name + " ['" + out.state_dict_key + "']";
@@ -393,10 +499,10 @@ inline bool contiguous(const tensor_spec& t) {
         shape_t shape(spec.size.begin(), spec.size.end());
         std::uint64_t n = 1;
         for (auto s : spec.size) n *= s;
-        const auto& data = out.storage[record[spec.storage]];
+        const auto data = record[spec.storage];
         std::span<const std::byte> view;
         if (n == 0) view = {};
-        else if (detail_pt::contiguous(spec)) view = std::span<const std::byte>(data).subspan(static_cast<std::size_t>(spec.offset * es), static_cast<std::size_t>(n * es));
+        else if (detail_pt::contiguous(spec)) view = data.subspan(static_cast<std::size_t>(spec.offset * es), static_cast<std::size_t>(n * es));
         else {  // a view (transpose, slice): its elements gathered into a tensor of its own
             out.storage.push_back(detail_pt::gather(data, spec, es));
             view = out.storage.back();
@@ -405,5 +511,6 @@ inline bool contiguous(const tensor_spec& t) {
     }
     return out;
 }
+}  // namespace detail_pt
 
 }  // namespace mixq::io

@@ -95,9 +95,12 @@ public:
     }
     // Tensors read by another reader (a PyTorch checkpoint): `owner` keeps their bytes alive. Names must
     // be unique; `file_size` is the source file's size, for reports.
+    // `mapping`, if given (kept alive by `owner`), is where views may point: release drops its pages.
     [[nodiscard]] static safetensors_file adopt(std::string name, std::vector<tensor_view> tensors, std::shared_ptr<const void> owner,
-                                                std::size_t file_size, std::map<std::string, std::string> metadata = {}) {
+                                                std::size_t file_size, std::map<std::string, std::string> metadata = {},
+                                                const mapped_file* mapping = nullptr) {
         safetensors_file f;
+        f.adopted_map_ = mapping;
         f.name_ = std::move(name);
         f.tensors_ = std::move(tensors);
         f.owner_ = std::move(owner);
@@ -110,7 +113,7 @@ public:
     }
     // Drops a tensor's pages from memory once it is done (mapped files only; see mapped_file::release).
     void release(const tensor_view& t) const noexcept {
-        if (file_.release(t.bytes)) return;
+        if (file_.release(t.bytes) || (adopted_map_ && adopted_map_->release(t.bytes))) return;
         for (const auto& s : shards_) s->release(t);
     }
     [[nodiscard]] std::size_t shard_count() const noexcept { return shards_.empty() ? 1 : shards_.size(); }
@@ -243,6 +246,7 @@ private:
     std::vector<std::unique_ptr<safetensors_file>> shards_;  // a sharded checkpoint: the views point into these
     std::size_t total_size_ = 0;
     std::shared_ptr<const void> owner_;  // adopted tensors: what their views point into
+    const mapped_file* adopted_map_ = nullptr;  // inside owner_, when the views point into a mapping
     bool adopted_ = false;
 };
 

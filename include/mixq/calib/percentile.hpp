@@ -29,8 +29,8 @@ inline void top_abs(std::span<const float> v, std::size_t k, std::vector<float>&
     std::size_t i = 0;
     for (; i + block <= v.size(); i += block) {
         float m[lanes]{};  // the block's maximum in 16 lanes, so that it vectorizes
-        for (std::size_t k = 0; k < block; k += lanes)
-            for (std::size_t j = 0; j < lanes; ++j) m[j] = std::max(m[j], std::fabs(v[i + k + j]));
+        for (std::size_t off = 0; off < block; off += lanes)
+            for (std::size_t j = 0; j < lanes; ++j) m[j] = std::max(m[j], std::fabs(v[i + off + j]));
         if (*std::max_element(m, m + lanes) > top[0])
             for (std::size_t j = 0; j < block; ++j) insert(std::fabs(v[i + j]));
     }

@@ -23,6 +23,8 @@ import sys
 import tempfile
 import time
 
+from checks import check, finish
+
 try:
     import numpy as np
     import gguf
@@ -39,16 +41,6 @@ SUFFIX = {"norm.weight": "attn_norm.weight", "mixer.in_proj.weight": "ssm_in.wei
           "mixer.x_proj.weight": "ssm_x.weight", "mixer.dt_proj.weight": "ssm_dt.weight",
           "mixer.dt_proj.bias": "ssm_dt.bias", "mixer.A_log": "ssm_a", "mixer.D": "ssm_d",
           "mixer.out_proj.weight": "ssm_out.weight"}
-
-failures = []
-
-
-def check(ok, what):
-    if not ok:
-        failures.append(what)
-        print("FAIL:", what)
-    return ok
-
 
 def read_safetensors(path):
     """The tensors of a safetensors file as fp32 numpy arrays (F32 / F16 / BF16 sources)."""
@@ -309,11 +301,7 @@ def main():
                                         "tokens": int(m["tokens_scored"]), "threads": a.threads}) + "\n")
         if a.against_llama_quantize:
             check_against_llama_quantize(a.convert, a.model, tmp, os.path.basename(a.model))
-    if failures:
-        print(f"{len(failures)} check(s) failed")
-        return 1
-    print("all checks hold")
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -20,22 +20,14 @@ import subprocess
 import sys
 import tempfile
 
+from checks import check, finish
+
 try:
     import numpy as np
     from safetensors import safe_open
 except ImportError as e:  # run through scripts/test-interop.sh, which makes the environment
     print(f"SKIP: {e}; run scripts/test-interop.sh (it installs the pinned safetensors)")
     sys.exit(77)
-
-failures = []
-
-
-def check(ok, what):
-    if not ok:
-        failures.append(what)
-        print("FAIL:", what)
-    return ok
-
 
 def open_all(files):
     """name -> (array, shard file) over the given files, and each file's metadata."""
@@ -162,11 +154,7 @@ def main():
         for table in args.table:
             for shard in [None] + args.max_shard_size:
                 run_case(args, table, shard, work)
-    if failures:
-        print(f"{len(failures)} failure(s)")
-        return 1
-    print("all checks hold")
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":

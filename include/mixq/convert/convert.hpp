@@ -347,14 +347,13 @@ inline bool loader_tie(const std::string& a, const std::string& b) {
     return (a == "lm_head.weight" && embedding(b)) || (b == "lm_head.weight" && embedding(a));
 }
 
-// Below int8, a large tensor is quantized in blocks of whole rows of about this many elements, on up to
-// `threads` threads (int8 splits its rows itself). Every scheme here is per row or per group within a row,
-// so the codes and scales are exactly those of one pass; the error stats are merged in block order, so the
-// result never depends on the thread count. (GPTQ's rounding couples a row's columns through the Hessian
-// and runs whole.)
+// Below int8, a tensor of more than block_elems values is quantized in blocks of whole rows of about that
+// many values, on up to `threads` threads (int8 splits its rows itself, quant/int8_rows.hpp). Every scheme
+// here is per row or per group within a row, so the codes and scales are exactly those of one pass; the
+// error stats are merged in block order, so the result never depends on the thread count. (GPTQ's
+// rounding couples a row's columns through the Hessian and runs whole.)
 
-inline void quantize_by_row_blocks(converted_tensor& out, std::span<const float> w, const convert_options& o, const int8_quantizer& q8,
-                                   unsigned threads) {
+inline void quantize_by_row_blocks(converted_tensor& out, std::span<const float> w, const convert_options& o, unsigned threads) {
     const auto& t = *out.source;
     const auto rows = t.rows(), cols = t.cols();
     const auto per = std::max<std::int64_t>(1, block_elems / std::max<std::int64_t>(cols, 1));
@@ -370,8 +369,7 @@ inline void quantize_by_row_blocks(converted_tensor& out, std::span<const float>
         p.source = &views[b];
         p.target = out.target;
         const auto part = w.subspan(static_cast<std::size_t>(r0 * cols), static_cast<std::size_t>(r * cols));
-        if (out.target == precision::int8) quantize_int8(p, part, q8, nullptr, o.round);
-        else quantize_lowbit(p, part, o, nullptr);
+        quantize_lowbit(p, part, o, nullptr);
     };
     const auto n = std::max(1u, threads);
     for (std::size_t b0 = 0; b0 < blocks; b0 += n) {  // n blocks at a time, the first on this thread
@@ -549,7 +547,7 @@ inline void fill_tensor(const conversion& c, converted_tensor& out, const detail
     if (out.target == precision::int8) {
         detail::quantize_int8(out, src, q8, H, options.round, threads);
     } else if (!H && is_quantized(out.target) && t.numel() > detail::block_elems && t.rows() > 1 && t.shape.size() >= 2) {
-        detail::quantize_by_row_blocks(out, src, options, q8, threads);
+        detail::quantize_by_row_blocks(out, src, options, threads);
     } else {
         switch (out.target) {
             case precision::int8: break;  // above

@@ -176,6 +176,14 @@ inline int8_quantizer make_int8_quantizer(const convert_options& o) {
     return symmetric<int8, per_channel, percentile>{percentile{o.percentile}};
 }
 
+// scale_min / scale_max from the tensor's scales (a [0, n] tensor has no rows and no scales).
+inline void note_scale_range(converted_tensor& out) {
+    if (out.scales.empty()) return;
+    const auto [lo, hi] = std::minmax_element(out.scales.begin(), out.scales.end());
+    out.scale_min = *lo;
+    out.scale_max = *hi;
+}
+
 // Tensors above this many values are split across threads.
 inline constexpr std::int64_t block_elems = std::int64_t{1} << 22;
 
@@ -206,11 +214,7 @@ inline void quantize_int8(converted_tensor& out, std::span<const float> w, const
                                                   static_cast<std::int64_t>(w.size()) > block_elems ? threads : 1u);
                 if (!r.ok) check_finite(w, out.source->name);  // names the first bad value
                 out.error = r.error;
-                if (!out.scales.empty()) {
-                    const auto [lo, hi] = std::minmax_element(out.scales.begin(), out.scales.end());
-                    out.scale_min = *lo;
-                    out.scale_max = *hi;
-                }
+                note_scale_range(out);
                 out.scale_shape = {rows};
             },
             q);
@@ -234,12 +238,8 @@ inline void quantize_int8(converted_tensor& out, std::span<const float> w, const
             out.error = measure_error(w, [&](std::size_t i) {  // only called for i < w.size(), so cols > 0
                 return qt.dequantize(static_cast<std::int64_t>(i) / qt.cols, static_cast<std::int64_t>(i) % qt.cols);
             });
-            if (!qt.scales.empty()) {  // a [0, n] tensor has no rows and no scales
-                const auto [lo, hi] = std::minmax_element(qt.scales.begin(), qt.scales.end());
-                out.scale_min = *lo;
-                out.scale_max = *hi;
-            }
             out.scales = std::move(qt.scales);
+            note_scale_range(out);
             out.scale_shape = {static_cast<std::int64_t>(out.scales.size())};
             out.data = to_bytes(qt.codes);
         },
@@ -273,11 +273,6 @@ void quantize_scaled(converted_tensor& out, std::span<const float> w, const Q& q
     out.error = measure_error(w, [&](std::size_t i) {
         return m.dequantize(static_cast<std::int64_t>(i) / cols, static_cast<std::int64_t>(i) % cols);
     });
-    if (!m.scales.empty()) {
-        const auto [lo, hi] = std::minmax_element(m.scales.begin(), m.scales.end());
-        out.scale_min = *lo;
-        out.scale_max = *hi;
-    }
     if constexpr (Q::group > 0) {
         out.stored = dtype::u8;
         out.stored_shape = {rows, m.row_bytes()};
@@ -289,6 +284,7 @@ void quantize_scaled(converted_tensor& out, std::span<const float> w, const Q& q
         out.data = to_bytes(m.codes);
     }
     out.scales = std::move(m.scales);
+    note_scale_range(out);
     out.quantized = true;
 }
 

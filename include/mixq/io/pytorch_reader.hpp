@@ -39,7 +39,7 @@ namespace mixq::io {
 struct pytorch_checkpoint {
     std::vector<tensor_view> tensors;             // the state dict, in its order; views into `storage` or `file`
     std::vector<std::vector<std::byte>> storage;  // the records read, and copies of non-contiguous views
-    mapped_file file;                             // read_pytorch_file: stored records are viewed where they lie
+    mapped_file file;                             // read_pytorch(mapped_file): stored records are viewed where they lie
     std::string state_dict_key;                   // where the state dict was: "" (the top level), "model_state_dict", ...
     std::vector<std::string> other_entries;       // top-level entries beside it, not tensors (e.g. "epoch")
 };

@@ -93,11 +93,13 @@ int main(int argc, char** argv) {
                 const auto before = mixq::cli::evaluate(mixq::checkpoint_weights(in), input, tokens, eval);
                 const auto m = mixq::gguf::load_mamba(mixq::gguf::gguf_file::parse(file, output + "/model.gguf"));
                 const auto after = mixq::cli::evaluate(*m->weights, m->config, tokens, eval);
-                const double delta = 100.0 * (after.perplexity / before.perplexity - 1.0);
+                const auto change = mixq::paired_change(before, after);
                 record["quality"] = {{"fp32_perplexity", before.perplexity}, {"gguf_perplexity", after.perplexity},
-                                     {"delta_percent", delta}, {"eval_tokens", after.tokens_scored}};
-                quality = mixq::detail::fmt("perplexity: %.6f fp32 -> %.6f gguf (%+.3f %%) over %lld tokens\n", before.perplexity,
-                                            after.perplexity, delta, static_cast<long long>(after.tokens_scored));
+                                     {"delta_percent", change.percent}, {"delta_stderr_percent", change.stderr_percent},
+                                     {"eval_windows", change.windows}, {"eval_tokens", after.tokens_scored}};
+                quality = mixq::detail::fmt("perplexity: %.6f fp32 -> %.6f gguf (%+.3f %% +- %.3f, standard error over %lld windows) over %lld tokens\n",
+                                            before.perplexity, after.perplexity, change.percent, change.stderr_percent,
+                                            static_cast<long long>(change.windows), static_cast<long long>(after.tokens_scored));
             }
             mixq::gguf::write_outputs(output, x, file, record);
             if (json) {
@@ -159,8 +161,9 @@ int main(int argc, char** argv) {
         if (!eval_tokens.empty()) {  // evaluated in memory, so metadata.json is written once, complete
             const auto before = mixq::cli::evaluate(mixq::checkpoint_weights(in), input, tokens, eval);
             const auto after = mixq::cli::evaluate(mixq::weights_of(c), input, tokens, eval);
+            const auto change = mixq::paired_change(before, after);
             c.quality = mixq::quality_summary{before.perplexity, after.perplexity, after.tokens_scored,
-                                              before.seconds + after.seconds};
+                                              before.seconds + after.seconds, change.stderr_percent, change.windows};
         }
         if (!calib.empty()) {  // ranges of the converted model's inputs: what a W8A8 path would see
             const auto w = mixq::weights_of(c);

@@ -178,6 +178,11 @@ TEST_CASE("mixq-eval prints perplexity and --json, mixq-convert --eval records q
     CHECK(meta["quality"]["mixed_perplexity"].get<double>() == Approx(141.44771189962952).epsilon(5e-4));
     CHECK(meta["quality"]["delta_percent"].get<double>() == Approx(0.0254).margin(0.002));
     CHECK(meta["quality"]["eval_tokens"] == 28321);
+    // int8 changes each window's loss a little and alike: a small, nonzero paired uncertainty.
+    CHECK(meta["quality"]["eval_windows"] == 223);
+    CHECK(meta["quality"]["delta_stderr_percent"].get<double>() > 0.0);
+    CHECK(meta["quality"]["delta_stderr_percent"].get<double>() < meta["quality"]["delta_percent"].get<double>());
+    CHECK(has(r.out, "(standard error over 223 windows)"));
 }
 
 TEST_CASE("a bad token file stops mixq-convert --eval before anything is written", "[cli][bad_input]") {

@@ -53,6 +53,8 @@ TEST_CASE("mixq-search: seven outputs, a table mixq-convert turns into the same 
     const auto search = nlohmann::json::parse(mixq::test::read_bytes(work.file("a/search.json")));
     CHECK(meta["compression_stats"]["compression_ratio"].get<double>() >= 6.0);
     CHECK(meta["quality"]["mixed_perplexity"].get<double>() == search["measured_perplexity"].get<double>());
+    CHECK(meta["quality"]["delta_stderr_percent"].get<double>() == search["points"][0]["delta_stderr_percent"].get<double>());
+    CHECK(meta["quality"]["delta_stderr_percent"].get<double>() > 0.0);
     CHECK(meta["search"]["budget"] == "compression ratio >= 6");
     CHECK(search["points"][0]["kind"] == "searched");
 

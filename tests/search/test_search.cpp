@@ -92,7 +92,9 @@ TEST_CASE("search under a quality budget: the measured perplexity holds it; impo
     const auto cfg = mixq::infer_config(w);
     const auto calib = head_of("calib_tokens.npy", 10 * 128), eval = head_of("eval_tokens.npy", 20 * 128);
     {
-        mixq::search::searcher s(in, cfg, calib, eval, small({mixq::search::budget_kind::ppl_increase, 0.3}));
+        auto o = small({mixq::search::budget_kind::ppl_increase, 0.3});
+        o.reference_points = true;
+        mixq::search::searcher s(in, cfg, calib, eval, o);
         const auto r = s.run();
         CHECK(r.measured_perplexity <= r.fp32_perplexity * 1.003);
         CHECK(r.points.front().perplexity == r.measured_perplexity);
@@ -100,6 +102,30 @@ TEST_CASE("search under a quality budget: the measured perplexity holds it; impo
         const auto j = mixq::search::search_json(r);
         CHECK(j["repair_rounds"] == r.repair_rounds);
         CHECK(j["units"].size() == r.units.size());
+        // Every point carries the eval set's own uncertainty of its change, paired against fp32 per window.
+        CHECK(r.points.size() == 2 + 6 + 6);  // chosen, 1 frontier point, 6 presets, 6 uniform tables
+        for (const auto& p : r.points) {
+            const auto d = mixq::paired_change(r.fp32_eval, p.eval);
+            CHECK(p.delta_percent == d.percent);
+            CHECK(p.stderr_percent == d.stderr_percent);
+            if (p.label.find("int4") != std::string::npos) CHECK(p.stderr_percent > 0.0);
+        }
+        // Comparisons pair each searched point with every reference no larger than it, and only those.
+        const auto cmp = mixq::search::reference_comparisons(r);
+        std::size_t expected = 0;
+        for (const auto& a : r.points)
+            for (const auto& b : r.points) expected += a.kind == "searched" && b.kind != "searched" && b.bytes <= a.bytes;
+        CHECK(cmp.size() == expected);
+        CHECK(expected > 0);
+        for (const auto& c : cmp) {
+            const auto& a = r.points[c.searched];
+            const auto& b = r.points[c.reference];
+            CHECK(b.bytes <= a.bytes);
+            CHECK(c.change.percent == Approx(100.0 * (a.perplexity / b.perplexity - 1.0)).epsilon(1e-12));
+        }
+        CHECK(j["against_references"].size() == cmp.size());
+        CHECK(j["eval_windows"] == 20);
+        CHECK(mixq::search::report_text(r, "m").find("against the best preset or uniform table of equal or smaller size") != std::string::npos);
     }
     {
         mixq::search::searcher s(in, cfg, calib, eval, small({mixq::search::budget_kind::ratio, 50.0}));

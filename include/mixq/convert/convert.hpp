@@ -132,6 +132,8 @@ struct quality_summary {
     double mixed_perplexity = 0.0;  // the converted checkpoint
     std::int64_t eval_tokens = 0;   // tokens scored
     double seconds = 0.0;           // both evaluations
+    std::optional<double> delta_stderr_percent;  // paired standard error of the change over the windows
+    std::int64_t windows = 0;
 
     [[nodiscard]] double delta_percent() const noexcept { return 100.0 * (mixed_perplexity / fp32_perplexity - 1.0); }
 };

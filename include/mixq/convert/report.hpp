@@ -78,6 +78,8 @@ inline double round6(double v) { return static_cast<double>(std::llround(v * 1e6
         j["quality"] = {{"fp32_perplexity", c.quality->fp32_perplexity},
                         {"mixed_perplexity", c.quality->mixed_perplexity},
                         {"delta_percent", c.quality->delta_percent()},
+                        {"delta_stderr_percent", c.quality->delta_stderr_percent ? ordered_json(*c.quality->delta_stderr_percent) : ordered_json(nullptr)},
+                        {"eval_windows", c.quality->windows},
                         {"eval_tokens", c.quality->eval_tokens}};
     if (c.activation_ranges) j["activation_ranges"] = *c.activation_ranges;
     if (c.search) j["search"] = *c.search;
@@ -246,10 +248,13 @@ inline std::string fmt(const char* f, auto... a) {
                  static_cast<double>(t.source_bytes) / mib, static_cast<double>(t.mixed_bytes) / mib, t.source_ratio());
     o += fmt("quantized tensors calibrated: %zu", t.calibrated_tensors);
     o += t.gptq_tensors ? fmt(" (%zu rounded by GPTQ)\n", t.gptq_tensors) : std::string("\n");
-    if (c.quality)
-        o += fmt("quality: perplexity %.4f (original) -> %.4f (converted), %+.4f %% on %lld tokens (eval %.2f s)\n",
-                 c.quality->fp32_perplexity, c.quality->mixed_perplexity, c.quality->delta_percent(),
-                 static_cast<long long>(c.quality->eval_tokens), c.quality->seconds);
+    if (c.quality) {
+        const auto& q = *c.quality;
+        o += fmt("quality: perplexity %.4f (original) -> %.4f (converted), %+.4f %%", q.fp32_perplexity, q.mixed_perplexity, q.delta_percent());
+        if (q.delta_stderr_percent)  // the measurement's own noise, so a change below it is read as such
+            o += fmt(" +- %.4f (standard error over %lld windows)", *q.delta_stderr_percent, static_cast<long long>(q.windows));
+        o += fmt(" on %lld tokens (eval %.2f s)\n", static_cast<long long>(q.eval_tokens), q.seconds);
+    }
     o += fmt("time: %.3f s\n", c.seconds);
     return o;
 }

@@ -29,6 +29,7 @@ struct perplexity_result {
     std::int64_t windows = 0;
     std::int64_t window = 0;
     double seconds = 0.0;
+    std::vector<double> window_nll;  // per window, its tokens' NLL summed: what paired comparisons need
 };
 
 namespace detail {
@@ -77,6 +78,7 @@ inline double token_nll(const float* logits, std::int64_t V, std::int64_t target
     const auto batch = std::max<std::int64_t>(1, opt.batch);
     const auto chunks = (r.windows + batch - 1) / batch;
     std::vector<double> chunk_nll(static_cast<std::size_t>(chunks), 0.0);
+    r.window_nll.assign(static_cast<std::size_t>(r.windows), 0.0);
     std::atomic<std::int64_t> next{0};
     std::exception_ptr failure;
     std::atomic<bool> failed{false};
@@ -90,13 +92,18 @@ inline double token_nll(const float* logits, std::int64_t V, std::int64_t target
                 const auto w0 = k * batch, nw = std::min(batch, r.windows - w0);
                 logits.resize(static_cast<std::size_t>(nw * r.window * c.vocab));
                 model.forward(tokens.data() + w0 * r.window, nw, r.window, logits.data());
-                double nll = 0.0;
-                for (std::int64_t w = 0; w < nw; ++w)
+                double nll = 0.0;  // the chunk's sum in token order, as before windows were kept
+                for (std::int64_t w = 0; w < nw; ++w) {
+                    double in_window = 0.0;
                     for (std::int64_t t = 0; t + 1 < r.window; ++t) {
                         const auto local = w * r.window + t;  // row in this batch's logits
                         const auto next_token = tokens[static_cast<std::size_t>(w0 * r.window + local + 1)];
-                        nll += detail::token_nll(logits.data() + local * c.vocab, c.vocab, next_token);
+                        const double x = detail::token_nll(logits.data() + local * c.vocab, c.vocab, next_token);
+                        nll += x;
+                        in_window += x;
                     }
+                    r.window_nll[static_cast<std::size_t>(w0 + w)] = in_window;
+                }
                 chunk_nll[static_cast<std::size_t>(k)] = nll;
             }
         } catch (...) {

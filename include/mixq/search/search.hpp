@@ -17,6 +17,7 @@
 #include "../convert/convert.hpp"
 #include "../convert/report.hpp"
 #include "../eval/hessians.hpp"
+#include "../eval/paired_change.hpp"
 #include "../eval/perplexity.hpp"
 #include "../model/config.hpp"
 #include "../precision/glob.hpp"
@@ -73,7 +74,9 @@ struct measured_point {
     std::uint64_t bytes = 0;
     double perplexity = 0.0;
     double delta_percent = 0.0;
+    double stderr_percent = 0.0;  // paired standard error of delta_percent over the eval windows
     std::optional<double> predicted_perplexity;
+    perplexity_result eval;       // per window: what comparisons between points pair
 };
 
 struct search_result {
@@ -83,6 +86,7 @@ struct search_result {
     std::uint64_t fp32_bytes = 0, fixed_bytes = 0, granularity = 1;
     std::int64_t unique_params = 0;
     double fp32_perplexity = 0.0, base_perplexity = 0.0;  // original; searched tensors fp32 with the core fixed
+    perplexity_result fp32_eval;           // the original's, per window
     double base_kl = 0.0, base_nll = 0.0;  // the base's divergence from the fp32 model on the sensitivity windows
     double budget_bytes = 0.0;             // the byte budget solved for (size budgets)
     double budget_perplexity = 0.0;        // the perplexity allowed (quality budget)
@@ -163,7 +167,8 @@ public:
         r.fixed = fixed_;
         const checkpoint_weights orig(in_);
         const ssm_lm fp32_model(orig, cfg_);
-        r.fp32_perplexity = evaluate(orig);
+        r.fp32_eval = evaluate(orig);
+        r.fp32_perplexity = r.fp32_eval.perplexity;
 
         // GPTQ's Hessians, once, from the fp32 model on all calibration tokens.
         convert_options probe;
@@ -178,7 +183,7 @@ public:
 
         // The base (searched tensors fp32, the core at its precision) and one conversion per candidate.
         base_ = convert(in_, table_for({}), opts_);
-        r.base_perplexity = evaluate(weights_of(base_));
+        r.base_perplexity = evaluate(weights_of(base_)).perplexity;
         candidates_.resize(o_.candidates.size());  // independent conversions: one per thread
         detail::parallel_for(o_.candidates.size(), o_.threads,
                              [&](std::size_t p) { candidates_[p] = convert(in_, table_for({}, o_.candidates[p]), opts_); });
@@ -279,7 +284,7 @@ public:
                 const auto& c = r.units[u].cost(o_.measure);
                 best[u] = static_cast<std::size_t>(std::min_element(c.begin(), c.end()) - c.begin());
             }
-            const double best_ppl = measure(best).perplexity;
+            const double best_ppl = measure(best).eval.perplexity;
             if (best_ppl > r.budget_perplexity)
                 fail(::mixq::detail::fmt("--max-ppl-increase %g: impossible; the best table of these candidates (each tensor at its "
                                 "least sensitive candidate, %.2fx) measures %+.4f %%: achievable increases are >= %.4f %%",
@@ -296,14 +301,14 @@ public:
         // Convert and measure; under a quality budget, repair until the measurement holds.
         auto m = measure(pick);
         if (t.kind == budget_kind::ppl_increase) {
-            while (m.perplexity > r.budget_perplexity) {
+            while (m.eval.perplexity > r.budget_perplexity) {
                 if (r.repair_rounds >= o_.max_repair_rounds)
                     fail(::mixq::detail::fmt("--max-ppl-increase %g: still %+.4f %% after %d repair rounds", t.value,
-                                    100.0 * (m.perplexity / r.fp32_perplexity - 1.0), r.repair_rounds));
+                                    100.0 * (m.eval.perplexity / r.fp32_perplexity - 1.0), r.repair_rounds));
                 if (!repair_step(r, opts, pick))
                     fail(::mixq::detail::fmt("--max-ppl-increase %g: measured %+.4f %% with every tensor at a least-cost candidate; "
                                     "nothing left to raise",
-                                    t.value, 100.0 * (m.perplexity / r.fp32_perplexity - 1.0)));
+                                    t.value, 100.0 * (m.eval.perplexity / r.fp32_perplexity - 1.0)));
                 ++r.repair_rounds;
                 m = measure(pick);
             }
@@ -311,7 +316,7 @@ public:
         for (std::size_t u = 0; u < r.units.size(); ++u) r.units[u].chosen = pick[u];
         r.table = table_for(pick);
         r.predicted_perplexity = predicted(pick);
-        r.measured_perplexity = m.perplexity;
+        r.measured_perplexity = m.eval.perplexity;
         r.points.push_back(point("searched", "searched (chosen)", m, r));
         r.points.back().predicted_perplexity = r.predicted_perplexity;
         r.chosen = std::move(m.c);
@@ -330,16 +335,16 @@ public:
             const auto fam = presets::detect_family(in_.tensors());
             for (const auto& name : presets::names) {
                 auto c = convert(in_, presets::get(name, fam), opts_);
-                const double ppl = evaluate(weights_of(c));
-                r.points.push_back(point("preset", "preset " + std::string(name), {std::move(c), ppl}, r));
+                auto e = evaluate(weights_of(c));
+                r.points.push_back(point("preset", "preset " + std::string(name), {std::move(c), std::move(e)}, r));
             }
             for (auto p : {precision::int8, precision::fp8_e4m3, precision::int4_g128, precision::int4_g64, precision::int4_g32, precision::nf4}) {
                 rule_table u("uniform_" + std::string(to_string(p)) + "_linear");
                 for (const auto& x : in_.tensors())
                     if (is_readable_float(x.type)) u.add(x.name, detail::is_uniform_linear(x.name) ? p : o_.core);
                 auto c = convert(in_, u, opts_);
-                const double ppl = evaluate(weights_of(c));
-                r.points.push_back(point("uniform", std::string(to_string(p)) + " on every linear weight", {std::move(c), ppl}, r));
+                auto e = evaluate(weights_of(c));
+                r.points.push_back(point("uniform", std::string(to_string(p)) + " on every linear weight", {std::move(c), std::move(e)}, r));
             }
         }
         r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -349,7 +354,7 @@ public:
 private:
     struct measurement {
         conversion c;
-        double perplexity = 0.0;
+        perplexity_result eval;
     };
 
     [[nodiscard]] bool is_searched(const std::string& n) const {
@@ -374,9 +379,9 @@ private:
         return t;
     }
 
-    [[nodiscard]] double evaluate(const checkpoint_weights& w) const {
+    [[nodiscard]] perplexity_result evaluate(const checkpoint_weights& w) const {
         const ssm_lm m(w, cfg_);
-        return evaluate_perplexity(m, eval_, {.window = o_.window, .batch = 16, .threads = o_.threads}).perplexity;
+        return evaluate_perplexity(m, eval_, {.window = o_.window, .batch = 16, .threads = o_.threads});
     }
 
     // The base with some tensors taken from candidate conversions: (tensor index, candidate index).
@@ -433,11 +438,12 @@ private:
 
     [[nodiscard]] measurement measure(const std::vector<std::size_t>& pick) const {
         auto c = convert(in_, table_for(pick), opts_);
-        const double ppl = evaluate(weights_of(c));
-        return {std::move(c), ppl};
+        auto e = evaluate(weights_of(c));
+        return {std::move(c), std::move(e)};
     }
     static measured_point point(const std::string& kind, const std::string& label, const measurement& m, const search_result& r) {
-        return {label, kind, m.c.totals.ratio(), m.c.totals.mixed_bytes, m.perplexity, 100.0 * (m.perplexity / r.fp32_perplexity - 1.0), {}};
+        const auto d = paired_change(r.fp32_eval, m.eval);
+        return {label, kind, m.c.totals.ratio(), m.c.totals.mixed_bytes, m.eval.perplexity, d.percent, d.stderr_percent, {}, m.eval};
     }
 
     static constexpr std::size_t P_none = ~std::size_t{0};

@@ -26,7 +26,7 @@ namespace mixq::search {
 namespace detail {
 inline nlohmann::ordered_json point_json(const measured_point& p) {
     nlohmann::ordered_json j{{"label", p.label},         {"kind", p.kind}, {"ratio", p.ratio}, {"bytes", p.bytes},
-                             {"perplexity", p.perplexity}, {"delta_percent", p.delta_percent}};
+                             {"perplexity", p.perplexity}, {"delta_percent", p.delta_percent}, {"delta_stderr_percent", p.stderr_percent}};
     j["predicted_perplexity"] = p.predicted_perplexity ? nlohmann::ordered_json(*p.predicted_perplexity) : nlohmann::ordered_json(nullptr);
     return j;
 }
@@ -43,6 +43,27 @@ inline std::string short_name(const std::string& name) {  // "...layers.3.mixer.
     return s;
 }
 }  // namespace detail
+
+// A searched point against a preset or uniform table no larger than it, on the same eval windows:
+// change = 100 (ppl(searched) / ppl(reference) - 1), negative where the searched table is better.
+struct comparison {
+    std::size_t searched = 0, reference = 0;  // indices into search_result::points
+    perplexity_change change;
+};
+
+// Every (searched point, reference of equal or smaller size) pair, searched points in order: the tables
+// that would dominate the searched one if they measured better. "Below the uniform frontier" means every
+// change here is negative; the standard errors say which of them the eval set can tell apart from zero.
+[[nodiscard]] inline std::vector<comparison> reference_comparisons(const search_result& r) {
+    std::vector<comparison> out;
+    for (std::size_t s = 0; s < r.points.size(); ++s) {
+        if (r.points[s].kind != "searched") continue;
+        for (std::size_t k = 0; k < r.points.size(); ++k)
+            if (r.points[k].kind != "searched" && r.points[k].bytes <= r.points[s].bytes)
+                out.push_back({s, k, paired_change(r.points[k].eval, r.points[s].eval)});
+    }
+    return out;
+}
 
 // search.json: the budget, the candidates, every unit's bytes and measured KL per candidate and its choice,
 // and every measured point. No timings: the same inputs give the same file.
@@ -62,6 +83,10 @@ inline std::string short_name(const std::string& name) {  // "...layers.3.mixer.
     }
     ordered_json points = ordered_json::array();
     for (const auto& p : r.points) points.push_back(detail::point_json(p));
+    ordered_json against = ordered_json::array();
+    for (const auto& c : reference_comparisons(r))
+        against.push_back({{"searched", r.points[c.searched].label}, {"reference", r.points[c.reference].label},
+                           {"change_percent", c.change.percent}, {"stderr_percent", c.change.stderr_percent}});
     return {{"format", "mixq-search"},
             {"budget", {{"kind", o.target.kind == budget_kind::ratio ? "ratio" : o.target.kind == budget_kind::bits ? "bits" : "ppl_increase"},
                         {"value", o.target.value},
@@ -85,7 +110,9 @@ inline std::string short_name(const std::string& name) {  // "...layers.3.mixer.
             {"fixed_bytes", r.fixed_bytes},
             {"fp32_bytes", r.fp32_bytes},
             {"units", units},
-            {"points", points}};
+            {"points", points},
+            {"eval_windows", r.fp32_eval.windows},
+            {"against_references", against}};
 }
 
 // table.json: the chosen precision of every tensor by exact name, in the existing JSON form.
@@ -99,9 +126,11 @@ inline std::string short_name(const std::string& name) {  // "...layers.3.mixer.
 // and uniform tables as marks, each labelled.
 [[nodiscard]] inline std::string frontier_svg(const search_result& r) {
     using ::mixq::detail::fmt;
-    const double W = 900, H = 480, L = 70, R = 330, T = 40, B = 50;  // R: room for the labels
+    const double W = 960, H = 480, L = 70, R = 390, T = 40, B = 50;  // R: room for the labels, error included
     double x0 = 1e9, x1 = 0, y0 = 1e9, y1 = -1e9;
-    for (const auto& p : r.points) x0 = std::min(x0, p.ratio), x1 = std::max(x1, p.ratio), y0 = std::min(y0, p.delta_percent), y1 = std::max(y1, p.delta_percent);
+    for (const auto& p : r.points)  // the error bars inside the plot too
+        x0 = std::min(x0, p.ratio), x1 = std::max(x1, p.ratio), y0 = std::min(y0, p.delta_percent - p.stderr_percent),
+        y1 = std::max(y1, p.delta_percent + p.stderr_percent);
     if (x1 <= x0) x1 = x0 + 1;
     y0 = std::min(y0, 0.0);
     if (y1 <= y0) y1 = y0 + 0.1;
@@ -135,11 +164,14 @@ inline std::string short_name(const std::string& name) {  // "...layers.3.mixer.
     for (const auto& p : r.points) {
         const char* colour = p.kind == "searched" ? "#2a7ab9" : p.kind == "preset" ? "#f28e2b" : "#59a14f";
         const bool chosen = &p == &r.points.front();
+        if (p.stderr_percent > 0.0)  // one standard error either way: what the eval set cannot resolve
+            s += fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-opacity=\"0.5\"/>\n", X(p.ratio),
+                     Y(p.delta_percent - p.stderr_percent), X(p.ratio), Y(p.delta_percent + p.stderr_percent), colour);
         if (p.kind == "searched") s += fmt("<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%d\" fill=\"%s\"/>\n", X(p.ratio), Y(p.delta_percent), chosen ? 6 : 4, colour);
         else if (p.kind == "preset") s += fmt("<rect x=\"%.1f\" y=\"%.1f\" width=\"8\" height=\"8\" fill=\"%s\"/>\n", X(p.ratio) - 4, Y(p.delta_percent) - 4, colour);
         else s += fmt("<path d=\"M%.1f %.1f l5 9 h-10 z\" fill=\"%s\"/>\n", X(p.ratio), Y(p.delta_percent) - 5, colour);
-        s += fmt("<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">%s%s: %.2fx, %+.3f %%</text>\n", W - R + 12, ly, colour, chosen ? "* " : "",
-                 ::mixq::detail::xml_escape(p.label).c_str(), p.ratio, p.delta_percent);
+        s += fmt("<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">%s%s: %.2fx, %+.3f &#177; %.3f %%</text>\n", W - R + 12, ly, colour, chosen ? "* " : "",
+                 ::mixq::detail::xml_escape(p.label).c_str(), p.ratio, p.delta_percent, p.stderr_percent);
         ly += 15;
     }
     return s + "</svg>\n";
@@ -190,8 +222,24 @@ inline std::string short_name(const std::string& name) {  // "...layers.3.mixer.
     s += fmt("\nresult: %.3fx (%s bytes), perplexity %.4f -> %.4f measured (%+.4f %%), %.4f predicted; fp32 %.4f\n", c.ratio,
              ::mixq::detail::group_digits(static_cast<std::int64_t>(c.bytes)).c_str(), r.fp32_perplexity, c.perplexity, c.delta_percent,
              r.predicted_perplexity, r.fp32_perplexity);
-    s += "\nmeasured points (ratio, perplexity change):\n";
-    for (const auto& p : r.points) s += fmt("  %-36s %7.3fx  %+8.4f %%\n", p.label.c_str(), p.ratio, p.delta_percent);
+    s += fmt("\nmeasured points (ratio, perplexity change +- its standard error over %lld eval windows):\n",
+             static_cast<long long>(r.fp32_eval.windows));
+    for (const auto& p : r.points)
+        s += fmt("  %-36s %7.3fx  %+8.4f %% +- %.4f\n", p.label.c_str(), p.ratio, p.delta_percent, p.stderr_percent);
+    // Per searched point, the best reference of equal or smaller size: one line each, the rest in search.json.
+    const auto cmp = reference_comparisons(r);
+    std::string lines;
+    for (std::size_t i = 0; i < cmp.size();) {
+        std::size_t best = i, j = i;
+        for (; j < cmp.size() && cmp[j].searched == cmp[i].searched; ++j)
+            if (r.points[cmp[j].reference].perplexity < r.points[cmp[best].reference].perplexity) best = j;
+        const auto& b = cmp[best];
+        lines += fmt("  %-36s %+8.4f %% +- %.4f against %s (%.3fx)\n", r.points[b.searched].label.c_str(), b.change.percent,
+                     b.change.stderr_percent, r.points[b.reference].label.c_str(), r.points[b.reference].ratio);
+        i = j;
+    }
+    if (!lines.empty())
+        s += "against the best preset or uniform table of equal or smaller size (perplexity change, paired):\n" + lines;
     s += fmt("time: %.1f s\n", r.seconds);
     return s;
 }

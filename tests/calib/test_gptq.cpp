@@ -102,7 +102,7 @@ TEST_CASE("GPTQ with H = I is round-to-nearest", "[gptq]") {
     for (std::size_t i = 0; i < q.size(); ++i) REQUIRE(q[i] == rt(w[i], static_cast<std::int64_t>(i) / K, 0));
 }
 
-TEST_CASE("GPTQ: an input never seen keeps its column at round-to-nearest; shape mismatches are refused", "[gptq]") {
+TEST_CASE("GPTQ: an input never seen keeps its column at round-to-nearest, shape mismatches are refused", "[gptq]") {
     const std::int64_t T = 50, K = 8, N = 3;
     auto x = correlated_inputs(T, K, 11);
     for (std::int64_t t = 0; t < T; ++t) x[static_cast<std::size_t>(t * K + 2)] = 0.0f;  // column 2: always zero

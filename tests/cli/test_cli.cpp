@@ -266,7 +266,7 @@ TEST_CASE("mixq-convert --format gguf refuses an output model.gguf that is a dir
     CHECK(entries == 1);  // only the directory that was there
 }
 
-TEST_CASE("a Hugging Face model directory is read through its model.safetensors; bad shards and .pt files are refused clearly",
+TEST_CASE("a Hugging Face model directory is read through its model.safetensors, bad shards and .pt files are refused clearly",
           "[cli][bad_input]") {
     mixq::test::temp_dir scratch, out;
     const auto hf = mixq::test::fixture_dir().parent_path() / "hf-mamba-fortunes";

@@ -202,7 +202,7 @@ TEST_CASE("a mixq file whose scheme, packed shape or scale shape disagree is ref
     refused("dtype.safetensors", {4, 3}, scales, {4, 1}, fp8, "needs dtype F8_E4M3");
 }
 
-TEST_CASE("identical tensors other than a tied head keep their names in the file; the report says so in one line", "[write_outputs][ties]") {
+TEST_CASE("identical tensors other than a tied head keep their names in the file, the report says so in one line", "[write_outputs][ties]") {
     // Mamba checkpoints hold many identical tensors (D = 1, norms = 1, A_log = log 1..N in every layer):
     // loaders look each up by name, so only the head tied to the embeddings may be left out.
     mixq::test::temp_dir dir;

@@ -157,7 +157,7 @@ void compare_conv(const gpu::ssm_out& got, const mixq::ssm::conv_result& ref, ac
 }
 }  // namespace
 
-TEST_CASE("gpu: causal conv1d equals the host reference; decode steps equal the prefill", "[gpu][conv1d]") {
+TEST_CASE("gpu: causal conv1d equals the host reference, decode steps equal the prefill", "[gpu][conv1d]") {
     std::uint32_t seed = 50000;
     for (int width : {1, 2, 4})
         for (int L : {1, 2, 3, 130, 2049})

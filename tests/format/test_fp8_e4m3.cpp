@@ -63,7 +63,7 @@ TEST_CASE("fp8 e4m3 encoding equals a brute-force nearest-even search on every f
     }
 }
 
-TEST_CASE("fp8 e4m3 ties go to the even mantissa; beyond 448 saturates, never NaN", "[fp8]") {
+TEST_CASE("fp8 e4m3 ties go to the even mantissa, beyond 448 saturates, never NaN", "[fp8]") {
     CHECK(mixq::fp8_e4m3_encode(1.0625f) == 0x38);   // halfway 1.0 (m 0) and 1.125 (m 1): even
     CHECK(mixq::fp8_e4m3_encode(1.1875f) == 0x3a);   // halfway 1.125 and 1.25 (m 2): even
     CHECK(mixq::fp8_e4m3_encode(0x1.8p-10f) == 0x01);  // 0.75 · 2^-9: nearer the smallest subnormal than 0

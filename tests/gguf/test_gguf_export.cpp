@@ -126,7 +126,7 @@ TEST_CASE("GGUF export refuses what llama.cpp cannot hold, naming the tensor and
                       Catch::Contains("the Itera-Lite layout has no llama.cpp architecture"));
 }
 
-TEST_CASE("a byte-level BPE tokenizer.json becomes gpt2 keys padded to the vocabulary; others become 'none'", "[gguf][export]") {
+TEST_CASE("a byte-level BPE tokenizer.json becomes gpt2 keys padded to the vocabulary, others become 'none'", "[gguf][export]") {
     mixq::test::temp_dir d;
     mixq::test::write_bytes(d.file("tokenizer.json"),
                             R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b"]},

@@ -33,7 +33,7 @@ struct sample {
 std::span<const std::byte> span_of(const std::string& s) { return std::as_bytes(std::span(s.data(), s.size())); }
 }  // namespace
 
-TEST_CASE("GGUF: keys of every written type and tensors round-trip; offsets are aligned running sums", "[gguf][io]") {
+TEST_CASE("GGUF: keys of every written type and tensors round-trip, offsets are aligned running sums", "[gguf][io]") {
     const sample s;
     const auto bytes = s.bytes();
     const auto f = gguf_file::parse(span_of(bytes), "x.gguf");

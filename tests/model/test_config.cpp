@@ -40,7 +40,7 @@ TEST_CASE("config.json must agree with the shapes", "[config][bad_input]") {
     CHECK_NOTHROW(mixq::infer_config(w, dir.file("absent.json")));
 }
 
-TEST_CASE("a missing or mis-shaped tensor is named; a foreign checkpoint fits neither layout", "[config][bad_input]") {
+TEST_CASE("a missing or mis-shaped tensor is named, a foreign checkpoint fits neither layout", "[config][bad_input]") {
     auto m = mixq::test::make_random_model(mixq::layout_kind::itera_lite, 2);
     m.data.erase("layers.1.ssm.D");
     CHECK_THROWS_WITH(mixq::infer_config(m.weights()),

@@ -86,7 +86,7 @@ TEST_CASE("search under a size budget: honours it, predicts the sum of its parts
         if (x.source->name.find("A_log") != std::string::npos || x.source->name.find("norm") != std::string::npos) CHECK(x.target == mixq::precision::fp16);
 }
 
-TEST_CASE("search under a quality budget: the measured perplexity holds it; impossible budgets are refused with the range", "[search]") {
+TEST_CASE("search under a quality budget: the measured perplexity holds it, impossible budgets are refused with the range", "[search]") {
     const auto in = mixq::io::safetensors_file::open(mixq::test::fixture("model.safetensors"));
     const mixq::checkpoint_weights w(in);
     const auto cfg = mixq::infer_config(w);

@@ -9,6 +9,7 @@
 
 #include "cli_main.hpp"
 #include "eval_options.hpp"
+#include "progress_line.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{"Choose a precision table under a size or quality budget from measured sensitivities, convert with it and "
@@ -16,7 +17,7 @@ int main(int argc, char** argv) {
     std::string input, output, calib_path, eval_path, candidates = "fp16,fp8_e4m3,int8,int4_g128,int4_g64,int4_g32,nf4",
                                                       core = "fp16";
     double ratio = 0, bits = 0, ppl = -1;
-    bool widen = false, json = false, no_refs = false, act_order = false;
+    bool widen = false, json = false, no_refs = false, act_order = false, quiet = false, progress = false;
     mixq::search::search_options o;
     o.threads = mixq::cli::default_threads();
     app.add_option("input", input, "checkpoint (.safetensors, or a model directory holding model.safetensors)")->required();
@@ -45,6 +46,8 @@ int main(int argc, char** argv) {
     app.add_option("--gptq-block", o.gptq.block, "GPTQ columns per block")->capture_default_str()->check(CLI::PositiveNumber);
     app.add_flag("--gptq-act-order", act_order, "GPTQ: columns in order of decreasing Hessian diagonal");
     app.add_flag("--json", json, "print the result as JSON on stdout");
+    app.add_flag("--quiet", quiet, "no progress line on stderr");
+    app.add_flag("--progress", progress, "a progress line on stderr even when it is not a terminal (one line every 10 s)");
 
     return mixq::cli::run("mixq-search", app, argc, argv, [&] {
         input = mixq::io::resolve_checkpoint(input);  // a Hugging Face model directory: the checkpoint in it
@@ -84,8 +87,13 @@ int main(int argc, char** argv) {
                 if ((*tokens)[i] < 0 || (*tokens)[i] >= cfg.vocab)
                     mixq::fail(std::string(tokens == &calib ? calib_path : eval_path) + ": token id " + std::to_string((*tokens)[i]) +
                                " at index " + std::to_string(i) + " is outside the vocabulary of " + std::to_string(cfg.vocab));
-        mixq::search::searcher s(in, cfg, calib, eval, o);
-        auto res = s.run();
+        auto res = [&] {  // the progress line ends (its own line on a terminal) before the report
+            // In a log, a line every 10 s: a 130M-parameter search runs for many minutes, item by item.
+            mixq::cli::progress_line line(!quiet && !json && (progress || ::isatty(2) == 1), "mixq-search", 10.0);
+            o.progress = [&](const mixq::search::search_progress& p) { line(p); };
+            mixq::search::searcher s(in, cfg, calib, eval, o);
+            return s.run();
+        }();
         const auto& c0 = res.points.front();
         const auto L = o.window > 0 ? o.window : (cfg.max_seq > 0 ? cfg.max_seq : 128);
         res.chosen.quality = mixq::quality_summary{res.fp32_perplexity, c0.perplexity,

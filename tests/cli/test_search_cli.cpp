@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include <cstdlib>
+#include <map>
 #include <mixq/io/npy.hpp>
 #include <nlohmann/json.hpp>
 
@@ -45,7 +46,6 @@ TEST_CASE("mixq-search: seven outputs, a table mixq-convert turns into the same 
     REQUIRE(r.code == 0);
     CHECK(r.out.find("budget: compression ratio >= 6") != std::string::npos);
     CHECK(r.out.find("SSM core kept at fp16") != std::string::npos);
-    CHECK(r.out.find("layers.3") != std::string::npos);  // one line per layer, not per tensor
     for (const char* f : {"table.json", "search.json", "frontier.svg", "model.safetensors", "metadata.json", "statistics.json",
                           "precision_allocation.svg"})
         CHECK(std::filesystem::exists(work.path / "a" / f));
@@ -57,6 +57,21 @@ TEST_CASE("mixq-search: seven outputs, a table mixq-convert turns into the same 
     CHECK(meta["quality"]["delta_stderr_percent"].get<double>() > 0.0);
     CHECK(meta["search"]["budget"] == "compression ratio >= 6");
     CHECK(search["points"][0]["kind"] == "searched");
+    {  // the chosen table, one line per tensor role: in_proj's line counts the layers at each precision as table.json
+        const auto table = nlohmann::json::parse(mixq::test::read_bytes(work.file("a/table.json")));
+        std::map<std::string, int> layers_at;
+        for (const auto& rule : table["rules"])
+            if (rule[0].get<std::string>().find(".ssm.in_proj.weight") != std::string::npos) ++layers_at[rule[1].get<std::string>()];
+        REQUIRE(!layers_at.empty());
+        const auto at = r.out.find("\n  ssm.in_proj ");
+        REQUIRE(at != std::string::npos);
+        const auto line = r.out.substr(at + 1, r.out.find('\n', at + 1) - at - 1);
+        INFO(line);
+        for (const auto& [p, n] : layers_at)
+            CHECK(line.find(p + " in " + std::to_string(n) + (n == 1 ? " layer (" : " layers (")) != std::string::npos);
+        CHECK(r.out.find("\n  layers.") == std::string::npos);  // no line per layer
+        CHECK(r.out.find("ssm.in_proj", at + 1 + line.size()) == std::string::npos);  // and one line only
+    }
 
     // mixq-convert with the recorded calibration turns table.json into the same checkpoint, byte for byte.
     const auto c = run(quote(MIXQ_CONVERT_EXE) + " " + model + " -o " + quote(work.file("c")) + " --table " + quote(work.file("a/table.json")) +

@@ -202,3 +202,48 @@ TEST_CASE("a large tensor quantized in row blocks on several threads equals one 
         CHECK(y.error->rel_rms_error == b.error->rel_rms_error);
     }
 }
+
+TEST_CASE("convert_options::reuse copies a tensor converted before instead of converting it again", "[convert]") {
+    const auto in = mixq::io::safetensors_file::open(mixq::test::fixture("model.safetensors"));
+    const auto table = mixq::load_table_json(mixq::test::fixture("tables/itera_int4_g64_linear.json"));
+    mixq::convert_options o;
+    o.lowbit = mixq::lowbit_calibration::mse;
+    const auto before = mixq::convert(in, table, o);
+    // A marked copy proves the bytes come from it, not from converting again.
+    auto marked = before;
+    std::size_t quantized = 0;
+    for (auto& x : marked.tensors)
+        if (x.quantized && !x.data.empty()) x.data.front() = static_cast<std::byte>(~std::to_integer<unsigned>(x.data.front())), ++quantized;
+    REQUIRE(quantized > 10);
+    std::size_t asked = 0;
+    auto reusing = o;
+    reusing.reuse = [&](const mixq::converted_tensor& planned) -> const mixq::converted_tensor* {
+        ++asked;
+        for (const auto& x : marked.tensors)
+            if (x.source == planned.source && x.quantized) return &x;
+        return nullptr;  // the 16-bit and fp32 ones are converted as usual
+    };
+    const auto after = mixq::convert(in, table, reusing);
+    CHECK(asked > quantized);
+    REQUIRE(after.tensors.size() == before.tensors.size());
+    for (std::size_t i = 0; i < after.tensors.size(); ++i) {
+        const auto &a = after.tensors[i], &m = marked.tensors[i], &b = before.tensors[i];
+        INFO(a.source->name);
+        CHECK(a.data == (a.quantized ? m.data : b.data));
+        CHECK(a.scales == b.scales);
+        CHECK(a.scheme == b.scheme);
+        CHECK(a.stored_shape == b.stored_shape);
+        CHECK(a.alias_of == b.alias_of);
+    }
+    CHECK(after.totals.mixed_bytes == before.totals.mixed_bytes);
+    // A tensor of another precision (or another source) offered for reuse is a bug in the caller.
+    auto wrong = o;
+    wrong.reuse = [&](const mixq::converted_tensor& planned) -> const mixq::converted_tensor* {
+        for (const auto& x : before.tensors)
+            if (x.source == planned.source && x.target != planned.target) return &x;
+        return nullptr;
+    };
+    mixq::rule_table int8("int8");
+    for (const auto& x : in.tensors()) int8.add(x.name, mixq::precision::int8);
+    CHECK_THROWS_WITH(mixq::convert(in, int8, wrong), Catch::Contains("reused from another tensor or precision"));
+}

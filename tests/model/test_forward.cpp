@@ -48,6 +48,33 @@ TEST_CASE("HF Mamba forward matches a double-precision naive forward", "[forward
     check_layout(mixq::layout_kind::hf_mamba, 6);
 }
 
+TEST_CASE("forward_from a layer's recorded residual stream gives the same logits bit for bit", "[forward]") {
+    for (auto [layout, seed] : {std::pair{mixq::layout_kind::itera_lite, 11u}, std::pair{mixq::layout_kind::hf_mamba, 12u}}) {
+        const auto m = mixq::test::make_random_model(layout, seed);
+        const auto w = m.weights();
+        const auto cfg = mixq::infer_config(w);
+        const mixq::ssm_lm model(w, cfg);
+        REQUIRE(cfg.n_layers >= 2);
+        const std::int64_t L = 7, n_seq = 2, T = L * n_seq;
+        std::vector<std::int64_t> ids(static_cast<std::size_t>(T));
+        for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<std::int64_t>((i * 7 + seed) % static_cast<std::size_t>(cfg.vocab));
+        std::vector<std::vector<float>> inputs(static_cast<std::size_t>(cfg.n_layers));
+        const mixq::residual_observer keep = [&](std::int64_t l, std::span<const float> x) {
+            inputs[static_cast<std::size_t>(l)].assign(x.begin(), x.end());
+        };
+        std::vector<float> full(static_cast<std::size_t>(T * cfg.vocab)), from(full.size());
+        model.forward(ids.data(), n_seq, L, full.data(), nullptr, &keep);
+        for (std::int64_t l = 0; l < cfg.n_layers; ++l) {
+            REQUIRE(inputs[static_cast<std::size_t>(l)].size() == static_cast<std::size_t>(T * cfg.d_model));
+            std::fill(from.begin(), from.end(), 0.0f);
+            model.forward_from(l, inputs[static_cast<std::size_t>(l)], n_seq, L, from.data());
+            CHECK(from == full);
+        }
+        CHECK_THROWS_AS(model.forward_from(cfg.n_layers + 1, inputs[0], n_seq, L, from.data()), mixq::error);
+        CHECK_THROWS_AS(model.forward_from(1, std::span<const float>(inputs[1]).first(5), n_seq, L, from.data()), mixq::error);
+    }
+}
+
 TEST_CASE("token ids outside the vocabulary and over-long sequences are refused", "[forward][bad_input]") {
     const auto m = mixq::test::make_random_model(mixq::layout_kind::itera_lite, 9);
     const auto w = m.weights();

@@ -45,6 +45,42 @@ TEST_CASE("KL of a model against itself is zero, against a perturbed one positiv
     CHECK(mixq::search::mean_kl(q, ref) > 1e-4);
 }
 
+TEST_CASE("passes started from a layer's recorded inputs give the full passes' divergence exactly", "[search][kl]") {
+    // A model lowered only from layer l on starts its passes at l, from the unlowered model's residual
+    // stream: bit for bit the same KL and NLL change, with every layer kept and with every second one.
+    const auto f = mixq::io::safetensors_file::open(mixq::test::fixture("model.safetensors"));
+    const mixq::checkpoint_weights w(f);
+    const auto cfg = mixq::infer_config(w);
+    const mixq::ssm_lm m(w, cfg);
+    REQUIRE(cfg.n_layers == 4);
+    const auto ref = mixq::search::make_reference(m, head_of("calib_tokens.npy", 3 * 128), 128, 3, 2);
+    const auto all = mixq::search::record_layer_inputs(m, ref, 2);
+    const auto per_layer = static_cast<std::uint64_t>(3 * 128 * cfg.d_model) * sizeof(float);
+    const auto every_second = mixq::search::record_layer_inputs(m, ref, 2, 2 * per_layer);
+    CHECK(all.stride == 1);
+    CHECK(every_second.stride == 2);
+    CHECK(every_second.start_for(3) == 2);
+    CHECK(every_second.start_for(1) == 0);
+    for (std::int64_t l = 0; l <= cfg.n_layers; ++l) {
+        mixq::rule_table t("one layer int4");
+        for (const auto& x : f.tensors())
+            t.add(x.name, x.name.rfind("layers." + std::to_string(l) + ".ssm.in_proj", 0) == 0 || (l == cfg.n_layers && x.name == "embedding.weight")
+                              ? mixq::precision::int4_g64 : mixq::precision::fp32);
+        const auto c = mixq::convert(f, t);
+        const auto wq = mixq::weights_of(c);
+        const mixq::ssm_lm q(wq, cfg);
+        const auto full = mixq::search::measure_divergence(q, ref, 2);
+        if (l < cfg.n_layers) CHECK(full.kl > 1e-7);
+        for (const auto* from : {&all, &every_second}) {
+            const auto first = l == cfg.n_layers ? 0 : l;  // the tied embedding is read before layer 0
+            const auto d = mixq::search::measure_divergence(q, ref, 2, from, first);
+            CHECK(d.kl == full.kl);
+            CHECK(d.delta_nll == full.delta_nll);
+        }
+    }
+    CHECK_THROWS_AS(mixq::search::measure_divergence(m, ref, 3, &all, 2), mixq::error);  // inputs of another batch size
+}
+
 TEST_CASE("search under a size budget: honours it, predicts the sum of its parts, zeroed paths measure zero", "[search]") {
     // layers.2's out_proj zeroed: nothing that layer's SSM computes reaches the output, so lowering its
     // in_proj / x_proj / dt_proj cannot change the logits at all.
@@ -62,8 +98,25 @@ TEST_CASE("search under a size budget: honours it, predicts the sum of its parts
     const mixq::checkpoint_weights w(in);
     const auto cfg = mixq::infer_config(w);
     const auto calib = head_of("calib_tokens.npy", 10 * 128), eval = head_of("eval_tokens.npy", 20 * 128);
-    mixq::search::searcher s(in, cfg, calib, eval, small({mixq::search::budget_kind::ratio, 5.0}));
+    auto o = small({mixq::search::budget_kind::ratio, 5.0});
+    std::vector<mixq::search::search_progress> seen;
+    o.progress = [&](const mixq::search::search_progress& p) { seen.push_back(p); };
+    mixq::search::searcher s(in, cfg, calib, eval, o);
     const auto r = s.run();
+    // Progress: the five phases in order, each counting up to its total (1 + candidates, 1 + units x
+    // candidates, chosen + frontier points), one call per work item.
+    const std::vector<std::pair<std::string, std::size_t>> phases{{"fp32 evaluation", 1}, {"Hessians", 1}, {"candidate conversions", 4},
+                                                                   {"sensitivities", 1 + r.units.size() * 3}, {"measurements", 2}};
+    std::size_t k = 0;
+    for (const auto& [name, total] : phases)
+        for (std::size_t done = 1; done <= total; ++done, ++k) {
+            REQUIRE(k < seen.size());
+            CHECK(seen[k].phase == name);
+            CHECK(seen[k].done == done);
+            CHECK(seen[k].total == total);
+            CHECK(seen[k].seconds >= seen[k].phase_seconds);
+        }
+    CHECK(k == seen.size());
     for (const char* n : {"layers.2.ssm.in_proj.weight", "layers.2.ssm.x_proj.weight", "layers.2.ssm.dt_proj.weight"})
         for (std::size_t p = 0; p < 3; ++p) {
             CHECK(unit_named(r, n).kl[p] == 0.0);

@@ -98,16 +98,20 @@ template <class Roundtrip>
     std::vector<double> E(static_cast<std::size_t>(rows * B));
     for (std::int64_t i1 = 0; i1 < K; i1 += B) {
         const auto i2 = std::min(K, i1 + B), nb = i2 - i1;
-        for (std::int64_t i = i1; i < i2; ++i) {
-            const double d = U[static_cast<std::size_t>(i * K + i)];
-            const auto col = perm[static_cast<std::size_t>(i)];
-            for (std::int64_t r = 0; r < rows; ++r) {
-                double* wr = W.data() + r * K;
+        // Inside a block each row depends only on itself, so a row's whole block is done before the next
+        // row's: its nb values stay in L1 (column by column, a 50k-row embedding streamed all of W's block
+        // through memory for every column). The same operations in the same order: the same result.
+        for (std::int64_t r = 0; r < rows; ++r) {
+            double* wr = W.data() + r * K;
+            double* er = E.data() + r * B;
+            for (std::int64_t i = i1; i < i2; ++i) {
+                const auto col = perm[static_cast<std::size_t>(i)];
                 const float q = roundtrip(static_cast<float>(wr[i]), r, col);
                 Q[static_cast<std::size_t>(r * K + col)] = q;
-                const double err = (wr[i] - static_cast<double>(q)) / d;
-                E[static_cast<std::size_t>(r * B + (i - i1))] = err;
-                for (std::int64_t j = i + 1; j < i2; ++j) wr[j] -= err * U[static_cast<std::size_t>(i * K + j)];
+                const double err = (wr[i] - static_cast<double>(q)) / U[static_cast<std::size_t>(i * K + i)];
+                er[i - i1] = err;
+                const double* ui = U.data() + i * K;
+                for (std::int64_t j = i + 1; j < i2; ++j) wr[j] -= err * ui[j];
             }
         }
         if (i2 < K)  // W[:, i2:] -= E[:, :nb] · U[i1:i2, i2:]

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <future>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -37,6 +38,8 @@ namespace mixq {
 // clip minimising that group's squared error (calib/mse.hpp's low-bit grid).
 enum class lowbit_calibration { max, mse };
 
+struct converted_tensor;
+
 struct convert_options {
     calibration_method calibration = calibration_method::percentile;  // int8 clips
     double percentile = 99.99;  // used by calibration_method::percentile
@@ -52,6 +55,10 @@ struct convert_options {
     // Drop each source tensor's mapped pages once read (streaming conversion only: the search converts the
     // same input many times and would re-fault them every time).
     bool release_input = false;
+    // Tensors already converted with these same options (the search's candidate conversions): given a
+    // planned tensor, one converted from the same source to the same precision, or null. Its result is
+    // copied instead of computed again: conversion is deterministic, so only the work (GPTQ) is saved.
+    std::function<const converted_tensor*(const converted_tensor& planned)> reuse;
 };
 
 // One output tensor. `data` is empty when the tensor is stored unchanged (bytes come from the source
@@ -526,6 +533,23 @@ inline void fill_tensor(const conversion& c, converted_tensor& out, const detail
                         unsigned threads = 1) {
     if (!needs_fill(out)) return;
     const auto& options = c.options;
+    if (options.reuse)
+        if (const auto* done = options.reuse(out)) {
+            if (done->source != out.source || done->target != out.target)
+                throw error(errc::internal, "convert: '" + out.source->name + "' reused from another tensor or precision");
+            out.stored = done->stored;
+            out.scheme = done->scheme;
+            out.data = done->data;
+            out.scales = done->scales;
+            out.stored_shape = done->stored_shape;
+            out.scale_shape = done->scale_shape;
+            out.quantized = done->quantized;
+            out.gptq = done->gptq;
+            out.error = done->error;
+            out.scale_min = done->scale_min;
+            out.scale_max = done->scale_max;
+            return;
+        }
     const auto& t = *out.source;
     // fp32 values are read where they lie (4-byte aligned, as a safetensors writer pads them); others are widened into w.
     std::span<const float> src;

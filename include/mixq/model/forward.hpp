@@ -19,6 +19,8 @@ namespace mixq {
 // Called with a linear layer's weight name and its fp32 input [T, K] just before the product
 // (activation calibration). The head is reported as "lm_head.weight" even when tied.
 using input_observer = std::function<void(const std::string& weight, std::span<const float> input)>;
+// Called with a layer's index and the residual stream entering it [T, d_model] (see forward_from).
+using residual_observer = std::function<void(std::int64_t layer, std::span<const float> x)>;
 
 // Activations between layers are always fp32 and every product goes through mixq::linear, which reads
 // the weight in whatever precision it is stored: any mix of int8 / fp16 / bf16 / fp32 runs by construction.
@@ -76,17 +78,13 @@ public:
 
     // tokens: n_seq sequences of L ids each, contiguous; logits: [n_seq * L, vocab].
     void forward(const std::int64_t* tokens, std::int64_t n_seq, std::int64_t L, float* logits,
-                 const input_observer* observe = nullptr) const {
+                 const input_observer* observe = nullptr, const residual_observer* residual = nullptr) const {
         const auto& c = cfg_;
         if (c.max_seq && L > c.max_seq)
             fail("sequence length " + std::to_string(L) + " exceeds the model's " + std::to_string(c.max_seq) +
                  " position embeddings");
-        const std::int64_t T = n_seq * L, d = c.d_model, di = c.d_inner, N = c.d_state, r = c.dt_rank;
-        const std::int64_t P = r + 2 * N;
-        auto buf = [](std::int64_t n) { return std::vector<float>(static_cast<std::size_t>(n)); };
-        auto x = buf(T * d), h = buf(T * d), xz = buf(T * 2 * di), xs = buf(T * di), z = buf(T * di), p = buf(T * P),
-             dtr = buf(T * r), dt = buf(T * di), y = buf(T * di), state = buf(N * di), row = buf(d);
-
+        const std::int64_t T = n_seq * L, d = c.d_model;
+        std::vector<float> x(static_cast<std::size_t>(T * d)), row(static_cast<std::size_t>(d));
         for (std::int64_t i = 0; i < T; ++i) {
             const auto id = tokens[i];
             if (id < 0 || id >= c.vocab)
@@ -98,7 +96,30 @@ public:
                 for (std::int64_t k = 0; k < d; ++k) x[static_cast<std::size_t>(i * d + k)] += row[static_cast<std::size_t>(k)];
             }
         }
-        for (const auto& ly : layers_) {
+        run_layers(std::move(x), 0, n_seq, L, logits, observe, residual);
+    }
+
+    // The rest of a forward pass from the residual stream entering layer `first` (x: [n_seq * L, d_model],
+    // as a residual_observer saw it in a model whose layers before `first` are the same): the same logits,
+    // without recomputing those layers. The precision search lowers one layer's tensor at a time.
+    void forward_from(std::int64_t first, std::span<const float> x, std::int64_t n_seq, std::int64_t L, float* logits) const {
+        if (first < 0 || first > cfg_.n_layers || static_cast<std::int64_t>(x.size()) != n_seq * L * cfg_.d_model)
+            throw error(errc::internal, "forward_from: layer " + std::to_string(first) + " with " + std::to_string(x.size()) + " values");
+        run_layers(std::vector<float>(x.begin(), x.end()), first, n_seq, L, logits, nullptr, nullptr);
+    }
+
+private:
+    void run_layers(std::vector<float> x, std::int64_t first, std::int64_t n_seq, std::int64_t L, float* logits,
+                    const input_observer* observe, const residual_observer* residual) const {
+        const auto& c = cfg_;
+        const std::int64_t T = n_seq * L, di = c.d_inner, N = c.d_state, r = c.dt_rank;
+        const std::int64_t P = r + 2 * N;
+        auto buf = [](std::int64_t n) { return std::vector<float>(static_cast<std::size_t>(n)); };
+        auto h = buf(T * c.d_model), xz = buf(T * 2 * di), xs = buf(T * di), z = buf(T * di), p = buf(T * P), dtr = buf(T * r),
+             dt = buf(T * di), y = buf(T * di), state = buf(N * di);
+        for (auto l = first; l < c.n_layers; ++l) {
+            const auto& ly = layers_[static_cast<std::size_t>(l)];
+            if (residual && *residual) (*residual)(l, x);
             norm(x.data(), h.data(), T, ly.norm_w, ly.norm_b);
             apply(observe, h.data(), T, ly.in_proj, xz.data());
             for (std::int64_t i = 0; i < T; ++i) {  // split xz into xs (first half) and z (second half)
@@ -127,7 +148,6 @@ public:
         apply(observe, h.data(), T, head_, logits);
     }
 
-private:
     struct ffn_pair {
         stored_matrix w1, w2;
     };

@@ -102,17 +102,65 @@ struct divergence {
     return r;
 }
 
+// The residual stream entering some layers of one model on the reference's windows, batch by batch, so
+// that a model differing from it only from layer l on can start there (ssm_lm::forward_from). Layers
+// are kept every `stride` (a multiple of it is where a pass may start), so the cache stays below
+// `max_bytes`: 72 MiB for every layer of a Mamba-130M on 8 windows of 128.
+struct layer_inputs {
+    std::int64_t stride = 0, batch = 8;           // 0: nothing kept
+    std::vector<std::vector<float>> at;           // [layer / stride][windows · window · d_model]
+    // The latest kept layer at or before `layer` (0 when none is: start from the tokens).
+    [[nodiscard]] std::int64_t start_for(std::int64_t layer) const {
+        if (stride <= 0 || layer < stride) return 0;
+        return std::min<std::int64_t>(layer / stride, static_cast<std::int64_t>(at.size()) - 1) * stride;
+    }
+};
+
+[[nodiscard]] inline layer_inputs record_layer_inputs(const ssm_lm& model, const reference_distribution& ref, std::int64_t batch = 8,
+                                                      std::uint64_t max_bytes = std::uint64_t{1} << 30) {
+    const auto& c = model.config();
+    layer_inputs r;
+    r.batch = batch;
+    const auto per_layer = static_cast<std::uint64_t>(ref.windows * ref.window * c.d_model) * sizeof(float);
+    if (c.n_layers < 2 || per_layer == 0) return r;
+    r.stride = 1;
+    while (per_layer * static_cast<std::uint64_t>(c.n_layers / r.stride) > max_bytes && r.stride < c.n_layers) ++r.stride;
+    r.at.resize(static_cast<std::size_t>((c.n_layers - 1) / r.stride + 1));
+    for (auto& v : r.at) v.resize(static_cast<std::size_t>(per_layer / sizeof(float)));
+    std::vector<float> logits;
+    for (std::int64_t w0 = 0; w0 < ref.windows; w0 += batch) {
+        const auto nw = std::min(batch, ref.windows - w0);
+        const std::size_t offset = static_cast<std::size_t>(w0 * ref.window * c.d_model);
+        const residual_observer keep = [&](std::int64_t l, std::span<const float> x) {
+            if (l % r.stride == 0) std::copy(x.begin(), x.end(), r.at[static_cast<std::size_t>(l / r.stride)].begin() + static_cast<std::ptrdiff_t>(offset));
+        };
+        logits.resize(static_cast<std::size_t>(nw * ref.window * ref.vocab));
+        model.forward(ref.tokens.data() + w0 * ref.window, nw, ref.window, logits.data(), nullptr, &keep);
+    }
+    return r;
+}
+
 // Mean over all positions of KL(reference || model) and mean change of the next-token NLL, in nats per
 // token, summed in double in position order (deterministic). Single-threaded: the search runs several
-// of these at once.
-[[nodiscard]] inline divergence measure_divergence(const ssm_lm& model, const reference_distribution& ref, std::int64_t batch = 8) {
-    const auto V = ref.vocab, L = ref.window;
+// of these at once. With `from` (the inputs of a model equal to this one before layer `first`), the
+// passes start at the latest kept layer at or before `first`: the same logits for less work.
+[[nodiscard]] inline divergence measure_divergence(const ssm_lm& model, const reference_distribution& ref, std::int64_t batch = 8,
+                                                   const layer_inputs* from = nullptr, std::int64_t first = 0) {
+    const auto V = ref.vocab, L = ref.window, d = model.config().d_model;
+    const auto start = from ? from->start_for(first) : 0;
+    if (from && start > 0 && from->batch != batch) throw error(errc::internal, "measure_divergence: layer inputs of another batch size");
     std::vector<float> logits;
     double total = 0.0, dnll = 0.0;
     for (std::int64_t w0 = 0; w0 < ref.windows; w0 += batch) {
         const auto nw = std::min(batch, ref.windows - w0), T = nw * L;
         logits.resize(static_cast<std::size_t>(T * V));
-        model.forward(ref.tokens.data() + w0 * L, nw, L, logits.data());
+        if (start > 0) {
+            const auto& x = from->at[static_cast<std::size_t>(start / from->stride)];
+            model.forward_from(start, std::span<const float>(x).subspan(static_cast<std::size_t>(w0 * L * d), static_cast<std::size_t>(T * d)), nw, L,
+                               logits.data());
+        } else {
+            model.forward(ref.tokens.data() + w0 * L, nw, L, logits.data());
+        }
         for (std::int64_t t = 0; t < T; ++t) {
             const auto pos = w0 * L + t;
             const float* x = logits.data() + t * V;

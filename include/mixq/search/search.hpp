@@ -2,11 +2,14 @@
 // quality budget, then the chosen table converted and its perplexity measured (and repaired if need be).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <exception>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -38,6 +41,14 @@ struct budget {
     double value = 4.0;  // compression ratio, bits per parameter, or percent perplexity increase
 };
 
+// Where a running search is: its phase, and how much of it is done (work items of similar cost).
+struct search_progress {
+    const char* phase = "";  // "fp32 evaluation", "Hessians", "candidate conversions", "sensitivities", "measurements"
+    std::size_t done = 0, total = 0;
+    double phase_seconds = 0.0;  // since the phase began
+    double seconds = 0.0;        // since the search began
+};
+
 struct search_options {
     std::vector<precision> candidates{precision::fp16,      precision::fp8_e4m3, precision::int8, precision::int4_g128,
                                       precision::int4_g64,  precision::int4_g32, precision::nf4};
@@ -52,6 +63,9 @@ struct search_options {
     bool reference_points = true;             // presets and uniform tables measured for the chart
     int max_repair_rounds = 64;
     gptq_options gptq;
+    // Called (from any of the threads, one call at a time) as each work item ends; a 130M-parameter model
+    // takes tens of minutes on two cores, most of them in the sensitivities.
+    std::function<void(const search_progress&)> progress;
 };
 
 // A unit of the search: tensors that must share a precision (a tied head and its embedding).
@@ -162,18 +176,24 @@ public:
 
     [[nodiscard]] search_result run() {
         const auto t0 = std::chrono::steady_clock::now();
+        start_ = t0;
         search_result r;
         r.options = o_;
+        r.options.progress = nullptr;
         r.fixed = fixed_;
         const checkpoint_weights orig(in_);
         const ssm_lm fp32_model(orig, cfg_);
+        begin("fp32 evaluation", 1);
         r.fp32_eval = evaluate(orig);
         r.fp32_perplexity = r.fp32_eval.perplexity;
+        step();
 
         // GPTQ's Hessians, once, from the fp32 model on all calibration tokens.
+        begin("Hessians", 1);
         convert_options probe;
         probe.gptq_int8 = probe.gptq_lowbit = true;
         hessians_ = collect_hessians(fp32_model, calib_, o_.window, gptq_layers(table_for({}), in_, probe));
+        step();
         opts_.calibration = calibration_method::percentile;
         opts_.gptq_int8 = opts_.gptq_lowbit = true;
         opts_.lowbit = lowbit_calibration::mse;
@@ -182,13 +202,29 @@ public:
         opts_.gptq_description = describe(o_.gptq);
 
         // The base (searched tensors fp32, the core at its precision) and one conversion per candidate.
+        begin("candidate conversions", o_.candidates.size() + 1);
         base_ = convert(in_, table_for({}), opts_);
         r.base_perplexity = evaluate(weights_of(base_)).perplexity;
+        step();
         candidates_.resize(o_.candidates.size());  // independent conversions: one per thread
-        detail::parallel_for(o_.candidates.size(), o_.threads,
-                             [&](std::size_t p) { candidates_[p] = convert(in_, table_for({}, o_.candidates[p]), opts_); });
+        detail::parallel_for(o_.candidates.size(), o_.threads, [&](std::size_t p) {
+            candidates_[p] = convert(in_, table_for({}, o_.candidates[p]), opts_);
+            step();
+        });
         r.fp32_bytes = base_.totals.fp32_bytes;
         r.unique_params = base_.totals.unique_params;
+        // Every later conversion (the measured tables) copies what the candidates already computed.
+        for (std::size_t i = 0; i < base_.tensors.size(); ++i) index_of_[base_.tensors[i].source] = i;
+        measure_opts_ = opts_;
+        measure_opts_.reuse = [this](const converted_tensor& planned) -> const converted_tensor* {
+            const auto it = index_of_.find(planned.source);
+            if (it == index_of_.end()) return nullptr;
+            for (const auto& c : candidates_) {
+                const auto& x = c.tensors[it->second];
+                if (x.target == planned.target && !x.alias_of && x.converted()) return &x;
+            }
+            return nullptr;
+        };
 
         // Units: a searched tensor and the tensors stored as its aliases.
         std::map<std::string, std::size_t> unit_of;
@@ -234,18 +270,25 @@ public:
         // Sensitivities: the fp32 model with only one unit lowered, against the fp32 model, on the first
         // calibration windows: the change of the calibration loss and the KL of the distributions.
         const auto ts = std::chrono::steady_clock::now();
+        begin("sensitivities", r.units.size() * o_.candidates.size() + 1);
         const auto L = window();
         ref_ = make_reference(fp32_model, calib_, L, o_.sensitivity_windows);
+        {  // the base's residual stream before each layer: a unit in layer l needs only layers l.. recomputed
+            const auto w = weights_with({});
+            inputs_ = record_layer_inputs(ssm_lm(w, cfg_), ref_);
+        }
         const auto base = divergence_of({});
         r.base_kl = base.kl;
         r.base_nll = base.delta_nll;
         const auto P = o_.candidates.size();
         std::vector<divergence> d(r.units.size() * P);
+        step();
         detail::parallel_for(d.size(), o_.threads, [&](std::size_t k) {
             const auto& u = r.units[k / P];
             std::vector<std::pair<std::size_t, std::size_t>> pick;
             for (auto i : u.tensors) pick.emplace_back(i, k % P);
-            d[k] = divergence_of(pick);
+            d[k] = divergence_of(pick, first_layer(u));
+            step();
         });
         for (std::size_t u = 0; u < r.units.size(); ++u)
             for (std::size_t p = 0; p < P; ++p) {
@@ -275,6 +318,12 @@ public:
             return b;
         };
 
+        // The measurements: the chosen table (and, under a quality budget, the best table first and one per
+        // repair round), the frontier points, the presets and the uniform tables.
+        const auto fam = presets::detect_family(in_.tensors());
+        constexpr std::array uniform{precision::int8, precision::fp8_e4m3, precision::int4_g128, precision::int4_g64, precision::int4_g32, precision::nf4};
+        begin("measurements", 1 + static_cast<std::size_t>(o_.frontier_points) + (o_.reference_points ? presets::names.size() + uniform.size() : 0) +
+                                  (t.kind == budget_kind::ppl_increase ? 1 : 0));
         std::vector<std::size_t> pick;
         if (t.kind == budget_kind::ppl_increase) {
             r.budget_perplexity = r.fp32_perplexity * (1.0 + t.value / 100.0);
@@ -285,6 +334,7 @@ public:
                 best[u] = static_cast<std::size_t>(std::min_element(c.begin(), c.end()) - c.begin());
             }
             const double best_ppl = measure(best).eval.perplexity;
+            step();
             if (best_ppl > r.budget_perplexity)
                 fail(::mixq::detail::fmt("--max-ppl-increase %g: impossible; the best table of these candidates (each tensor at its "
                                 "least sensitive candidate, %.2fx) measures %+.4f %%: achievable increases are >= %.4f %%",
@@ -300,6 +350,7 @@ public:
 
         // Convert and measure; under a quality budget, repair until the measurement holds.
         auto m = measure(pick);
+        step();
         if (t.kind == budget_kind::ppl_increase) {
             while (m.eval.perplexity > r.budget_perplexity) {
                 if (r.repair_rounds >= o_.max_repair_rounds)
@@ -310,7 +361,9 @@ public:
                                     "nothing left to raise",
                                     t.value, 100.0 * (m.eval.perplexity / r.fp32_perplexity - 1.0)));
                 ++r.repair_rounds;
+                more();  // one more measurement than planned
                 m = measure(pick);
+                step();
             }
         }
         for (std::size_t u = 0; u < r.units.size(); ++u) r.units[u].chosen = pick[u];
@@ -320,6 +373,7 @@ public:
         r.points.push_back(point("searched", "searched (chosen)", m, r));
         r.points.back().predicted_perplexity = r.predicted_perplexity;
         r.chosen = std::move(m.c);
+        r.chosen.options.reuse = nullptr;  // it points into this searcher
 
         // Further searched budgets, spread over the achievable ratios, for the frontier chart.
         for (int k = 1; k <= o_.frontier_points; ++k) {
@@ -328,23 +382,25 @@ public:
             const auto b = static_cast<std::uint64_t>(static_cast<double>(r.fp32_bytes) / ratio - static_cast<double>(r.fixed_bytes));
             const auto pk = f.choose_within(b);
             auto mk = measure(pk);
+            step();
             r.points.push_back(point("searched", ::mixq::detail::fmt("searched %.2fx", ratio_of(bytes_of(pk))), mk, r));
             r.points.back().predicted_perplexity = predicted(pk);
         }
         if (o_.reference_points) {
-            const auto fam = presets::detect_family(in_.tensors());
             for (const auto& name : presets::names) {
-                auto c = convert(in_, presets::get(name, fam), opts_);
+                auto c = convert(in_, presets::get(name, fam), measure_opts_);
                 auto e = evaluate(weights_of(c));
                 r.points.push_back(point("preset", "preset " + std::string(name), {std::move(c), std::move(e)}, r));
+                step();
             }
-            for (auto p : {precision::int8, precision::fp8_e4m3, precision::int4_g128, precision::int4_g64, precision::int4_g32, precision::nf4}) {
+            for (auto p : uniform) {
                 rule_table u("uniform_" + std::string(to_string(p)) + "_linear");
                 for (const auto& x : in_.tensors())
                     if (is_readable_float(x.type)) u.add(x.name, detail::is_uniform_linear(x.name) ? p : o_.core);
-                auto c = convert(in_, u, opts_);
+                auto c = convert(in_, u, measure_opts_);
                 auto e = evaluate(weights_of(c));
                 r.points.push_back(point("uniform", std::string(to_string(p)) + " on every linear weight", {std::move(c), std::move(e)}, r));
+                step();
             }
         }
         r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -385,16 +441,35 @@ private:
     }
 
     // The base with some tensors taken from candidate conversions: (tensor index, candidate index).
-    [[nodiscard]] divergence divergence_of(const std::vector<std::pair<std::size_t, std::size_t>>& pick) const {
+    [[nodiscard]] checkpoint_weights weights_with(const std::vector<std::pair<std::size_t, std::size_t>>& pick) const {
         stored_tensors s;
         s.metadata = {{"format", "mixq"}};
         std::vector<std::size_t> from(base_.tensors.size(), P_none);
         for (auto [i, p] : pick) from[i] = p;
         for (std::size_t i = 0; i < base_.tensors.size(); ++i)
             append_stored(s, from[i] == P_none ? base_.tensors[i] : candidates_[from[i]].tensors[i]);
-        const checkpoint_weights w("search mix", std::move(s.tensors), s.metadata);
-        const ssm_lm m(w, cfg_);
-        return measure_divergence(m, ref_);
+        return checkpoint_weights("search mix", std::move(s.tensors), s.metadata);
+    }
+    // Its divergence; `first`: no picked tensor sits before that layer (the passes start there).
+    [[nodiscard]] divergence divergence_of(const std::vector<std::pair<std::size_t, std::size_t>>& pick, std::int64_t first = 0) const {
+        const auto w = weights_with(pick);
+        return measure_divergence(ssm_lm(w, cfg_), ref_, 8, &inputs_, first);
+    }
+    // The first layer a unit's tensors sit in ("layers.N." in the name); 0 for anything outside the layers
+    // (the embeddings: every layer sees them), the number of layers for a head of its own.
+    [[nodiscard]] std::int64_t first_layer(const unit& u) const {
+        std::int64_t first = cfg_.n_layers;
+        for (auto i : u.tensors) {
+            const auto& n = base_.tensors[i].source->name;
+            const auto at = n.find("layers.");
+            const auto end = at == std::string::npos ? at : n.find('.', at + 7);
+            const auto digits = end == std::string::npos ? std::string() : n.substr(at + 7, end - at - 7);
+            if (!digits.empty() && digits.size() <= 9 && digits.find_first_not_of("0123456789") == std::string::npos)
+                first = std::min<std::int64_t>(first, std::stoll(digits));
+            else if (!(n == cfg_.head() && cfg_.head() != cfg_.embedding()))
+                first = 0;
+        }
+        return first;
     }
 
     // One repair: among units not at their least sensitive candidate, the one whose measured benefit of
@@ -437,13 +512,34 @@ private:
     }
 
     [[nodiscard]] measurement measure(const std::vector<std::size_t>& pick) const {
-        auto c = convert(in_, table_for(pick), opts_);
+        auto c = convert(in_, table_for(pick), measure_opts_);
         auto e = evaluate(weights_of(c));
         return {std::move(c), std::move(e)};
     }
     static measured_point point(const std::string& kind, const std::string& label, const measurement& m, const search_result& r) {
         const auto d = paired_change(r.fp32_eval, m.eval);
         return {label, kind, m.c.totals.ratio(), m.c.totals.mixed_bytes, m.eval.perplexity, d.percent, d.stderr_percent, {}, m.eval};
+    }
+
+    // Progress: a phase of `total` work items; step() as each ends (from any thread), more() when one is added.
+    void begin(const char* phase, std::size_t total) {
+        const std::lock_guard lock(progress_mutex_);
+        phase_ = phase;
+        phase_start_ = std::chrono::steady_clock::now();
+        done_ = 0;
+        total_ = total;
+    }
+    void more() {
+        const std::lock_guard lock(progress_mutex_);
+        ++total_;
+    }
+    void step() {
+        const std::lock_guard lock(progress_mutex_);
+        ++done_;
+        if (!o_.progress) return;
+        const auto now = std::chrono::steady_clock::now();
+        o_.progress({phase_, done_, total_, std::chrono::duration<double>(now - phase_start_).count(),
+                     std::chrono::duration<double>(now - start_).count()});
     }
 
     static constexpr std::size_t P_none = ~std::size_t{0};
@@ -453,11 +549,17 @@ private:
     search_options o_;
     std::vector<std::string> searchable_, fixed_;
     hessian_set hessians_;
-    convert_options opts_;
+    convert_options opts_, measure_opts_;  // measure_opts_: opts_, reusing the candidates' tensors
+    std::map<const tensor_view*, std::size_t> index_of_;  // a source tensor's index in every conversion
     conversion base_;
     std::vector<conversion> candidates_;
     std::vector<unit> units_;  // filled by run() (table_for needs them)
     reference_distribution ref_;
+    layer_inputs inputs_;
+    std::mutex progress_mutex_;
+    const char* phase_ = "";
+    std::size_t done_ = 0, total_ = 0;
+    std::chrono::steady_clock::time_point start_, phase_start_;
 };
 
 }  // namespace mixq::search

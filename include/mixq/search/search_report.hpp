@@ -42,6 +42,17 @@ inline std::string short_name(const std::string& name) {  // "...layers.3.mixer.
     if (s.size() > 7 && s.substr(s.size() - 7) == ".weight") s.resize(s.size() - 7);
     return s;
 }
+// "0-5, 7, 9-23" for sorted layer indices.
+inline std::string ranges(const std::vector<std::int64_t>& v) {
+    std::string s;
+    for (std::size_t i = 0; i < v.size();) {
+        std::size_t j = i;
+        while (j + 1 < v.size() && v[j + 1] == v[j] + 1) ++j;
+        s += (s.empty() ? "" : ", ") + std::to_string(v[i]) + (j > i ? "-" + std::to_string(v[j]) : "");
+        i = j + 1;
+    }
+    return s;
+}
 }  // namespace detail
 
 // A searched point against a preset or uniform table no larger than it, on the same eval windows:
@@ -177,7 +188,7 @@ struct comparison {
     return s + "</svg>\n";
 }
 
-// The text report: budget, what was chosen, one line per layer, the measured result.
+// The text report: budget, what was chosen (one line per tensor role), the measured result.
 [[nodiscard]] inline std::string report_text(const search_result& r, const std::string& input) {
     using ::mixq::detail::fmt;
     const auto& o = r.options;
@@ -200,19 +211,32 @@ struct comparison {
     for (const auto& [p, n] : by)
         s += fmt("  %-10s %5lld tensors %14s params\n", std::string(to_string(p)).c_str(), static_cast<long long>(n.first),
                  ::mixq::detail::group_digits(n.second).c_str());
-    std::map<std::string, std::string> layers;  // layer -> "in_proj int4_g64, ..."
+    // One line per tensor role (the name without its layer), each precision with the layers that took it:
+    // a 64-layer model's report stays as long as a 4-layer one's (table.json has every name).
+    std::map<std::string, std::map<precision, std::vector<std::int64_t>>> roles;  // role -> precision -> layers
+    std::map<std::string, std::size_t> tied;
     std::vector<std::string> order;
     for (const auto& u : r.units) {
         const auto name = r.chosen.tensors[u.tensors.front()].source->name;
-        auto l = detail::layer_of(name);
-        if (l.empty()) l = detail::short_name(name);
-        if (!layers.count(l)) order.push_back(l);
-        auto& line = layers[l];
-        line += (line.empty() ? "" : ", ") + (detail::layer_of(name).empty() ? "" : detail::short_name(name) + " ") +
-                std::string(to_string(o.candidates[u.chosen]));
-        if (u.tensors.size() > 1) line += " (tied x" + std::to_string(u.tensors.size()) + ")";
+        const auto l = detail::layer_of(name);
+        const auto role = detail::short_name(name);
+        if (!roles.count(role)) order.push_back(role);
+        const auto digits = l.size() > 7 && l.find_first_not_of("0123456789", 7) == std::string::npos;
+        roles[role][o.candidates[u.chosen]].push_back(digits ? std::stoll(l.substr(7)) : -1);
+        if (u.tensors.size() > 1) tied[role] = u.tensors.size();
     }
-    for (const auto& l : order) s += fmt("  %-24s %s\n", l.c_str(), layers[l].c_str());
+    for (const auto& role : order) {
+        std::vector<std::pair<precision, std::vector<std::int64_t>>> by_count(roles[role].begin(), roles[role].end());
+        for (auto& [p, ls] : by_count) std::sort(ls.begin(), ls.end());
+        std::stable_sort(by_count.begin(), by_count.end(), [](const auto& a, const auto& b) { return a.second.size() > b.second.size(); });
+        std::string line;
+        for (const auto& [p, ls] : by_count) {
+            line += (line.empty() ? "" : "; ") + std::string(to_string(p));
+            if (ls.back() >= 0) line += fmt(" in %zu layer%s (%s)", ls.size(), ls.size() == 1 ? "" : "s", detail::ranges(ls).c_str());
+        }
+        if (tied.count(role)) line += " (tied x" + std::to_string(tied[role]) + ")";
+        s += fmt("  %-24s %s\n", role.c_str(), line.c_str());
+    }
     if (r.repair_rounds) {
         s += fmt("repairs: %d round(s):", r.repair_rounds);
         for (const auto& x : r.repairs) s += " " + x + ";";

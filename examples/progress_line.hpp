@@ -7,8 +7,9 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <mixq/convert/report.hpp>  // detail::fmt
 #include <mixq/convert/stream.hpp>
-#include <mixq/search/search.hpp>
+#include <mixq/search/progress.hpp>
 #include <string>
 
 namespace mixq::cli {

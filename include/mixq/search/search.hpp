@@ -27,6 +27,7 @@
 #include "../precision/presets.hpp"
 #include "kl.hpp"
 #include "knapsack.hpp"
+#include "progress.hpp"
 
 namespace mixq::search {
 
@@ -39,14 +40,6 @@ enum class sensitivity_measure { nll, kl };
 struct budget {
     budget_kind kind = budget_kind::ratio;
     double value = 4.0;  // compression ratio, bits per parameter, or percent perplexity increase
-};
-
-// Where a running search is: its phase, and how much of it is done (work items of similar cost).
-struct search_progress {
-    const char* phase = "";  // "fp32 evaluation", "Hessians", "candidate conversions", "sensitivities", "measurements"
-    std::size_t done = 0, total = 0;
-    double phase_seconds = 0.0;  // since the phase began
-    double seconds = 0.0;        // since the search began
 };
 
 struct search_options {

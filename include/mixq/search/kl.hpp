@@ -108,7 +108,7 @@ struct divergence {
 // `max_bytes`: 72 MiB for every layer of a Mamba-130M on 8 windows of 128.
 struct layer_inputs {
     std::int64_t stride = 0, batch = 8;           // 0: nothing kept
-    std::vector<std::vector<float>> at;           // [layer / stride][windows · window · d_model]
+    std::vector<std::vector<float>> at;           // [layer / stride][windows · window · d_model]; at[0] empty
     // The latest kept layer at or before `layer` (0 when none is: start from the tokens).
     [[nodiscard]] std::int64_t start_for(std::int64_t layer) const {
         if (stride <= 0 || layer < stride) return 0;
@@ -124,15 +124,15 @@ struct layer_inputs {
     const auto per_layer = static_cast<std::uint64_t>(ref.windows * ref.window * c.d_model) * sizeof(float);
     if (c.n_layers < 2 || per_layer == 0) return r;
     r.stride = 1;
-    while (per_layer * static_cast<std::uint64_t>(c.n_layers / r.stride) > max_bytes && r.stride < c.n_layers) ++r.stride;
+    while (per_layer * static_cast<std::uint64_t>((c.n_layers - 1) / r.stride) > max_bytes && r.stride < c.n_layers) ++r.stride;
     r.at.resize(static_cast<std::size_t>((c.n_layers - 1) / r.stride + 1));
-    for (auto& v : r.at) v.resize(static_cast<std::size_t>(per_layer / sizeof(float)));
+    for (std::size_t k = 1; k < r.at.size(); ++k) r.at[k].resize(static_cast<std::size_t>(per_layer / sizeof(float)));  // layer 0: the tokens
     std::vector<float> logits;
     for (std::int64_t w0 = 0; w0 < ref.windows; w0 += batch) {
         const auto nw = std::min(batch, ref.windows - w0);
         const std::size_t offset = static_cast<std::size_t>(w0 * ref.window * c.d_model);
         const residual_observer keep = [&](std::int64_t l, std::span<const float> x) {
-            if (l % r.stride == 0) std::copy(x.begin(), x.end(), r.at[static_cast<std::size_t>(l / r.stride)].begin() + static_cast<std::ptrdiff_t>(offset));
+            if (l > 0 && l % r.stride == 0) std::copy(x.begin(), x.end(), r.at[static_cast<std::size_t>(l / r.stride)].begin() + static_cast<std::ptrdiff_t>(offset));
         };
         logits.resize(static_cast<std::size_t>(nw * ref.window * ref.vocab));
         model.forward(ref.tokens.data() + w0 * ref.window, nw, ref.window, logits.data(), nullptr, &keep);

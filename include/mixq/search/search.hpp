@@ -108,6 +108,15 @@ struct search_result {
 };
 
 namespace detail {
+// "backbone.layers.3.mixer.in_proj.weight" -> 3; nullopt for a name outside the layers.
+inline std::optional<std::int64_t> layer_index(const std::string& n) {
+    const auto at = n.find("layers.");
+    const auto end = at == std::string::npos ? at : n.find('.', at + 7);
+    if (end == std::string::npos || end == at + 7 || end - at - 7 > 9) return std::nullopt;
+    const auto digits = n.substr(at + 7, end - at - 7);
+    if (digits.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+    return std::stoll(digits);
+}
 // The SSM core: tensors the scan and the norms need in float.
 inline bool is_core(const std::string& n) {
     for (const char* p : {"*conv1d*", "*A_log", "*.D", "*dt_proj.bias", "*norm*"})
@@ -454,13 +463,8 @@ private:
         std::int64_t first = cfg_.n_layers;
         for (auto i : u.tensors) {
             const auto& n = base_.tensors[i].source->name;
-            const auto at = n.find("layers.");
-            const auto end = at == std::string::npos ? at : n.find('.', at + 7);
-            const auto digits = end == std::string::npos ? std::string() : n.substr(at + 7, end - at - 7);
-            if (!digits.empty() && digits.size() <= 9 && digits.find_first_not_of("0123456789") == std::string::npos)
-                first = std::min<std::int64_t>(first, std::stoll(digits));
-            else if (!(n == cfg_.head() && cfg_.head() != cfg_.embedding()))
-                first = 0;
+            if (const auto l = detail::layer_index(n)) first = std::min(first, *l);
+            else if (!(n == cfg_.head() && cfg_.head() != cfg_.embedding())) first = 0;
         }
         return first;
     }

@@ -218,11 +218,9 @@ struct comparison {
     std::vector<std::string> order;
     for (const auto& u : r.units) {
         const auto name = r.chosen.tensors[u.tensors.front()].source->name;
-        const auto l = detail::layer_of(name);
         const auto role = detail::short_name(name);
         if (!roles.count(role)) order.push_back(role);
-        const auto digits = l.size() > 7 && l.find_first_not_of("0123456789", 7) == std::string::npos;
-        roles[role][o.candidates[u.chosen]].push_back(digits ? std::stoll(l.substr(7)) : -1);
+        roles[role][o.candidates[u.chosen]].push_back(detail::layer_index(name).value_or(-1));
         if (u.tensors.size() > 1) tied[role] = u.tensors.size();
     }
     for (const auto& role : order) {

@@ -136,15 +136,15 @@ int main(int argc, char** argv) {
                          ? mixq::presets::get(preset.empty() ? "conservative" : preset,
                                               mixq::presets::detect_family(in.tensors()))
                          : mixq::load_table_json(table_path);
-        mixq::hessian_set hessians;
-        if (opt.gptq_int8 || opt.gptq_lowbit) {  // from the original model's fp32 inputs, for the tensors GPTQ rounds
+        const bool gptq = opt.gptq_int8 || opt.gptq_lowbit;
+        std::optional<mixq::checkpoint_weights> fp32_weights;  // GPTQ's Hessians come from the original model's fp32 inputs
+        std::optional<mixq::ssm_lm> fp32_model;
+        if (gptq) {
             const mixq::gptq_options go{gptq_damp, gptq_block, act_order};
             opt.round = mixq::gptq_rounder(go);
             opt.gptq_description = mixq::describe(go);
-            const mixq::checkpoint_weights w(in);
-            const mixq::ssm_lm model(w, mixq::infer_config(w));
-            hessians = mixq::collect_hessians(model, calib, eval.window, mixq::gptq_layers(table, in, opt));
-            opt.hessians = &hessians;
+            fp32_weights.emplace(in);
+            fp32_model.emplace(*fp32_weights, mixq::infer_config(*fp32_weights));
         }
         if (eval_tokens.empty() && calib.empty()) {
             // Nothing to evaluate: tensor by tensor, written as it goes, so memory does not grow with the model.
@@ -157,7 +157,9 @@ int main(int argc, char** argv) {
             print_report(c);
             return 0;
         }
-        auto c = mixq::convert(in, std::move(table), opt);
+        // With GPTQ, a layer at a time: only one layer's Hessians are held (eval/layerwise_gptq.hpp).
+        auto c = gptq ? std::move(mixq::convert_layerwise(in, {std::move(table)}, opt, {&*fp32_model, calib, eval.window}, eval.threads).front())
+                      : mixq::convert(in, std::move(table), opt);
         if (!eval_tokens.empty()) {  // evaluated in memory, so metadata.json is written once, complete
             const auto before = mixq::cli::evaluate(mixq::checkpoint_weights(in), input, tokens, eval);
             const auto after = mixq::cli::evaluate(mixq::weights_of(c), input, tokens, eval);

@@ -5,6 +5,7 @@
 #include "convert/converted_weights.hpp"
 #include "eval/activation_ranges.hpp"
 #include "eval/hessians.hpp"
+#include "eval/layerwise_gptq.hpp"
 #include "eval/paired_change.hpp"
 #include "eval/perplexity.hpp"
 #include "mixq.hpp"

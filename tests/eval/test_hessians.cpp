@@ -52,9 +52,7 @@ TEST_CASE("gptq_layers: the tensors a table lowers, and the tied head that feeds
 TEST_CASE("a tied head absent from the file: the embedding is rounded with the head's Hessian", "[hessians][gptq]") {
     const auto m = mixq::test::make_random_model(mixq::layout_kind::hf_mamba, 21);
     mixq::test::temp_dir dir;
-    std::vector<mixq::io::tensor_out> out;
-    for (const auto& [name, v] : m.data) out.push_back({name, mixq::dtype::f32, m.shapes.at(name), std::as_bytes(std::span(v))});
-    mixq::io::write_safetensors(dir.file("hf.safetensors"), out);
+    m.write(dir.file("hf.safetensors"));
     const auto f = mixq::io::safetensors_file::open(dir.file("hf.safetensors"));
     REQUIRE(f.find("lm_head.weight") == nullptr);
     mixq::rule_table t;

@@ -103,9 +103,9 @@ TEST_CASE("search under a size budget: honours it, predicts the sum of its parts
     o.progress = [&](const mixq::search::search_progress& p) { seen.push_back(p); };
     mixq::search::searcher s(in, cfg, calib, eval, o);
     const auto r = s.run();
-    // Progress: the five phases in order, each counting up to its total (1 + candidates, 1 + units x
-    // candidates, chosen + frontier points), one call per work item.
-    const std::vector<std::pair<std::string, std::size_t>> phases{{"fp32 evaluation", 1}, {"Hessians", 1}, {"candidate conversions", 4},
+    // Progress: the four phases in order, each counting up to its total (the base, then the candidates
+    // a layer at a time and the head; 1 + units x candidates; chosen + frontier points), one call per work item.
+    const std::vector<std::pair<std::string, std::size_t>> phases{{"fp32 evaluation", 1}, {"candidate conversions", 2 + static_cast<std::size_t>(cfg.n_layers)},
                                                                    {"sensitivities", 1 + r.units.size() * 3}, {"measurements", 2}};
     std::size_t k = 0;
     for (const auto& [name, total] : phases)

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include <mixq/io/safetensors_writer.hpp>
 #include <mixq/model/config.hpp>
 
 namespace mixq::test {
@@ -24,6 +25,12 @@ struct random_model {
         for (auto& x : v) x = n(rng);
         data[name] = std::move(v);
         shapes[name] = std::move(shape);
+    }
+    // As an fp32 safetensors file (a tied head stays absent, as Hugging Face writes it).
+    void write(const std::string& path) const {
+        std::vector<io::tensor_out> out;
+        for (const auto& [name, v] : data) out.push_back({name, dtype::f32, shapes.at(name), std::as_bytes(std::span(v))});
+        io::write_safetensors(path, out);
     }
     [[nodiscard]] checkpoint_weights weights() const {
         std::vector<tensor_view> views;

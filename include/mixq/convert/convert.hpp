@@ -328,15 +328,33 @@ inline std::string tied_embedding_name(const io::safetensors_file& in) {
     return {};
 }
 
-// The Hessian GPTQ uses for a tensor: its own (a product's input), else that of an identical tensor
-// (a tied lm_head: the embedding table is stored once and serves the head's product).
+// Which of the Hessians named `names` (sorted, as a hessian_set's keys) GPTQ uses for a tensor: its own
+// (a product's input), else that of an identical tensor, else, for the embedding table a tied head is
+// (no lm_head.weight in the file), the head's ("lm_head.weight"; `tied` says so).
+struct hessian_source {
+    std::string name;
+    bool tied = false;
+};
+template <class Names>
+inline std::optional<hessian_source> find_hessian_source(const Names& names, const tensor_view& t, const io::safetensors_file& in) {
+    const auto has = [&](const std::string& n) { return std::binary_search(names.begin(), names.end(), n); };
+    if (has(t.name)) return hessian_source{t.name};
+    for (const auto& name : names)
+        if (const auto* o = in.find(name); o && o->type == t.type && o->shape == t.shape && same_bytes(o->bytes, t.bytes))
+            return hessian_source{name};
+    if (t.name == tied_embedding_name(in) && has("lm_head.weight")) return hessian_source{"lm_head.weight", true};
+    return std::nullopt;
+}
+
+// The Hessian GPTQ uses for a tensor (find_hessian_source), or null.
 inline const hessian* hessian_for(const hessian_set& hs, const tensor_view& t, const io::safetensors_file& in) {
-    if (const auto it = hs.find(t.name); it != hs.end()) return &it->second;
-    for (const auto& [name, h] : hs)
-        if (const auto* o = in.find(name); o && o->type == t.type && o->shape == t.shape && same_bytes(o->bytes, t.bytes)) return &h;
-    if (t.name == tied_embedding_name(in))  // the head is this table itself (no lm_head.weight in the file)
-        if (const auto it = hs.find("lm_head.weight"); it != hs.end() && it->second.k == t.cols()) return &it->second;
-    return nullptr;
+    std::vector<std::string> names;
+    names.reserve(hs.size());
+    for (const auto& [name, h] : hs) names.push_back(name);
+    const auto s = find_hessian_source(names, t, in);
+    if (!s) return nullptr;
+    const auto& h = hs.find(s->name)->second;
+    return !s->tied || h.k == t.cols() ? &h : nullptr;
 }
 
 // Same dtype, shape, bytes and target.

@@ -79,6 +79,24 @@ public:
     // tokens: n_seq sequences of L ids each, contiguous; logits: [n_seq * L, vocab].
     void forward(const std::int64_t* tokens, std::int64_t n_seq, std::int64_t L, float* logits,
                  const input_observer* observe = nullptr, const residual_observer* residual = nullptr) const {
+        run_layers(embed(tokens, n_seq, L), 0, n_seq, L, logits, observe, residual);
+    }
+
+    // The rest of a forward pass from the residual stream entering layer `first` (x: [n_seq * L, d_model],
+    // as a residual_observer saw it in a model whose layers before `first` are the same): the same logits,
+    // without recomputing those layers. The precision search lowers one layer's tensor at a time.
+    void forward_from(std::int64_t first, std::span<const float> x, std::int64_t n_seq, std::int64_t L, float* logits) const {
+        if (first < 0 || first > cfg_.n_layers || static_cast<std::int64_t>(x.size()) != n_seq * L * cfg_.d_model)
+            throw error(errc::internal, "forward_from: layer " + std::to_string(first) + " with " + std::to_string(x.size()) + " values");
+        run_layers(std::vector<float>(x.begin(), x.end()), first, n_seq, L, logits, nullptr, nullptr);
+    }
+
+    // The pieces of a forward pass, for work that goes through the model a layer at a time (GPTQ's
+    // Hessians: only one layer's are held at once). embed, then run_layer for l = 0 .. n_layers - 1, then
+    // head_input computes exactly what forward feeds the head.
+    //
+    // The residual stream entering layer 0 [n_seq * L, d_model]: the token (and position) embeddings.
+    [[nodiscard]] std::vector<float> embed(const std::int64_t* tokens, std::int64_t n_seq, std::int64_t L) const {
         const auto& c = cfg_;
         if (c.max_seq && L > c.max_seq)
             fail("sequence length " + std::to_string(L) + " exceeds the model's " + std::to_string(c.max_seq) +
@@ -96,56 +114,96 @@ public:
                 for (std::int64_t k = 0; k < d; ++k) x[static_cast<std::size_t>(i * d + k)] += row[static_cast<std::size_t>(k)];
             }
         }
-        run_layers(std::move(x), 0, n_seq, L, logits, observe, residual);
+        return x;
     }
-
-    // The rest of a forward pass from the residual stream entering layer `first` (x: [n_seq * L, d_model],
-    // as a residual_observer saw it in a model whose layers before `first` are the same): the same logits,
-    // without recomputing those layers. The precision search lowers one layer's tensor at a time.
-    void forward_from(std::int64_t first, std::span<const float> x, std::int64_t n_seq, std::int64_t L, float* logits) const {
-        if (first < 0 || first > cfg_.n_layers || static_cast<std::int64_t>(x.size()) != n_seq * L * cfg_.d_model)
-            throw error(errc::internal, "forward_from: layer " + std::to_string(first) + " with " + std::to_string(x.size()) + " values");
-        run_layers(std::vector<float>(x.begin(), x.end()), first, n_seq, L, logits, nullptr, nullptr);
+    // Layer l on the stream entering it, in place: x leaves as the stream entering layer l + 1. `observe`
+    // sees its products' inputs as in forward.
+    void run_layer(std::int64_t l, std::vector<float>& x, std::int64_t n_seq, std::int64_t L, const input_observer* observe = nullptr) const {
+        if (l < 0 || l >= cfg_.n_layers || static_cast<std::int64_t>(x.size()) != n_seq * L * cfg_.d_model)
+            throw error(errc::internal, "run_layer: layer " + std::to_string(l) + " with " + std::to_string(x.size()) + " values");
+        scratch s(cfg_, n_seq * L);
+        layer_pass(layers_[static_cast<std::size_t>(l)], x, s, n_seq, L, observe);
+    }
+    // The head's input [T, d_model] for the stream leaving the last layer: its final norm.
+    [[nodiscard]] std::vector<float> head_input(std::span<const float> x) const {
+        const auto T = static_cast<std::int64_t>(x.size()) / cfg_.d_model;
+        std::vector<float> h(x.size());
+        norm(x.data(), h.data(), T, norm_f_w_, norm_f_b_);
+        return h;
+    }
+    // Every product an input_observer sees, as (layer, weight name): the head, "lm_head.weight" even when
+    // tied, is in layer n_layers.
+    [[nodiscard]] std::vector<std::pair<std::int64_t, std::string>> products() const {
+        std::vector<std::pair<std::int64_t, std::string>> out;
+        for (std::int64_t l = 0; l < cfg_.n_layers; ++l) {
+            const auto& ly = layers_[static_cast<std::size_t>(l)];
+            for (const auto* m : {&ly.in_proj, &ly.x_proj, &ly.dt_proj, &ly.out_proj}) out.emplace_back(l, m->name);
+            if (!ly.moe) continue;
+            out.emplace_back(l, ly.gate.name);
+            for (const auto* f : {&ly.ffn.w1, &ly.ffn.w2}) out.emplace_back(l, f->name);
+            for (const auto& e : ly.experts)
+                for (const auto* f : {&e.w1, &e.w2}) out.emplace_back(l, f->name);
+        }
+        out.emplace_back(cfg_.n_layers, head_.name);
+        return out;
     }
 
 private:
+    // A layer's working buffers for T positions, allocated once per pass.
+    struct scratch {
+        scratch(const model_config& c, std::int64_t T)
+            : h(buf(T * c.d_model)), xz(buf(T * 2 * c.d_inner)), xs(buf(T * c.d_inner)), z(buf(T * c.d_inner)),
+              p(buf(T * (c.dt_rank + 2 * c.d_state))), dtr(buf(T * c.dt_rank)), dt(buf(T * c.d_inner)), y(buf(T * c.d_inner)),
+              state(buf(c.d_state * c.d_inner)) {}
+        static std::vector<float> buf(std::int64_t n) { return std::vector<float>(static_cast<std::size_t>(n)); }
+        std::vector<float> h, xz, xs, z, p, dtr, dt, y, state;
+    };
+
+    struct ffn_pair;
+    struct layer;
+
     void run_layers(std::vector<float> x, std::int64_t first, std::int64_t n_seq, std::int64_t L, float* logits,
                     const input_observer* observe, const residual_observer* residual) const {
         const auto& c = cfg_;
+        const std::int64_t T = n_seq * L;
+        scratch s(c, T);
+        for (auto l = first; l < c.n_layers; ++l) {
+            if (residual && *residual) (*residual)(l, x);
+            layer_pass(layers_[static_cast<std::size_t>(l)], x, s, n_seq, L, observe);
+        }
+        norm(x.data(), s.h.data(), T, norm_f_w_, norm_f_b_);
+        apply(observe, s.h.data(), T, head_, logits);
+    }
+
+    void layer_pass(const layer& ly, std::vector<float>& x, scratch& s, std::int64_t n_seq, std::int64_t L,
+                    const input_observer* observe) const {
+        const auto& c = cfg_;
         const std::int64_t T = n_seq * L, di = c.d_inner, N = c.d_state, r = c.dt_rank;
         const std::int64_t P = r + 2 * N;
-        auto buf = [](std::int64_t n) { return std::vector<float>(static_cast<std::size_t>(n)); };
-        auto h = buf(T * c.d_model), xz = buf(T * 2 * di), xs = buf(T * di), z = buf(T * di), p = buf(T * P), dtr = buf(T * r),
-             dt = buf(T * di), y = buf(T * di), state = buf(N * di);
-        for (auto l = first; l < c.n_layers; ++l) {
-            const auto& ly = layers_[static_cast<std::size_t>(l)];
-            if (residual && *residual) (*residual)(l, x);
-            norm(x.data(), h.data(), T, ly.norm_w, ly.norm_b);
-            apply(observe, h.data(), T, ly.in_proj, xz.data());
-            for (std::int64_t i = 0; i < T; ++i) {  // split xz into xs (first half) and z (second half)
-                std::copy_n(xz.data() + i * 2 * di, di, xs.data() + i * di);
-                std::copy_n(xz.data() + i * 2 * di + di, di, z.data() + i * di);
-            }
-            for (std::int64_t s = 0; s < n_seq; ++s)
-                causal_conv1d_silu(xs.data() + s * L * di, L, di, ly.conv_w.data(), ly.conv_b.data(), c.d_conv);
-            apply(observe, xs.data(), T, ly.x_proj, p.data());
-            for (std::int64_t i = 0; i < T; ++i) std::copy_n(p.data() + i * P, r, dtr.data() + i * r);
-            apply(observe, dtr.data(), T, ly.dt_proj, dt.data(), ly.dt_b.data());
-            ops::map_inplace(dt.data(), dt.size(), ops::softplus);
-            for (std::int64_t s = 0; s < n_seq; ++s) {
-                std::fill(state.begin(), state.end(), 0.0f);
-                const auto o = s * L;
-                selective_scan(xs.data() + o * di, dt.data() + o * di, p.data() + o * P + r, p.data() + o * P + r + N, P,
-                               ly.A_t.data(), ly.D.data(), y.data() + o * di, state.data(), L, di, N);
-            }
-            ops::map_inplace(z.data(), z.size(), ops::silu);
-            for (std::size_t i = 0; i < y.size(); ++i) y[i] *= z[i];
-            apply(observe, y.data(), T, ly.out_proj, h.data());
-            for (std::size_t i = 0; i < x.size(); ++i) x[i] += h[i];
-            if (ly.moe) moe(ly, x, T, observe);
+        auto &h = s.h, &xz = s.xz, &xs = s.xs, &z = s.z, &p = s.p, &dtr = s.dtr, &dt = s.dt, &y = s.y, &state = s.state;
+        norm(x.data(), h.data(), T, ly.norm_w, ly.norm_b);
+        apply(observe, h.data(), T, ly.in_proj, xz.data());
+        for (std::int64_t i = 0; i < T; ++i) {  // split xz into xs (first half) and z (second half)
+            std::copy_n(xz.data() + i * 2 * di, di, xs.data() + i * di);
+            std::copy_n(xz.data() + i * 2 * di + di, di, z.data() + i * di);
         }
-        norm(x.data(), h.data(), T, norm_f_w_, norm_f_b_);
-        apply(observe, h.data(), T, head_, logits);
+        for (std::int64_t q = 0; q < n_seq; ++q)
+            causal_conv1d_silu(xs.data() + q * L * di, L, di, ly.conv_w.data(), ly.conv_b.data(), c.d_conv);
+        apply(observe, xs.data(), T, ly.x_proj, p.data());
+        for (std::int64_t i = 0; i < T; ++i) std::copy_n(p.data() + i * P, r, dtr.data() + i * r);
+        apply(observe, dtr.data(), T, ly.dt_proj, dt.data(), ly.dt_b.data());
+        ops::map_inplace(dt.data(), dt.size(), ops::softplus);
+        for (std::int64_t q = 0; q < n_seq; ++q) {
+            std::fill(state.begin(), state.end(), 0.0f);
+            const auto o = q * L;
+            selective_scan(xs.data() + o * di, dt.data() + o * di, p.data() + o * P + r, p.data() + o * P + r + N, P,
+                           ly.A_t.data(), ly.D.data(), y.data() + o * di, state.data(), L, di, N);
+        }
+        ops::map_inplace(z.data(), z.size(), ops::silu);
+        for (std::size_t i = 0; i < y.size(); ++i) y[i] *= z[i];
+        apply(observe, y.data(), T, ly.out_proj, h.data());
+        for (std::size_t i = 0; i < x.size(); ++i) x[i] += h[i];
+        if (ly.moe) moe(ly, x, T, observe);
     }
 
     struct ffn_pair {

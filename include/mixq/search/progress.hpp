@@ -6,7 +6,7 @@
 namespace mixq::search {
 
 struct search_progress {
-    const char* phase = "";  // "fp32 evaluation", "Hessians", "candidate conversions", "sensitivities", "measurements"
+    const char* phase = "";  // "fp32 evaluation", "candidate conversions", "sensitivities", "measurements"
     std::size_t done = 0, total = 0;
     double phase_seconds = 0.0;  // since the phase began
     double seconds = 0.0;        // since the search began

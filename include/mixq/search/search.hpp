@@ -3,23 +3,21 @@
 #pragma once
 
 #include <array>
-#include <atomic>
 #include <chrono>
 #include <cmath>
-#include <exception>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "../calib/gptq.hpp"
+#include "../core/parallel_for.hpp"
 #include "../convert/converted_weights.hpp"
 #include "../convert/convert.hpp"
 #include "../convert/report.hpp"
-#include "../eval/hessians.hpp"
+#include "../eval/layerwise_gptq.hpp"
 #include "../eval/paired_change.hpp"
 #include "../eval/perplexity.hpp"
 #include "../model/config.hpp"
@@ -136,29 +134,10 @@ inline bool is_uniform_linear(const std::string& n) {
     return false;
 }
 
-// Runs f(i) for i in [0, n) on `threads` threads; the first exception is rethrown.
-template <class F>
-void parallel_for(std::size_t n, int threads, F f) {
-    std::atomic<std::size_t> next{0};
-    std::exception_ptr failure;
-    std::atomic<bool> failed{false};
-    auto work = [&] {
-        try {
-            for (std::size_t i; !failed && (i = next.fetch_add(1)) < n;) f(i);
-        } catch (...) {
-            if (!failed.exchange(true)) failure = std::current_exception();
-        }
-    };
-    std::vector<std::thread> pool;
-    for (int t = 1; t < std::min<int>(threads, static_cast<int>(n)); ++t) pool.emplace_back(work);
-    work();
-    for (auto& t : pool) t.join();
-    if (failure) std::rethrow_exception(failure);
-}
 }  // namespace detail
 
 // Everything the search converts and evaluates, kept together: the input, its layout, the token sets,
-// the Hessians and the conversion options every candidate shares.
+// GPTQ's calibration and the conversion options every candidate shares.
 class searcher {
 public:
     searcher(const io::safetensors_file& in, model_config cfg, std::span<const std::int64_t> calib, std::span<const std::int64_t> eval,
@@ -190,29 +169,25 @@ public:
         r.fp32_perplexity = r.fp32_eval.perplexity;
         step();
 
-        // GPTQ's Hessians, once, from the fp32 model on all calibration tokens.
-        begin("Hessians", 1);
-        convert_options probe;
-        probe.gptq_int8 = probe.gptq_lowbit = true;
-        hessians_ = collect_hessians(fp32_model, calib_, o_.window, gptq_layers(table_for({}), in_, probe));
-        step();
+        // The base (searched tensors fp32, the core at its precision), then one conversion per candidate,
+        // together a layer at a time: GPTQ's Hessians from the fp32 model on all calibration tokens, collected
+        // once per layer for every candidate and dropped before the next (eval/layerwise_gptq.hpp).
         opts_.calibration = calibration_method::percentile;
         opts_.gptq_int8 = opts_.gptq_lowbit = true;
         opts_.lowbit = lowbit_calibration::mse;
-        opts_.hessians = &hessians_;
         opts_.round = gptq_rounder(o_.gptq);
         opts_.gptq_description = describe(o_.gptq);
-
-        // The base (searched tensors fp32, the core at its precision) and one conversion per candidate.
-        begin("candidate conversions", o_.candidates.size() + 1);
-        base_ = convert(in_, table_for({}), opts_);
+        gptq_ = {&fp32_model, calib_, o_.window};
+        begin("candidate conversions", 1 + static_cast<std::size_t>(cfg_.n_layers) + 1);
+        base_ = std::move(convert_layerwise(in_, {table_for({})}, opts_, gptq_, o_.threads).front());
         r.base_perplexity = evaluate(weights_of(base_)).perplexity;
         step();
-        candidates_.resize(o_.candidates.size());  // independent conversions: one per thread
-        detail::parallel_for(o_.candidates.size(), o_.threads, [&](std::size_t p) {
-            candidates_[p] = convert(in_, table_for({}, o_.candidates[p]), opts_);
-            step();
-        });
+        {
+            std::vector<rule_table> tables;
+            for (auto p : o_.candidates) tables.push_back(table_for({}, p));
+            candidates_ = convert_layerwise(in_, std::move(tables), opts_, gptq_, o_.threads,
+                                            [this](std::size_t done, std::size_t) { reach(1 + done); });
+        }
         r.fp32_bytes = base_.totals.fp32_bytes;
         r.unique_params = base_.totals.unique_params;
         // Every later conversion (the measured tables) copies what the candidates already computed.
@@ -285,7 +260,7 @@ public:
         const auto P = o_.candidates.size();
         std::vector<divergence> d(r.units.size() * P);
         step();
-        detail::parallel_for(d.size(), o_.threads, [&](std::size_t k) {
+        ::mixq::detail::parallel_for(d.size(), o_.threads, [&](std::size_t k) {
             const auto& u = r.units[k / P];
             std::vector<std::pair<std::size_t, std::size_t>> pick;
             for (auto i : u.tensors) pick.emplace_back(i, k % P);
@@ -390,22 +365,19 @@ public:
         }
         if (o_.reference_points) {
             for (const auto& name : presets::names) {
-                auto c = convert(in_, presets::get(name, fam), measure_opts_);
-                auto e = evaluate(weights_of(c));
-                r.points.push_back(point("preset", "preset " + std::string(name), {std::move(c), std::move(e)}, r));
+                r.points.push_back(point("preset", "preset " + std::string(name), measure(presets::get(name, fam)), r));
                 step();
             }
             for (auto p : uniform) {
                 rule_table u("uniform_" + std::string(to_string(p)) + "_linear");
                 for (const auto& x : in_.tensors())
                     if (is_readable_float(x.type)) u.add(x.name, detail::is_uniform_linear(x.name) ? p : o_.core);
-                auto c = convert(in_, u, measure_opts_);
-                auto e = evaluate(weights_of(c));
-                r.points.push_back(point("uniform", std::string(to_string(p)) + " on every linear weight", {std::move(c), std::move(e)}, r));
+                r.points.push_back(point("uniform", std::string(to_string(p)) + " on every linear weight", measure(std::move(u)), r));
                 step();
             }
         }
         r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        gptq_.model = nullptr;  // it was run()'s
         return r;
     }
 
@@ -495,7 +467,7 @@ private:
             return o_.measure == sensitivity_measure::kl ? dv.kl : dv.delta_nll;
         };
         const double now = current(r.units.size(), 0);
-        detail::parallel_for(moves.size(), o_.threads, [&](std::size_t k) {
+        ::mixq::detail::parallel_for(moves.size(), o_.threads, [&](std::size_t k) {
             auto& mv = moves[k];
             const double measured = now - current(mv.unit, mv.to);
             const double predicted = opts[mv.unit][pick[mv.unit]].cost - opts[mv.unit][mv.to].cost;
@@ -508,8 +480,11 @@ private:
         return true;
     }
 
-    [[nodiscard]] measurement measure(const std::vector<std::size_t>& pick) const {
-        auto c = convert(in_, table_for(pick), measure_opts_);
+    [[nodiscard]] measurement measure(const std::vector<std::size_t>& pick) const { return measure(table_for(pick)); }
+    // A table's conversion (the candidates' tensors copied; GPTQ, a layer at a time, only for tensors at a
+    // precision no candidate has) and its evaluation.
+    [[nodiscard]] measurement measure(rule_table t) const {
+        auto c = std::move(convert_layerwise(in_, {std::move(t)}, measure_opts_, gptq_, o_.threads).front());
         auto e = evaluate(weights_of(c));
         return {std::move(c), std::move(e)};
     }
@@ -532,7 +507,14 @@ private:
     }
     void step() {
         const std::lock_guard lock(progress_mutex_);
-        ++done_;
+        report(done_ + 1);
+    }
+    void reach(std::size_t done) {  // a phase whose work counts itself
+        const std::lock_guard lock(progress_mutex_);
+        report(done);
+    }
+    void report(std::size_t done) {  // under the lock
+        done_ = done;
         if (!o_.progress) return;
         const auto now = std::chrono::steady_clock::now();
         o_.progress({phase_, done_, total_, std::chrono::duration<double>(now - phase_start_).count(),
@@ -545,7 +527,7 @@ private:
     std::vector<std::int64_t> calib_, eval_;
     search_options o_;
     std::vector<std::string> searchable_, fixed_;
-    hessian_set hessians_;
+    gptq_calibration gptq_;  // the fp32 model and the calibration tokens GPTQ's Hessians come from
     convert_options opts_, measure_opts_;  // measure_opts_: opts_, reusing the candidates' tensors
     std::map<const tensor_view*, std::size_t> index_of_;  // a source tensor's index in every conversion
     conversion base_;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../calib/gptq.hpp"
@@ -12,26 +13,38 @@
 
 namespace mixq {
 
+namespace detail {
+// The calibration windows' length (`window`, else the model's maximum, else 128) and how many whole ones
+// the tokens hold; none at all is refused.
+[[nodiscard]] inline std::pair<std::int64_t, std::int64_t> calibration_windows(const model_config& c, std::size_t tokens, std::int64_t window) {
+    const auto L = window > 0 ? window : (c.max_seq > 0 ? c.max_seq : 128);
+    const auto windows = static_cast<std::int64_t>(tokens) / L;
+    if (windows == 0) fail("calibration tokens: only " + std::to_string(tokens) + " tokens, fewer than one window of " + std::to_string(L));
+    return {L, windows};
+}
+// Adds the rows x [T, K] to hs[name], made on first use.
+inline void accumulate_into(hessian_set& hs, const std::string& name, std::span<const float> x, std::int64_t T) {
+    auto it = hs.find(name);
+    if (it == hs.end()) it = hs.emplace(name, hessian(static_cast<std::int64_t>(x.size()) / T)).first;
+    accumulate(it->second, x, T);
+}
+}  // namespace detail
+
 // Windows of the model's maximum length (or `window`), `batch` windows per forward pass; `only`, when
 // not empty, limits the layers observed (each costs a K x K double matrix: on a large model, collect only
-// what will be quantized). MoE experts are observed on every token, since the reference forward
-// evaluates them densely: their Hessians weight all tokens alike, not only the routed ones.
+// what will be quantized, or use eval/layerwise_gptq.hpp, which holds one layer's). MoE experts are
+// observed on every token, since the reference forward evaluates them densely: their Hessians weight all
+// tokens alike, not only the routed ones.
 [[nodiscard]] inline hessian_set collect_hessians(const ssm_lm& model, std::span<const std::int64_t> tokens,
                                                   std::int64_t window = 0, const std::vector<std::string>& only = {},
                                                   std::int64_t batch = 16) {
     const auto& c = model.config();
-    const auto L = window > 0 ? window : (c.max_seq > 0 ? c.max_seq : 128);
-    const auto windows = static_cast<std::int64_t>(tokens.size()) / L;
-    if (windows == 0)
-        fail("calibration tokens: only " + std::to_string(tokens.size()) + " tokens, fewer than one window of " + std::to_string(L));
+    const auto [L, windows] = detail::calibration_windows(c, tokens.size(), window);
     hessian_set hs;
     std::int64_t T = 0;  // input rows of the current forward pass
     const input_observer observe = [&](const std::string& name, std::span<const float> x) {
         if (!only.empty() && std::find(only.begin(), only.end(), name) == only.end()) return;
-        const auto K = static_cast<std::int64_t>(x.size()) / T;
-        auto it = hs.find(name);
-        if (it == hs.end()) it = hs.emplace(name, hessian(K)).first;
-        accumulate(it->second, x, T);
+        detail::accumulate_into(hs, name, x, T);
     };
     std::vector<float> logits;
     for (std::int64_t w0 = 0; w0 < windows; w0 += batch) {

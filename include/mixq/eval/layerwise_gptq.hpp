@@ -12,10 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "../calib/gptq.hpp"
-#include "../convert/convert.hpp"
 #include "../core/parallel_for.hpp"
-#include "../model/forward.hpp"
+#include "hessians.hpp"
 
 namespace mixq {
 
@@ -30,11 +28,11 @@ struct gptq_calibration {
 
 // Converts `in` with each of `tables` (as convert(in, table, options) would, with
 // options.hessians = collect_hessians(*cal.model, cal.tokens, cal.window): the same bytes). Why: a layer's
-// Hessians are K x K doubles, so a model's take about 45 MB per layer at Mamba-130M's width, 300 MB per layer
-// (14 GB) at 1.4B's; here at most one layer's and the stream (tokens x d_model floats) are held. The
-// Hessians of every table's tensors are collected once, in the same batches and order as collect_hessians,
-// and tensors are filled `threads` at a time. A tensor options.reuse supplies needs no Hessian.
-// progress(done, n_layers + 1) after each layer and after the head.
+// Hessians are K x K doubles, 42 MB per layer at Mamba-130M's shape and 302 MB per layer (14.5 GB in all)
+// at 1.4B's (from the shapes); here at most one layer's and the stream (tokens x d_model floats) are held.
+// The Hessians of every table's tensors are collected once, in the same batches and order as
+// collect_hessians, and tensors are filled `threads` at a time. A tensor options.reuse supplies needs no
+// Hessian. progress(done, n_layers + 1) after each layer and after the head.
 [[nodiscard]] inline std::vector<conversion> convert_layerwise(const io::safetensors_file& in, std::vector<rule_table> tables,
                                                                convert_options options, const gptq_calibration& cal, int threads,
                                                                const std::function<void(std::size_t, std::size_t)>& progress = {}) {
@@ -92,10 +90,7 @@ struct gptq_calibration {
     fill(jobs[0]);
 
     if (last >= 0) {
-        const auto L = cal.window > 0 ? cal.window : (cfg.max_seq > 0 ? cfg.max_seq : 128);
-        const auto windows = static_cast<std::int64_t>(cal.tokens.size()) / L;
-        if (windows == 0)
-            fail("calibration tokens: only " + std::to_string(cal.tokens.size()) + " tokens, fewer than one window of " + std::to_string(L));
+        const auto [L, windows] = detail::calibration_windows(cfg, cal.tokens.size(), cal.window);
         struct batch {
             std::int64_t n_seq;
             std::vector<float> x;  // the residual stream entering the current layer
@@ -105,16 +100,11 @@ struct gptq_calibration {
             const auto nw = std::min(cal.batch, windows - w0);
             bs.push_back({nw, model.embed(cal.tokens.data() + w0 * L, nw, L)});
         }
-        const auto add = [&](const std::string& name, std::span<const float> x, std::int64_t T) {
-            auto it = current.find(name);
-            if (it == current.end()) it = current.emplace(name, hessian(static_cast<std::int64_t>(x.size()) / T)).first;
-            accumulate(it->second, x, T);
-        };
         for (std::int64_t l = 0; l <= std::min(last, cfg.n_layers - 1); ++l) {
             const auto& want = wanted[static_cast<std::size_t>(l)];
             std::int64_t T = 0;
             const input_observer observe = [&](const std::string& name, std::span<const float> x) {
-                if (want.count(name)) add(name, x, T);
+                if (want.count(name)) detail::accumulate_into(current, name, x, T);
             };
             for (auto& b : bs) {
                 T = b.n_seq * L;
@@ -125,7 +115,7 @@ struct gptq_calibration {
             if (progress) progress(static_cast<std::size_t>(l + 1), static_cast<std::size_t>(cfg.n_layers + 1));
         }
         if (last == cfg.n_layers) {  // the head's input: the final norm of the stream leaving the last layer
-            for (const auto& b : bs) add("lm_head.weight", model.head_input(b.x), b.n_seq * L);
+            for (const auto& b : bs) detail::accumulate_into(current, "lm_head.weight", model.head_input(b.x), b.n_seq * L);
             fill(jobs.back());
             current.clear();
         }

@@ -24,7 +24,9 @@ TEST_CASE("Hessians of the fixture's layers: shapes, sample counts, and XᵀX of
     for (std::int64_t w0 = 0; w0 < 5; w0 += 2) {  // the same passes (2, 2, 1 windows), so the same fp32 inputs
         const std::int64_t nw = std::min<std::int64_t>(2, 5 - w0);
         const mixq::input_observer obs = [&](const std::string& name, std::span<const float> x) {
-            if (name == "lm_head.weight") mixq::accumulate(again, x, nw * 128);
+            if (name != "lm_head.weight") return;
+            for (std::int64_t s = 0; s < nw; ++s)  // window by window, as collect_hessians adds them
+                mixq::accumulate(again, x.subspan(static_cast<std::size_t>(s * 128 * 128), 128 * 128), 128);
         };
         model.forward(tokens.data() + w0 * 128, nw, 128, logits.data(), &obs);
     }

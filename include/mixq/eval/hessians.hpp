@@ -22,11 +22,18 @@ namespace detail {
     if (windows == 0) fail("calibration tokens: only " + std::to_string(tokens) + " tokens, fewer than one window of " + std::to_string(L));
     return {L, windows};
 }
-// Adds the rows x [T, K] to hs[name], made on first use.
-inline void accumulate_into(hessian_set& hs, const std::string& name, std::span<const float> x, std::int64_t T) {
+// Adds the rows x [T, K] to hs[name], made on first use, one window of L rows at a time: BLAS sums a
+// call's rows in blocks whose size depends on the CPU's kernel (dsyrk of 640 rows and of 256 + 256 + 128
+// differ in the last bits on a Cooper Lake kernel, not on a Skylake-X one), so fixed window-sized calls
+// give the same bits whatever the batching, and layer-wise GPTQ the same bytes as collect_hessians.
+inline void accumulate_into(hessian_set& hs, const std::string& name, std::span<const float> x, std::int64_t T, std::int64_t L) {
     auto it = hs.find(name);
-    if (it == hs.end()) it = hs.emplace(name, hessian(static_cast<std::int64_t>(x.size()) / T)).first;
-    accumulate(it->second, x, T);
+    const auto k = static_cast<std::int64_t>(x.size()) / T;
+    if (it == hs.end()) it = hs.emplace(name, hessian(k)).first;
+    for (std::int64_t t0 = 0; t0 < T; t0 += L) {
+        const auto rows = std::min(L, T - t0);
+        accumulate(it->second, x.subspan(static_cast<std::size_t>(t0 * k), static_cast<std::size_t>(rows * k)), rows);
+    }
 }
 }  // namespace detail
 
@@ -40,11 +47,12 @@ inline void accumulate_into(hessian_set& hs, const std::string& name, std::span<
                                                   std::int64_t batch = 16) {
     const auto& c = model.config();
     const auto [L, windows] = detail::calibration_windows(c, tokens.size(), window);
+    const std::int64_t rows = L;  // a structured binding, which clang before 16 cannot capture
     hessian_set hs;
     std::int64_t T = 0;  // input rows of the current forward pass
     const input_observer observe = [&](const std::string& name, std::span<const float> x) {
         if (!only.empty() && std::find(only.begin(), only.end(), name) == only.end()) return;
-        detail::accumulate_into(hs, name, x, T);
+        detail::accumulate_into(hs, name, x, T, rows);
     };
     std::vector<float> logits;
     for (std::int64_t w0 = 0; w0 < windows; w0 += batch) {

@@ -91,6 +91,7 @@ struct gptq_calibration {
 
     if (last >= 0) {
         const auto [L, windows] = detail::calibration_windows(cfg, cal.tokens.size(), cal.window);
+        const std::int64_t rows = L;  // a structured binding, which clang before 16 cannot capture
         struct batch {
             std::int64_t n_seq;
             std::vector<float> x;  // the residual stream entering the current layer
@@ -104,7 +105,7 @@ struct gptq_calibration {
             const auto& want = wanted[static_cast<std::size_t>(l)];
             std::int64_t T = 0;
             const input_observer observe = [&](const std::string& name, std::span<const float> x) {
-                if (want.count(name)) detail::accumulate_into(current, name, x, T);
+                if (want.count(name)) detail::accumulate_into(current, name, x, T, rows);
             };
             for (auto& b : bs) {
                 T = b.n_seq * L;
@@ -115,7 +116,7 @@ struct gptq_calibration {
             if (progress) progress(static_cast<std::size_t>(l + 1), static_cast<std::size_t>(cfg.n_layers + 1));
         }
         if (last == cfg.n_layers) {  // the head's input: the final norm of the stream leaving the last layer
-            for (const auto& b : bs) detail::accumulate_into(current, "lm_head.weight", model.head_input(b.x), b.n_seq * L);
+            for (const auto& b : bs) detail::accumulate_into(current, "lm_head.weight", model.head_input(b.x), b.n_seq * L, L);
             fill(jobs.back());
             current.clear();
         }

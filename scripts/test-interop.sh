@@ -6,4 +6,4 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 MIXQ_INTEROP_PYTHON="$("$root/scripts/interop-env.sh" | tail -n 1)"
 export MIXQ_INTEROP_PYTHON
 cd "$root/build"
-ctest --output-on-failure -L interop
+ctest --output-on-failure -L interop -j "$(nproc)" --timeout 900

@@ -16,4 +16,4 @@ cd "$root/build-sanitize"
 # few-token tests exercise here.
 skip='downstream_cmake_consumers|headers_compile_on_their_own|PyTorch|evaluates exactly like|mixq-eval prints|bring the oracle|seven outputs'
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --output-on-failure -j "$(nproc)" -E "$skip"
+  ctest --output-on-failure -j "$(nproc)" --timeout 900 -E "$skip"

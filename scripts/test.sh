@@ -4,4 +4,5 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/build.sh"
 cd "$root/build"
-ctest --output-on-failure -j "$(nproc)"
+# --timeout: a runaway test fails with its name instead of eating CI's budget (the slowest takes ~55 s).
+ctest --output-on-failure -j "$(nproc)" --timeout 300

@@ -1,17 +1,15 @@
 // Runs the CLIs on every file of tests/bad_inputs/ (see its manifest.json): exit 2, the expected message, no output.
-#include <sys/wait.h>
-
-#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "support/catch.hpp"
 #include "support/fixture.hpp"
+#include "support/run_cli.hpp"
 
 TEST_CASE("every file of the bad-input matrix gives exit 2 and a clear message and leaves no output", "[cli][bad_input]") {
     const std::filesystem::path dir = MIXQ_BAD_INPUTS_DIR;
     const auto manifest = nlohmann::json::parse(mixq::test::read_bytes((dir / "manifest.json").string()));
     REQUIRE(manifest.size() >= 20);
-    auto q = [](const std::string& s) { return "'" + s + "'"; };
+    const auto q = mixq::test::quote;
     const auto model = q(mixq::test::fixture("model.safetensors")), tokens = q(mixq::test::fixture("eval_tokens.npy"));
     for (const auto& e : manifest) {
         const auto file = q((dir / e["file"].get<std::string>()).string());
@@ -31,11 +29,10 @@ TEST_CASE("every file of the bad-input matrix gives exit 2 and a clear message a
             for (auto at = args.find("{bad}"); at != std::string::npos; at = args.find("{bad}")) args.replace(at, 5, dir.string());
             cmd += " " + args;
         }
-        const int status = std::system((cmd + " >" + q(out.file("stdout")) + " 2>" + q(out.file("stderr"))).c_str());
-        const auto err = mixq::test::read_bytes(out.file("stderr"));
-        INFO(err);
-        CHECK((WIFEXITED(status) ? WEXITSTATUS(status) : -1) == 2);
-        CHECK(err.find(e["expect"].get<std::string>()) != std::string::npos);
+        const auto r = mixq::test::run_command(cmd, out);
+        INFO(r.err);
+        CHECK(r.code == 2);
+        CHECK(r.err.find(e["expect"].get<std::string>()) != std::string::npos);
         CHECK_FALSE(std::filesystem::exists(out.path / "o"));
     }
 }

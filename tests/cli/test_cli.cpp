@@ -1,6 +1,4 @@
 // Runs the mixq-convert and mixq-inspect binaries: the report, --json, and every bad input (exit 2, no output files).
-#include <sys/wait.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -10,6 +8,7 @@
 
 #include "support/catch.hpp"
 #include "support/fixture.hpp"
+#include "support/run_cli.hpp"
 
 namespace {
 // A .npy file of int32 token ids (version 1, C order), as numpy writes it.
@@ -30,15 +29,10 @@ std::vector<std::int32_t> first_tokens(const std::string& npy_path, std::size_t 
     return ids;
 }
 
-struct result {
-    int code;
-    std::string out, err;
-};
-std::string quote(const std::string& s) { return "'" + s + "'"; }
+using mixq::test::quote;
+using result = mixq::test::cli_result;
 result run(const std::string& exe, const std::string& args, const mixq::test::temp_dir& scratch) {
-    const auto o = scratch.file("stdout.txt"), e = scratch.file("stderr.txt");
-    const int status = std::system((quote(exe) + " " + args + " >" + quote(o) + " 2>" + quote(e)).c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, mixq::test::read_bytes(o), mixq::test::read_bytes(e)};
+    return mixq::test::run_command(quote(exe) + " " + args, scratch);
 }
 bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 std::string st(const std::string& header, const std::string& data, std::uint64_t len = ~0ull) {
@@ -199,9 +193,12 @@ TEST_CASE("a bad token file stops mixq-convert --eval before anything is written
 
 TEST_CASE("mixq-convert --calib records activation ranges and --calibration mse is accepted", "[cli][calibration]") {
     mixq::test::temp_dir scratch, out;
+    // Eight windows and a partial one (left out) of the calibration tokens: the ranges of every linear
+    // input are recorded from any number of windows, and the sanitizer run needs no more.
+    write_tokens_npy(out.file("calib.npy"), first_tokens(mixq::test::fixture("calib_tokens.npy"), 8 * 128 + 50));
     const auto r = run(MIXQ_CONVERT_EXE, quote(mixq::test::fixture("model.safetensors")) + " -o " + quote(out.file("o")) +
-                                             " --preset aggressive --calibration mse --calib " +
-                                             quote(mixq::test::fixture("calib_tokens.npy")) + " --activation-calibration entropy",
+                                             " --preset aggressive --calibration mse --calib " + quote(out.file("calib.npy")) +
+                                             " --activation-calibration entropy",
                        scratch);
     INFO(r.err);
     REQUIRE(r.code == 0);
@@ -210,10 +207,9 @@ TEST_CASE("mixq-convert --calib records activation ranges and --calibration mse 
     CHECK(meta["percentile"].is_null());
     CHECK(meta["activation_ranges"]["method"] == "entropy");
     CHECK(meta["activation_ranges"]["layers"].size() == 39);
-    CHECK(meta["activation_ranges"]["tokens"] == 11392);  // 89 windows of 128 from calib_tokens.npy
+    CHECK(meta["activation_ranges"]["tokens"] == 8 * 128);  // whole windows of 128 only
     const auto bad = run(MIXQ_CONVERT_EXE, quote(mixq::test::fixture("model.safetensors")) + " -o " + quote(out.file("p")) +
-                                               " --calib " + quote(mixq::test::fixture("calib_tokens.npy")) +
-                                               " --activation-calibration kl", scratch);
+                                               " --calib " + quote(out.file("calib.npy")) + " --activation-calibration kl", scratch);
     CHECK(bad.code == 2);
     CHECK(has(bad.err, "--activation-calibration 'kl'"));
     CHECK_FALSE(std::filesystem::exists(out.path / "p"));
@@ -270,7 +266,10 @@ TEST_CASE("a Hugging Face model directory is read through its model.safetensors,
           "[cli][bad_input]") {
     mixq::test::temp_dir scratch, out;
     const auto hf = mixq::test::fixture_dir().parent_path() / "hf-mamba-fortunes";
-    const auto tokens = quote((hf / "eval_tokens.npy").string());
+    // The first 2,048 eval tokens: the directory and the file must give the same perplexity, which a
+    // prefix shows as well as all of it (the whole eval set is evaluated in the oracle tests).
+    write_tokens_npy(out.file("tokens.npy"), first_tokens((hf / "eval_tokens.npy").string(), 2048));
+    const auto tokens = quote(out.file("tokens.npy"));
     const auto file = run(MIXQ_EVAL_EXE, quote((hf / "model.safetensors").string()) + " --tokens " + tokens + " --json", scratch);
     const auto dir = run(MIXQ_EVAL_EXE, quote(hf.string()) + " --tokens " + tokens + " --json", scratch);
     REQUIRE(file.code == 0);

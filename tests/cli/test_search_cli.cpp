@@ -1,7 +1,5 @@
 // Runs mixq-search end to end on the bundled model with few tokens: its outputs, mixq-convert reproducing
 // the same checkpoint from table.json, determinism, and bad input (exit 2, nothing written).
-#include <sys/wait.h>
-
 #include <cstdlib>
 #include <map>
 #include <mixq/io/npy.hpp>
@@ -9,18 +7,12 @@
 
 #include "support/catch.hpp"
 #include "support/fixture.hpp"
+#include "support/run_cli.hpp"
 
 namespace {
-std::string quote(const std::string& s) { return "'" + s + "'"; }
-struct result {
-    int code;
-    std::string out, err;
-};
-result run(const std::string& cmd, const mixq::test::temp_dir& scratch) {
-    const auto o = scratch.file("stdout.txt"), e = scratch.file("stderr.txt");
-    const int status = std::system((cmd + " >" + quote(o) + " 2>" + quote(e)).c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, mixq::test::read_bytes(o), mixq::test::read_bytes(e)};
-}
+using mixq::test::quote;
+using result = mixq::test::cli_result;
+result run(const std::string& cmd, const mixq::test::temp_dir& scratch) { return mixq::test::run_command(cmd, scratch); }
 // The first n tokens of a fixture token file, as a new .npy (int32, as the fixtures are).
 void write_head(const std::string& from, std::size_t n, const std::string& to) {
     const auto raw = mixq::test::read_bytes(mixq::test::fixture(from));

@@ -32,10 +32,13 @@ mixq::convert_options gptq_options() {
     o.round = mixq::gptq_rounder();
     return o;
 }
-// convert() with every Hessian the table needs collected first: what convert_layerwise replaces.
+// convert() with every Hessian the table needs collected first: what convert_layerwise replaces. The
+// same batches of windows: a batch's activations may differ in the last bits from another batching's
+// (the forward's products block their rows differently), so only equal batches promise equal bytes.
 mixq::conversion all_at_once(const mixq::io::safetensors_file& f, const mixq::rule_table& t, mixq::convert_options o,
-                             const mixq::ssm_lm& m, std::span<const std::int64_t> tokens, std::int64_t window) {
-    const auto hs = mixq::collect_hessians(m, tokens, window, mixq::gptq_layers(t, f, o));
+                             const mixq::ssm_lm& m, std::span<const std::int64_t> tokens, std::int64_t window,
+                             std::int64_t batch = 16) {
+    const auto hs = mixq::collect_hessians(m, tokens, window, mixq::gptq_layers(t, f, o), batch);
     o.hessians = &hs;
     return mixq::convert(f, t, o);
 }
@@ -96,7 +99,7 @@ TEST_CASE("convert_layerwise: the same bytes as convert with every Hessian colle
                                             [&](std::size_t done, std::size_t total) { calls.emplace_back(done, total); });
     REQUIRE(cs.size() == 3);
     for (std::size_t k = 0; k < tables.size(); ++k) {
-        const auto want = all_at_once(f, tables[k], o, model, tokens, 0);
+        const auto want = all_at_once(f, tables[k], o, model, tokens, 0, 2);
         CHECK(want.totals.gptq_tensors > 0);
         require_same(cs[k], want);
         CHECK(cs[k].options.hessians == nullptr);

@@ -24,8 +24,9 @@ namespace detail {
 }
 // Adds the rows x [T, K] to hs[name], made on first use, one window of L rows at a time: BLAS sums a
 // call's rows in blocks whose size depends on the CPU's kernel (dsyrk of 640 rows and of 256 + 256 + 128
-// differ in the last bits on a Cooper Lake kernel, not on a Skylake-X one), so fixed window-sized calls
-// give the same bits whatever the batching, and layer-wise GPTQ the same bytes as collect_hessians.
+// differ in the last bits on OpenBLAS's Cooper Lake kernel), so the same rows give the same Hessian
+// however they are batched. (The rows themselves, a batch's activations, can still differ in the last
+// bits between batchings: equal bytes from two passes need equal batches.)
 inline void accumulate_into(hessian_set& hs, const std::string& name, std::span<const float> x, std::int64_t T, std::int64_t L) {
     auto it = hs.find(name);
     const auto k = static_cast<std::int64_t>(x.size()) / T;

@@ -12,8 +12,10 @@ cmake --build "$root/build-sanitize" -j "$(nproc)" --target mixq_tests mixq_simd
 cd "$root/build-sanitize"
 # Left out here, run in the normal suite: the packaging and header tests build other trees, and the
 # evaluations of the whole fixture (over a minute each under ASan: the oracle tables, the int4 calibrator
-# goal, two whole searches end to end) run the same kernels, forward and search that the small-shape and
-# few-token tests exercise here.
+# goal, the searches end to end through mixq-search and under a quality budget) run the same kernels,
+# forward and search that the small-shape and few-token tests exercise here: the size-budget search on
+# few windows (every phase of a search, MIXQ_TEST_SMALL), the search CLI's bad inputs, the KL passes.
 skip='downstream_cmake_consumers|headers_compile_on_their_own|PyTorch|evaluates exactly like|mixq-eval prints|bring the oracle|seven outputs'
+skip+='|search under a quality budget'
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --output-on-failure -j "$(nproc)" --timeout 900 -E "$skip"

@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     std::string format = "safetensors";
     app.add_option("--format", format, "output format: safetensors (mixq's four files) or gguf (model.gguf for llama.cpp, "
-                                       "Hugging Face Mamba checkpoints only)")->capture_default_str();
+                                       "Hugging Face Mamba, Mamba-2 and Nemotron-H checkpoints)")->capture_default_str();
     eval.add_to(app);
 
     auto print_report = [&](const mixq::conversion& c) {
@@ -132,6 +132,10 @@ int main(int argc, char** argv) {
         const auto amethod = mixq::parse_calibration(act_method);
         if (!amethod) mixq::fail("--activation-calibration '" + act_method + "': expected max, percentile, mse or entropy");
         const auto in = mixq::io::open_checkpoint(input);
+        const auto config_json = std::filesystem::path(input).parent_path() / "config.json";  // beside the checkpoint, if any
+        // A config.json travels into the output: it must describe these tensors (a Mamba-2 family's layers,
+        // heads and groups come from it alone), so a contradiction stops us before anything is written.
+        if (std::filesystem::exists(config_json)) (void)mixq::infer_config(mixq::checkpoint_weights(in), config_json);
         auto table = table_path.empty()
                          ? mixq::presets::get(preset.empty() ? "conservative" : preset,
                                               mixq::presets::detect_family(in.tensors()))
@@ -144,7 +148,7 @@ int main(int argc, char** argv) {
             opt.round = mixq::gptq_rounder(go);
             opt.gptq_description = mixq::describe(go);
             fp32_weights.emplace(in);
-            fp32_model.emplace(*fp32_weights, mixq::infer_config(*fp32_weights));
+            fp32_model.emplace(*fp32_weights, mixq::infer_config(*fp32_weights, config_json));
         }
         if (eval_tokens.empty() && calib.empty()) {
             // Nothing to evaluate: tensor by tensor, written as it goes, so memory does not grow with the model.
@@ -169,7 +173,7 @@ int main(int argc, char** argv) {
         }
         if (!calib.empty()) {  // ranges of the converted model's inputs: what a W8A8 path would see
             const auto w = mixq::weights_of(c);
-            const mixq::ssm_lm model(w, mixq::infer_config(w));
+            const mixq::ssm_lm model(w, mixq::infer_config(w, config_json));
             c.activation_ranges = mixq::to_json(mixq::calibrate_activations(model, calib, *amethod, pct, eval.window));
         }
         mixq::write_outputs(output, c, shard_bytes);

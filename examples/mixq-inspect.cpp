@@ -3,7 +3,10 @@
 #include <iostream>
 #include <mixq/mixq.hpp>
 
+#include <map>
+#include <optional>
 #include <mixq/io/checkpoint.hpp>
+#include <mixq/precision/roles.hpp>
 
 #include "cli_main.hpp"
 
@@ -13,6 +16,8 @@ int main(int argc, char** argv) {
     app.add_option("input", input, "checkpoint (.safetensors, .gguf, or a model directory holding model.safetensors)")->required();
     auto* p = app.add_option("--preset", preset, "built-in table (default conservative)");
     app.add_option("--table", table_path, "precision table JSON file")->excludes(p);
+    bool every_tensor = false;
+    app.add_flag("--tensors", every_tensor, "a line per tensor even for a large model (by default above 100 tensors only the roles are listed)");
 
     return mixq::cli::run("mixq-inspect", app, argc, argv, [&] {
         input = mixq::io::resolve_checkpoint(input);  // a Hugging Face model directory: the checkpoint in it
@@ -21,9 +26,11 @@ int main(int argc, char** argv) {
             const auto m = mixq::gguf::load_mamba(input);
             const auto& f = m->file;
             const auto& c = m->config;
-            std::printf("%s: GGUF v%u, %zu tensors, %zu keys, architecture mamba: %lld layers, d_model %lld, d_inner %lld, "
+            const auto arch = mixq::gguf::arch_of(c.layout);
+            std::printf("%s: GGUF v%u, %zu tensors, %zu keys, architecture %s: %lld layers, d_model %lld, d_inner %lld, "
                         "d_state %lld, vocab %lld, tokenizer %s\n",
-                        input.c_str(), f.version(), f.tensors().size(), f.kvs().size(), static_cast<long long>(c.n_layers),
+                        input.c_str(), f.version(), f.tensors().size(), f.kvs().size(), std::string(mixq::gguf::to_string(arch)).c_str(),
+                        static_cast<long long>(c.n_layers),
                         static_cast<long long>(c.d_model), static_cast<long long>(c.d_inner), static_cast<long long>(c.d_state),
                         static_cast<long long>(c.vocab), f.find_kv("tokenizer.ggml.model") ? f.get_string("tokenizer.ggml.model").c_str() : "(none)");
             // the table's name and size, not its rules: a searched table names every tensor
@@ -39,7 +46,7 @@ int main(int argc, char** argv) {
                 for (std::size_t i = 0; i < t.ne.size(); ++i) ne += (i ? ", " : "") + std::to_string(t.ne[i]);
                 std::printf("%-28s %-16s %-6s %12zu  %s\n", t.name.c_str(), (ne + "]").c_str(),
                             std::string(mixq::gguf::to_string(t.type)).c_str(), t.bytes.size(),
-                            mixq::gguf::to_hf_name(t.name).value_or("?").c_str());
+                            mixq::gguf::to_hf_name(t.name, arch, "backbone.").value_or("?").c_str());
             }
             return 0;
         }
@@ -53,7 +60,43 @@ int main(int argc, char** argv) {
         const auto plan = mixq::make_plan(table, logical);
         std::printf("%s: %zu tensors, layout %s, table '%s'\n", input.c_str(), in.tensors().size(),
                     std::string(mixq::presets::to_string(family)).c_str(), table.name().c_str());
-        std::printf("%-44s %-16s %-8s %-10s %-10s %s\n", "tensor", "shape", "dtype", "stored as", "->", "rule");
+        // The model itself, when config.json (or the names alone, for Mamba-1) describe it: its layer kinds.
+        const auto config_json = std::filesystem::path(input).parent_path() / "config.json";
+        std::optional<mixq::model_config> config;
+        if (std::filesystem::exists(config_json)) {
+            config = mixq::infer_config(stored, config_json);  // a config.json that contradicts the tensors is bad input
+        } else {
+            try {
+                config = mixq::infer_config(stored);
+            } catch (const mixq::error& e) {  // tensors only: listable, though no layout mixq evaluates
+                std::printf("model: not evaluable as it is (%s)\n", e.what());
+            }
+        }
+        if (config) {
+            const auto& c = *config;
+            std::map<mixq::layer_kind, int> kinds;
+            std::string pattern;
+            for (std::int64_t l = 0; l < c.n_layers; ++l) {
+                ++kinds[c.kind(l)];
+                pattern += c.kind(l) == mixq::layer_kind::attention ? '*' : c.kind(l) == mixq::layer_kind::mlp ? '-' : 'M';
+            }
+            std::string k;
+            for (const auto& [kind, n] : kinds) k += (k.empty() ? "" : ", ") + std::to_string(n) + " " + std::string(mixq::to_string(kind));
+            std::printf("model: %s, %lld layers (%s)%s, d_model %lld, vocab %lld, head %s\n", std::string(mixq::to_string(c.layout)).c_str(),
+                        static_cast<long long>(c.n_layers), k.c_str(), c.layout == mixq::layout_kind::nemotron_h ? (", pattern " + pattern).c_str() : "",
+                        static_cast<long long>(c.d_model), static_cast<long long>(c.vocab), c.tied_head ? "tied to the embeddings" : "its own");
+        }
+        std::printf("\n%-52s %8s %14s  %s\n", "role (N: every layer)", "tensors", "parameters", "-> precision (tensors)");
+        for (const auto& r : mixq::summarize_roles(plan)) {
+            std::string to;
+            for (const auto& [prec, n] : r.targets) to += (to.empty() ? "" : ", ") + std::string(mixq::to_string(prec)) + " (" + std::to_string(n) + ")";
+            std::printf("%-52s %8zu %14lld  %s\n", r.role.c_str(), r.tensors, static_cast<long long>(r.params), to.c_str());
+        }
+        if (plan.entries.size() > 100 && !every_tensor) {
+            std::printf("(%zu tensors: --tensors lists each)\n\n%s", plan.entries.size(), mixq::match_report_text(table, plan).c_str());
+            return 0;
+        }
+        std::printf("\n%-44s %-16s %-8s %-10s %-10s %s\n", "tensor", "shape", "dtype", "stored as", "->", "rule");
         for (const auto& e : plan.entries) {
             const auto& t = *e.tensor;
             std::printf("%-44s %-16s %-8s %-10s %-10s %s\n", t.name.c_str(), mixq::shape_string(t.shape).c_str(),

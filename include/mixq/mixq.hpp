@@ -48,6 +48,7 @@
 #include "model/weights.hpp"
 #include "precision/glob.hpp"
 #include "precision/match_plan.hpp"
+#include "precision/roles.hpp"
 #include "precision/presets.hpp"
 #include "precision/rule.hpp"
 #include "precision/rule_table.hpp"

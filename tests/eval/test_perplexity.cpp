@@ -134,3 +134,32 @@ TEST_CASE("int4_g64 on every linear weight: mse and GPTQ bring the oracle's +0.9
         CHECK(delta > -0.5);  // a quality cost, not a different model
     }
 }
+
+TEST_CASE("Mamba-2 and Nemotron-H fixtures: fp32 within 0.01 % and every oracle table within 0.05 % of PyTorch's", "[perplexity][oracle][mamba2]") {
+    for (const std::string name : {"mamba2-fortunes", "nemotronh-fortunes"}) {
+        INFO(name);
+        const auto dir = mixq::test::fixture_dir().parent_path() / name;
+        const auto o = nlohmann::json::parse(mixq::test::read_bytes((dir / "oracle.json").string()));
+        const auto tokens = mixq::io::read_npy_tokens((dir / "eval_tokens.npy").string());
+        const auto f = mixq::io::safetensors_file::open((dir / "model.safetensors").string());
+        auto evaluate = [&](const mixq::checkpoint_weights& w) {
+            const mixq::ssm_lm model(w, mixq::infer_config(w, dir / "config.json"));
+            return mixq::evaluate_perplexity(model, tokens, {.threads = 2});
+        };
+        const auto fp32 = evaluate(mixq::checkpoint_weights(f));
+        CHECK(fp32.tokens_scored == 223 * 127);
+        CHECK(rel(fp32.perplexity, o["perplexity"]["fp32"].get<double>()) < 1e-4);
+        std::size_t tables = 0;
+        for (const auto& entry : std::filesystem::directory_iterator(dir / "tables")) {
+            const auto table = mixq::load_table_json(entry.path().string());
+            INFO(table.name());
+            const auto expected = o["perplexity"].at(table.name()).get<double>();
+            const auto r = evaluate(mixq::weights_of(mixq::convert(f, table)));
+            INFO("mixq " << r.perplexity << " vs oracle " << expected);
+            CHECK(rel(r.perplexity, expected) < 5e-4);
+            CHECK((r.perplexity - fp32.perplexity) == Approx(expected - o["perplexity"]["fp32"].get<double>()).margin(0.01));
+            ++tables;
+        }
+        CHECK(tables == 6);
+    }
+}

@@ -1,5 +1,7 @@
 // Tests include/mixq/model/config.hpp: inference on the fixture, config.json checks, and clear layout errors.
+#include <algorithm>
 #include <mixq/model/config.hpp>
+#include <mixq/model/layout_names.hpp>
 
 #include "support/catch.hpp"
 #include "support/fixture.hpp"
@@ -52,4 +54,12 @@ TEST_CASE("a missing or mis-shaped tensor is named, a foreign checkpoint fits ne
     std::vector<float> v(4);
     const mixq::checkpoint_weights gpt("gpt2", {{"wte.weight", mixq::dtype::f32, {2, 2}, std::as_bytes(std::span(v))}});
     CHECK_THROWS_WITH(mixq::infer_config(gpt), Catch::Contains("fits neither the Itera-Lite layout"));
+}
+
+TEST_CASE("layout tensor names of the Mamba-2 family agree with what the reader needs", "[config][mamba2]") {
+    static_assert(mixq::layout::nemotron_h{}.tensor_names().size() == 1 + 6 + 3 * 8 + 4 + 2 * 2 + 2);
+    const auto names = mixq::layout::nemotron_h{.pattern = "M*-"}.tensor_names();
+    CHECK(std::find(names.begin(), names.end(), "backbone.layers.1.mixer.k_proj.weight") != names.end());
+    CHECK(std::find(names.begin(), names.end(), "backbone.layers.2.mixer.down_proj.weight") != names.end());
+    CHECK(mixq::layout::hf_mamba2{.layers = 2}.tensor_names().size() == 1 + 2 * 9 + 1);
 }

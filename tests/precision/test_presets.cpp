@@ -50,3 +50,29 @@ TEST_CASE("an unknown preset lists the known ones", "[presets][bad_input]") {
         CHECK(std::string(e.what()).find("int8-linear") != std::string::npos);
     }
 }
+
+TEST_CASE("Mamba-2 family presets decide every tensor of Mamba2 and Nemotron-H layouts and keep the SSM core in fp32", "[presets][mamba2]") {
+    using mixq::precision;
+    const std::vector<std::vector<std::string>> layouts{mixq::layout::hf_mamba2{.layers = 3, .head_stored = true}.tensor_names(),
+                                                        mixq::layout::nemotron_h{}.tensor_names(),
+                                                        mixq::layout::nemotron_h{.pattern = "M*-", .prefix = "model."}.tensor_names()};
+    for (const auto& names : layouts) {
+        std::vector<mixq::tensor_view> views;
+        for (const auto& n : names) views.push_back({n, mixq::dtype::f32, {1}, {}});
+        REQUIRE(mixq::presets::detect_family(views) == mixq::presets::family::mamba2);
+        for (auto name : mixq::presets::names) {
+            INFO(names[1] << " " << name);
+            const auto table = mixq::presets::get(name, mixq::presets::family::mamba2);
+            const auto plan = mixq::make_plan(table, views);
+            CHECK(plan.unmatched().empty());
+            for (const auto& e : plan.entries) {
+                const auto& n = e.tensor->name;
+                const bool core = n.ends_with("A_log") || n.ends_with(".D") || n.ends_with("dt_bias") || n.find("conv1d") != std::string::npos;
+                const bool projection = n.ends_with("_proj.weight");
+                if (name != "fp16" && name != "bf16" && core) CHECK(e.target == precision::fp32);
+                if (name == "aggressive" || name == "int8-linear") CHECK((projection ? e.target == precision::int8 : true));
+                if (name == "conservative" && projection) CHECK(e.target == precision::fp16);
+            }
+        }
+    }
+}

@@ -1,4 +1,4 @@
-// A Hugging Face Mamba checkpoint exported to GGUF for llama.cpp, each tensor in its table precision.
+// A Hugging Face Mamba, Mamba-2 or Nemotron-H checkpoint exported to GGUF for llama.cpp, each tensor in its table precision.
 #pragma once
 
 #include <chrono>
@@ -82,7 +82,58 @@ struct gguf_export {
     }
 };
 
+// llama.cpp's architecture for a layout; Itera-Lite has none.
+[[nodiscard]] inline gguf_arch arch_of(layout_kind k) {
+    switch (k) {
+        case layout_kind::hf_mamba: return gguf_arch::mamba;
+        case layout_kind::hf_mamba2: return gguf_arch::mamba2;
+        case layout_kind::nemotron_h: return gguf_arch::nemotron_h;
+        default:
+            fail("the Itera-Lite layout has no llama.cpp architecture; GGUF export needs a Hugging Face MambaForCausalLM, "
+                 "Mamba2ForCausalLM or NemotronHForCausalLM checkpoint");
+    }
+}
+
 namespace detail {
+// The keys llama.cpp's loader reads for the architecture, as its own converter writes them.
+inline void architecture_kvs(std::vector<kv>& kvs, gguf_arch arch, const model_config& c, const std::string& name) {
+    const std::string a(to_string(arch));
+    const auto u = [](std::int64_t v) { return static_cast<std::uint32_t>(v); };
+    kvs.push_back(kv::str("general.architecture", a));
+    kvs.push_back(kv::u32("general.alignment", alignment));
+    kvs.push_back(kv::str("general.name", name));
+    kvs.push_back(kv::u32(a + ".context_length", 1u << 20));  // no limit of its own; llama.cpp's converter writes 2^20
+    kvs.push_back(kv::u32(a + ".embedding_length", u(c.d_model)));
+    if (arch == gguf_arch::nemotron_h) {  // a layer is recurrent where its feed-forward length and KV heads are both 0
+        std::vector<std::int32_t> ff, kv_heads;
+        for (std::int64_t l = 0; l < c.n_layers; ++l) {
+            ff.push_back(c.kind(l) == layer_kind::mlp ? static_cast<std::int32_t>(c.mlp_width) : 0);
+            kv_heads.push_back(c.kind(l) == layer_kind::attention ? static_cast<std::int32_t>(c.attn.kv_heads) : 0);
+        }
+        kvs.push_back(kv::i32s(a + ".feed_forward_length", ff));
+        kvs.push_back(kv::u32(a + ".attention.head_count", u(c.attn.heads)));
+        kvs.push_back(kv::i32s(a + ".attention.head_count_kv", kv_heads));
+        if (c.attn.head_dim > 0) {
+            kvs.push_back(kv::u32(a + ".attention.key_length", u(c.attn.head_dim)));
+            kvs.push_back(kv::u32(a + ".attention.value_length", u(c.attn.head_dim)));
+        }
+        kvs.push_back(kv::f32(a + ".attention.layer_norm_epsilon", static_cast<float>(c.norm_eps)));
+    } else {
+        kvs.push_back(kv::u32(a + ".feed_forward_length", 0));  // unused by the SSM, but the loader reads it
+        kvs.push_back(kv::u32(a + ".attention.head_count", 0));
+    }
+    kvs.push_back(kv::u32(a + ".block_count", u(c.n_layers)));
+    kvs.push_back(kv::u32(a + ".ssm.conv_kernel", u(c.d_conv)));
+    kvs.push_back(kv::u32(a + ".ssm.inner_size", u(c.d_inner)));
+    kvs.push_back(kv::u32(a + ".ssm.state_size", u(c.d_state)));
+    // Mamba-1: the rank of dt_proj; Mamba-2: one dt per head, so llama.cpp stores the head count here.
+    kvs.push_back(kv::u32(a + ".ssm.time_step_rank", u(arch == gguf_arch::mamba ? c.dt_rank : c.ssd.heads)));
+    if (arch != gguf_arch::mamba) kvs.push_back(kv::u32(a + ".ssm.group_count", u(c.ssd.groups)));
+    kvs.push_back(kv::f32(a + ".attention.layer_norm_rms_epsilon", static_cast<float>(c.norm_eps)));
+    if (arch == gguf_arch::mamba) kvs.push_back(kv::boolean(a + ".ssm.dt_b_c_rms", false));  // plain Mamba: no RMS norm on dt, B, C
+    kvs.push_back(kv::u32(a + ".vocab_size", u(c.vocab)));
+}
+
 inline std::string rule_text(const rule_table& t, const std::optional<std::size_t>& r) {
     return r ? "rule #" + std::to_string(*r + 1) + " '" + t.rules()[*r].pattern + "'" : std::string("no rule (source precision)");
 }
@@ -140,10 +191,11 @@ inline void encode(exported_tensor& out, std::span<const float> w) {
         x.config = infer_config(w, dir / "config.json");
     }
     const auto& c = x.config;
-    if (c.layout != layout_kind::hf_mamba)
+    if (c.layout == layout_kind::itera_lite)
         fail(in.path() + ": the Itera-Lite layout has no llama.cpp architecture; GGUF export needs a Hugging Face "
                          "MambaForCausalLM checkpoint (backbone.embeddings.weight, backbone.layers.N.mixer.*)");
-    if (c.d_inner != 2 * c.d_model)
+    const auto arch = arch_of(c.layout);
+    if (arch == gguf_arch::mamba && c.d_inner != 2 * c.d_model)
         fail(in.path() + ": d_inner = " + std::to_string(c.d_inner) + " is not 2 x d_model = " + std::to_string(2 * c.d_model) +
              "; llama.cpp's mamba supports only an expansion factor of 2");
     x.plan = make_plan(x.table, in.tensors());
@@ -155,7 +207,7 @@ inline void encode(exported_tensor& out, std::span<const float> w) {
     }
     std::vector<std::string> refused;
     for (const auto& e : x.plan.entries)
-        if (const auto g = to_gguf_name(e.tensor->name); !ggml_type_for(e.target) && !(g && g->computed_in_f32))
+        if (const auto g = to_gguf_name(e.tensor->name, arch, c.prefix); !ggml_type_for(e.target) && !(g && g->computed_in_f32))
             refused.push_back("'" + e.tensor->name + "' is " + std::string(to_string(e.target)) + " (" + detail::rule_text(x.table, e.rule) + ")");
     if (!refused.empty()) {
         std::string list;
@@ -163,7 +215,7 @@ inline void encode(exported_tensor& out, std::span<const float> w) {
         fail(std::to_string(refused.size()) + " tensor(s) have a precision GGUF cannot hold: " + list +
              (refused.size() > 5 ? "; ..." : "") + ". GGUF holds " + representable);
     }
-    const auto* emb = in.find("backbone.embeddings.weight");
+    const auto* emb = in.find(c.embedding());
     const auto* head = in.find("lm_head.weight");
     x.head_absent = !head;
     std::optional<precision> emb_target;
@@ -172,8 +224,10 @@ inline void encode(exported_tensor& out, std::span<const float> w) {
     std::vector<float> w;
     for (const auto& e : x.plan.entries) {
         const auto& t = *e.tensor;
-        const auto g = to_gguf_name(t.name);
-        if (!g) fail(in.path() + ": tensor '" + t.name + "' has no place in llama.cpp's mamba layout, which refuses extra tensors");
+        const auto g = to_gguf_name(t.name, arch, c.prefix);
+        if (!g)
+            fail(in.path() + ": tensor '" + t.name + "' has no place in llama.cpp's " + std::string(to_string(arch)) +
+                 " layout, which refuses extra tensors");
         if (!is_readable_float(t.type))
             fail(in.path() + ": tensor '" + t.name + "' has dtype " + std::string(to_string(t.type)) + ", which is not floating point");
         if (&t == head && emb && e.target == emb_target && head->type == emb->type && head->shape == emb->shape &&
@@ -188,6 +242,8 @@ inline void encode(exported_tensor& out, std::span<const float> w) {
         out.asked = e.target;
         out.ne.assign(t.shape.rbegin(), t.shape.rend());
         if (g->transform == mamba_transform::squeeze_conv) out.ne = {t.shape.back(), t.shape.front()};
+        if (g->transform == mamba_transform::column || g->transform == mamba_transform::negative_exp_column) out.ne = {1, t.numel()};
+        if (g->transform == mamba_transform::by_group) out.ne = {t.numel() / c.ssd.groups, c.ssd.groups};
         const auto twin = ggml_type_for(e.target);
         out.type = twin.value_or(ggml_type::f32);
         if (g->computed_in_f32 && out.type != ggml_type::f32) {
@@ -198,12 +254,13 @@ inline void encode(exported_tensor& out, std::span<const float> w) {
                                   std::string(to_string(out.type)) + " blocks of 32";
             out.type = ggml_type::f16;
         }
-        const bool unchanged = t.type == dtype::f32 && out.type == ggml_type::f32 && g->transform != mamba_transform::negative_exp;
+        const bool negate_exp = g->transform == mamba_transform::negative_exp || g->transform == mamba_transform::negative_exp_column;
+        const bool unchanged = t.type == dtype::f32 && out.type == ggml_type::f32 && !negate_exp;
         if (!unchanged) {
             w.resize(static_cast<std::size_t>(t.numel()));
             to_float(t, w);
             check_finite(w, t.name);
-            if (g->transform == mamba_transform::negative_exp)
+            if (negate_exp)
                 for (auto& v : w) v = -std::exp(v);
             detail::encode(out, w);
         }
@@ -211,21 +268,7 @@ inline void encode(exported_tensor& out, std::span<const float> w) {
     }
 
     auto& kvs = x.kvs;
-    kvs.push_back(kv::str("general.architecture", "mamba"));
-    kvs.push_back(kv::u32("general.alignment", alignment));
-    kvs.push_back(kv::str("general.name", std::filesystem::path(in.path()).parent_path().filename().string()));
-    kvs.push_back(kv::u32("mamba.context_length", 1u << 20));  // no limit of its own; llama.cpp's converter writes 2^20
-    kvs.push_back(kv::u32("mamba.embedding_length", static_cast<std::uint32_t>(c.d_model)));
-    kvs.push_back(kv::u32("mamba.feed_forward_length", 0));  // unused by mamba, but the loader reads it
-    kvs.push_back(kv::u32("mamba.attention.head_count", 0));
-    kvs.push_back(kv::u32("mamba.block_count", static_cast<std::uint32_t>(c.n_layers)));
-    kvs.push_back(kv::u32("mamba.ssm.conv_kernel", static_cast<std::uint32_t>(c.d_conv)));
-    kvs.push_back(kv::u32("mamba.ssm.inner_size", static_cast<std::uint32_t>(c.d_inner)));
-    kvs.push_back(kv::u32("mamba.ssm.state_size", static_cast<std::uint32_t>(c.d_state)));
-    kvs.push_back(kv::u32("mamba.ssm.time_step_rank", static_cast<std::uint32_t>(c.dt_rank)));
-    kvs.push_back(kv::f32("mamba.attention.layer_norm_rms_epsilon", static_cast<float>(c.norm_eps)));
-    kvs.push_back(kv::boolean("mamba.ssm.dt_b_c_rms", false));  // plain Mamba: no RMS norm on dt, B, C
-    kvs.push_back(kv::u32("mamba.vocab_size", static_cast<std::uint32_t>(c.vocab)));
+    detail::architecture_kvs(kvs, arch, c, std::filesystem::path(in.path()).parent_path().filename().string());
     auto tok = tokenizer_from(opt.tokenizer_json.empty() ? dir / "tokenizer.json" : opt.tokenizer_json, c.vocab);
     x.tokenizer_note = tok.note;
     for (auto& k : tok.kvs) kvs.push_back(std::move(k));

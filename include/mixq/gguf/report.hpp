@@ -38,8 +38,8 @@ struct override_group {
     using ::mixq::detail::group_digits;
     const auto& c = x.config;
     std::string o = fmt("GGUF export of %s -> %s\n", x.input->path().c_str(), output.c_str());
-    o += fmt("model: hf-mamba as llama.cpp 'mamba': %lld layers, d_model %lld, d_inner %lld, d_state %lld, vocab %lld\n",
-             static_cast<long long>(c.n_layers), static_cast<long long>(c.d_model), static_cast<long long>(c.d_inner),
+    o += fmt("model: %s as llama.cpp '%s': %lld layers, d_model %lld, d_inner %lld, d_state %lld, vocab %lld\n",
+             std::string(to_string(c.layout)).c_str(), std::string(to_string(arch_of(c.layout))).c_str(), static_cast<long long>(c.n_layers), static_cast<long long>(c.d_model), static_cast<long long>(c.d_inner),
              static_cast<long long>(c.d_state), static_cast<long long>(c.vocab));
     o += fmt("table: %s\n", x.table.name().c_str());
     o += ::mixq::match_report_text(x.table, x.plan);

@@ -1,9 +1,10 @@
-// A GGUF Mamba file (llama.cpp's layout) seen as mixq weights: Hugging Face names, the model's config.
+// A GGUF file of architecture mamba, mamba2 or nemotron_h (llama.cpp's layouts) seen as mixq weights: Hugging Face names, the model's config.
 #pragma once
 
 #include <cstring>
 #include <deque>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,64 @@ inline void check_key(const gguf_file& f, const std::string& key, std::int64_t i
     if (static_cast<std::int64_t>(v) != inferred)
         fail(f.path() + ": " + key + " = " + std::to_string(v) + " but the tensor shapes give " + what + " = " + std::to_string(inferred));
 }
+
+// A per-layer key written as an array (or one number for every layer), e.g. nemotron_h's head_count_kv.
+inline std::vector<std::int64_t> per_layer(const gguf_file& f, const std::string& key, std::int64_t layers) {
+    const auto* k = f.find_kv(key);
+    if (!k) fail(f.path() + ": missing key '" + key + "'");
+    std::vector<std::int64_t> out;
+    if (k->type == value_type::array) {
+        for (const auto& v : k->value)
+            if (v.is_number_integer() && v.get<std::int64_t>() >= 0) out.push_back(v.get<std::int64_t>());
+            else fail(f.path() + ": key '" + key + "' holds " + v.dump() + ", expected non-negative integers");
+        if (static_cast<std::int64_t>(out.size()) != layers)
+            fail(f.path() + ": key '" + key + "' has " + std::to_string(out.size()) + " values for " + std::to_string(layers) + " layers");
+    } else {
+        out.assign(static_cast<std::size_t>(layers), static_cast<std::int64_t>(f.get_uint(key)));
+    }
+    return out;
+}
+
+// The config.json a mamba2 / nemotron_h GGUF file stands for, from its keys, so the same reader
+// (model/mamba2_config.hpp) checks it against the tensors.
+inline nlohmann::json mamba2_config_of(const gguf_file& f, gguf_arch arch, bool has_output) {
+    const std::string a(to_string(arch));
+    const auto layers = static_cast<std::int64_t>(f.get_uint(a + ".block_count"));
+    const auto heads = static_cast<std::int64_t>(f.get_uint(a + ".ssm.time_step_rank"));
+    const auto inner = static_cast<std::int64_t>(f.get_uint(a + ".ssm.inner_size"));
+    if (heads <= 0 || inner % heads != 0)
+        fail(f.path() + ": " + a + ".ssm.inner_size = " + std::to_string(inner) + " is not a multiple of " + a +
+             ".ssm.time_step_rank (the head count) = " + std::to_string(heads));
+    const bool nemo = arch == gguf_arch::nemotron_h;
+    nlohmann::json j{{"model_type", nemo ? "nemotron_h" : "mamba2"},
+                     {"hidden_size", f.get_uint(a + ".embedding_length")},
+                     {"num_hidden_layers", layers},
+                     {"conv_kernel", f.get_uint(a + ".ssm.conv_kernel")},
+                     {"n_groups", f.get_uint(a + ".ssm.group_count")},
+                     {nemo ? "ssm_state_size" : "state_size", f.get_uint(a + ".ssm.state_size")},
+                     {nemo ? "mamba_num_heads" : "num_heads", heads},
+                     {nemo ? "mamba_head_dim" : "head_dim", inner / heads},
+                     {"layer_norm_epsilon", f.get_float(a + ".attention.layer_norm_rms_epsilon")},
+                     {"tie_word_embeddings", !has_output}};
+    if (const auto* v = f.find_kv(a + ".vocab_size")) j["vocab_size"] = v->value;
+    else if (const auto* e = f.find("token_embd.weight"); e && e->ne.size() == 2) j["vocab_size"] = e->ne[1];
+    if (nemo) {
+        const auto ff = per_layer(f, a + ".feed_forward_length", layers), kv = per_layer(f, a + ".attention.head_count_kv", layers);
+        std::string pattern;
+        for (std::int64_t l = 0; l < layers; ++l) {
+            const auto i = static_cast<std::size_t>(l);
+            pattern += kv[i] > 0 ? '*' : ff[i] > 0 ? '-' : 'M';
+            if (kv[i] > 0) j["num_key_value_heads"] = kv[i];
+            if (ff[i] > 0) j["intermediate_size"] = ff[i];
+        }
+        j["hybrid_override_pattern"] = pattern;
+        if (pattern.find('*') != std::string::npos) {
+            j["num_attention_heads"] = f.get_uint(a + ".attention.head_count");
+            if (f.find_kv(a + ".attention.key_length")) j["head_dim"] = f.get_uint(a + ".attention.key_length");
+        }
+    }
+    return j;
+}
 }  // namespace detail
 
 // llama_cpp: every product rounds its input as llama.cpp's CPU backend does for the weight's type (Q8_0
@@ -41,16 +100,22 @@ enum class gguf_arithmetic { llama_cpp, fp32 };
     auto m = std::make_unique<gguf_model>();
     m->file = std::move(file);
     const auto& f = m->file;
-    const auto arch = f.get_string("general.architecture");
-    if (arch != "mamba") fail(f.path() + ": general.architecture is '" + arch + "'; mixq reads GGUF files of architecture 'mamba'");
-    const double eps = f.get_float("mamba.attention.layer_norm_rms_epsilon");
-    if (!(eps > 0.0 && eps < 1.0)) fail(f.path() + ": mamba.attention.layer_norm_rms_epsilon = " + std::to_string(eps) + " is not in (0, 1)");
+    const auto arch_name = f.get_string("general.architecture");
+    const auto arch = arch_name == "mamba2" ? gguf_arch::mamba2 : arch_name == "nemotron_h" ? gguf_arch::nemotron_h : gguf_arch::mamba;
+    if (arch_name != to_string(arch))
+        fail(f.path() + ": general.architecture is '" + arch_name + "'; mixq reads GGUF files of architecture mamba, mamba2 and nemotron_h");
+    const std::string a(arch_name);
+    const double eps = f.get_float(a + ".attention.layer_norm_rms_epsilon");
+    if (!(eps > 0.0 && eps < 1.0))
+        fail(f.path() + ": " + a + ".attention.layer_norm_rms_epsilon = " + std::to_string(eps) + " is not in (0, 1)");
     std::vector<tensor_view> views;
     for (const auto& t : f.tensors()) {
-        const auto hf = to_hf_name(t.name);
-        if (!hf) fail(f.path() + ": tensor '" + t.name + "' has no place in llama.cpp's mamba layout");
+        const auto hf = to_hf_name(t.name, arch, "backbone.");
+        if (!hf) fail(f.path() + ": tensor '" + t.name + "' has no place in llama.cpp's " + a + " layout");
         shape_t shape(t.ne.rbegin(), t.ne.rend());
         if (t.name.ends_with("ssm_conv1d.weight") && shape.size() == 2) shape = {shape[0], 1, shape[1]};
+        if (arch != gguf_arch::mamba && (t.name.ends_with(".ssm_a") || t.name.ends_with(".ssm_d") || t.name.ends_with("ssm_norm.weight")))
+            shape = {t.numel()};  // [1, heads] and [d_inner / groups, groups] in ggml; Hugging Face's vectors
         if (t.type == ggml_type::f32) {
             views.push_back({*hf, dtype::f32, shape, t.bytes});
             continue;
@@ -84,10 +149,17 @@ enum class gguf_arithmetic { llama_cpp, fp32 };
                            : t.type == ggml_type::bf16 ? activation_rounding::bf16
                            : t.type == ggml_type::f32  ? activation_rounding::none
                                                        : activation_rounding::q8_0;
-            m->weights->set_input_rounding(*to_hf_name(t.name), r);
+            m->weights->set_input_rounding(*to_hf_name(t.name, arch, "backbone."), r);
         }
     if (!m->weights->has("backbone.embeddings.weight")) fail(f.path() + ": missing tensor 'token_embd.weight'");
     auto& c = m->config;
+    if (arch != gguf_arch::mamba) {
+        c = ::mixq::detail::mamba2_reader(*m->weights, detail::mamba2_config_of(f, arch, f.find("output.weight") != nullptr), f.path(),
+                                  arch == gguf_arch::mamba2 ? layout_kind::hf_mamba2 : layout_kind::nemotron_h)
+                .read();
+        detail::check_key(f, a + ".ssm.inner_size", c.d_inner, "d_inner");
+        return m;
+    }
     c = infer_config(*m->weights);
     c.norm_eps = eps;
     detail::check_key(f, "mamba.embedding_length", c.d_model, "d_model");

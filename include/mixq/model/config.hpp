@@ -8,37 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "json_text.hpp"
+#include "mamba2_config.hpp"
+#include "model_config.hpp"
 #include "weights.hpp"
 
 namespace mixq {
-
-enum class layout_kind { itera_lite, hf_mamba };
-
-[[nodiscard]] inline std::string_view to_string(layout_kind k) noexcept {
-    return k == layout_kind::hf_mamba ? "hf-mamba" : "itera-lite";
-}
-
-struct model_config {
-    layout_kind layout = layout_kind::itera_lite;
-    std::int64_t vocab = 0, d_model = 0, n_layers = 0, d_inner = 0, d_state = 0, dt_rank = 0, d_conv = 0;
-    std::int64_t max_seq = 0;  // position embeddings (Itera-Lite); 0 = no limit (HF Mamba)
-    std::vector<bool> moe;     // per layer
-    std::int64_t n_experts = 0, ffn_width = 0, top_k = 2;
-    bool tied_head = false;
-    double norm_eps = 1e-5;
-
-    [[nodiscard]] std::string layer(std::int64_t i) const {
-        return (layout == layout_kind::hf_mamba ? "backbone.layers." : "layers.") + std::to_string(i) + ".";
-    }
-    [[nodiscard]] std::string mixer(std::int64_t i) const {
-        return layer(i) + (layout == layout_kind::hf_mamba ? "mixer." : "ssm.");
-    }
-    [[nodiscard]] std::string embedding() const {
-        return layout == layout_kind::hf_mamba ? "backbone.embeddings.weight" : "embedding.weight";
-    }
-    [[nodiscard]] std::string norm_f() const { return layout == layout_kind::hf_mamba ? "backbone.norm_f." : "norm_f."; }
-    [[nodiscard]] std::string head() const { return tied_head ? embedding() : "lm_head.weight"; }
-};
 
 namespace detail {
 inline std::int64_t count_layers(const checkpoint_weights& w, const std::string& prefix, const std::string& suffix) {
@@ -107,13 +82,7 @@ inline std::int64_t dim(const checkpoint_weights& w, const std::string& name, st
 // Compares config.json's values with what the shapes say; any disagreement is an error naming both.
 // `where` names the source in messages. Keys that are absent or not integers are not compared.
 inline void check_config_text(const std::string& text, const std::string& where, model_config& c) {
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::exception& e) {
-        fail(where + ": not valid JSON: " + e.what());
-    }
-    if (!j.is_object()) fail(where + ": not a JSON object");
+    const auto j = parse_config_json(text, where);
     auto check = [&](std::initializer_list<const char*> keys, std::int64_t inferred, const char* what) {
         for (const char* k : keys)
             if (j.contains(k) && j[k].is_number_integer() && j[k].get<std::int64_t>() != inferred)
@@ -143,17 +112,29 @@ inline void check_config_text(const std::string& text, const std::string& where,
         }
 }
 
-inline void check_config_json(const std::filesystem::path& path, model_config& c) {
+inline std::string read_text(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) fail(path.string() + ": cannot open");
     std::ostringstream ss;
     ss << in.rdbuf();
-    check_config_text(ss.str(), path.string(), c);
+    return ss.str();
+}
+
+inline void check_config_json(const std::filesystem::path& path, model_config& c) {
+    check_config_text(read_text(path), path.string(), c);
 }
 }  // namespace detail
 
 // Layout and sizes from names and shapes; `config_json` (if it exists) must agree with them.
 [[nodiscard]] inline model_config infer_config(const checkpoint_weights& w, const std::filesystem::path& config_json = {}) {
+    if (!config_json.empty() && std::filesystem::exists(config_json)) {
+        const auto where = config_json.string();
+        const auto j = detail::parse_config_json(detail::read_text(config_json), where);
+        if (const auto family = detail::family_from_config(j, where)) return detail::mamba2_reader(w, j, where, *family).read();
+    } else if (detail::looks_mamba2(w)) {
+        fail(w.source() + ": a Mamba-2 layout (it has '*.mixer.dt_bias'), whose heads and groups only its config.json "
+                          "gives: put config.json beside the checkpoint");
+    }
     model_config c;
     if (w.has("backbone.embeddings.weight")) c.layout = layout_kind::hf_mamba;
     else if (w.has("embedding.weight")) c.layout = layout_kind::itera_lite;

@@ -1,4 +1,4 @@
-// The CPU reference forward of both SSM layouts, using every weight in its stored precision, fp32 activations.
+// The CPU reference forward of every layout (Mamba-1 layers here, the Mamba-2 family's in model/layers/), using every weight in its stored precision, fp32 activations.
 #pragma once
 
 #include <algorithm>
@@ -7,18 +7,20 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <type_traits>
+#include <variant>
 #include <vector>
 
 #include "config.hpp"
-#include "linear.hpp"
+#include "layers/attention.hpp"
+#include "layers/mamba2_mixer.hpp"
+#include "layers/mlp.hpp"
+#include "product.hpp"
 #include "ops.hpp"
 #include "selective_scan.hpp"
 
 namespace mixq {
 
-// Called with a linear layer's weight name and its fp32 input [T, K] just before the product
-// (activation calibration). The head is reported as "lm_head.weight" even when tied.
-using input_observer = std::function<void(const std::string& weight, std::span<const float> input)>;
 // Called with a layer's index and the residual stream entering it [T, d_model] (see forward_from).
 using residual_observer = std::function<void(std::int64_t layer, std::span<const float> x)>;
 
@@ -28,7 +30,7 @@ class ssm_lm {
 public:
     ssm_lm(const checkpoint_weights& w, model_config cfg) : cfg_(std::move(cfg)) {
         const auto& c = cfg_;
-        const bool hf = c.layout == layout_kind::hf_mamba;
+        const bool hf = c.hf_names();
         embedding_ = w.matrix(c.embedding());
         if (!hf) position_ = w.matrix("position_embedding.weight");
         head_ = w.matrix(c.head());
@@ -38,6 +40,15 @@ public:
         for (std::int64_t l = 0; l < c.n_layers; ++l) {
             layer L;
             const auto m = c.mixer(l);
+            L.kind = c.kind(l);
+            if (L.kind != layer_kind::mamba1) {  // the Mamba-2 family's rooms (model/layers/), pre-norm residual
+                L.norm_w = w.vector(c.layer(l) + "norm.weight");
+                if (L.kind == layer_kind::mamba2) L.mixer.emplace<mamba2_mixer>(w, c, l);
+                else if (L.kind == layer_kind::attention) L.mixer.emplace<attention_layer>(w, c, l);
+                else L.mixer.emplace<mlp_layer>(w, c, l);
+                layers_.push_back(std::move(L));
+                continue;
+            }
             L.norm_w = w.vector(hf ? c.layer(l) + "norm.weight" : m + "norm.weight");
             if (!hf) L.norm_b = w.vector(m + "norm.bias");
             L.in_proj = w.matrix(m + "in_proj.weight");
@@ -137,6 +148,10 @@ public:
         std::vector<std::pair<std::int64_t, std::string>> out;
         for (std::int64_t l = 0; l < cfg_.n_layers; ++l) {
             const auto& ly = layers_[static_cast<std::size_t>(l)];
+            if (ly.kind != layer_kind::mamba1) {
+                for (const auto* m : std::visit(products_of, ly.mixer)) out.emplace_back(l, m->name);
+                continue;
+            }
             for (const auto* m : {&ly.in_proj, &ly.x_proj, &ly.dt_proj, &ly.out_proj}) out.emplace_back(l, m->name);
             if (!ly.moe) continue;
             out.emplace_back(l, ly.gate.name);
@@ -150,11 +165,14 @@ public:
 
 private:
     // A layer's working buffers for T positions, allocated once per pass.
+    // Only the Mamba-1 layouts use more than h (the Mamba-2 family's rooms keep their own buffers).
     struct scratch {
         scratch(const model_config& c, std::int64_t T)
-            : h(buf(T * c.d_model)), xz(buf(T * 2 * c.d_inner)), xs(buf(T * c.d_inner)), z(buf(T * c.d_inner)),
-              p(buf(T * (c.dt_rank + 2 * c.d_state))), dtr(buf(T * c.dt_rank)), dt(buf(T * c.d_inner)), y(buf(T * c.d_inner)),
-              state(buf(c.d_state * c.d_inner)) {}
+            : scratch(c, c.mamba2_family() ? 0 : T, T) {}
+        scratch(const model_config& c, std::int64_t T1, std::int64_t T)
+            : h(buf(T * c.d_model)), xz(buf(T1 * 2 * c.d_inner)), xs(buf(T1 * c.d_inner)), z(buf(T1 * c.d_inner)),
+              p(buf(T1 * (c.dt_rank + 2 * c.d_state))), dtr(buf(T1 * c.dt_rank)), dt(buf(T1 * c.d_inner)), y(buf(T1 * c.d_inner)),
+              state(buf(T1 ? c.d_state * c.d_inner : 0)) {}
         static std::vector<float> buf(std::int64_t n) { return std::vector<float>(static_cast<std::size_t>(n)); }
         std::vector<float> h, xz, xs, z, p, dtr, dt, y, state;
     };
@@ -180,6 +198,15 @@ private:
         const auto& c = cfg_;
         const std::int64_t T = n_seq * L, di = c.d_inner, N = c.d_state, r = c.dt_rank;
         const std::int64_t P = r + 2 * N;
+        if (ly.kind != layer_kind::mamba1) {  // x += mixer(RMSNorm(x))
+            std::vector<float> out(x.size());
+            norm(x.data(), s.h.data(), T, ly.norm_w, ly.norm_b);
+            std::visit([&](const auto& m) {
+                if constexpr (!std::is_same_v<std::decay_t<decltype(m)>, std::monostate>) m.forward(s.h.data(), n_seq, L, out.data(), observe);
+            }, ly.mixer);
+            for (std::size_t i = 0; i < x.size(); ++i) x[i] += out[i];
+            return;
+        }
         auto &h = s.h, &xz = s.xz, &xs = s.xs, &z = s.z, &p = s.p, &dtr = s.dtr, &dt = s.dt, &y = s.y, &state = s.state;
         norm(x.data(), h.data(), T, ly.norm_w, ly.norm_b);
         apply(observe, h.data(), T, ly.in_proj, xz.data());
@@ -210,6 +237,8 @@ private:
         stored_matrix w1, w2;
     };
     struct layer {
+        layer_kind kind = layer_kind::mamba1;
+        std::variant<std::monostate, mamba2_mixer, attention_layer, mlp_layer> mixer;  // the Mamba-2 family's layers
         std::vector<float> norm_w, norm_b, conv_w, conv_b, dt_b, A_t, D;
         stored_matrix in_proj, x_proj, dt_proj, out_proj;
         bool moe = false;
@@ -221,17 +250,11 @@ private:
 
     static void apply(const input_observer* observe, const float* x, std::int64_t T, const stored_matrix& W, float* y,
                       const float* bias = nullptr) {
-        if (observe && *observe) (*observe)(W.name, std::span<const float>(x, static_cast<std::size_t>(T * W.cols)));
-        if (W.rounds_input != activation_rounding::none) {  // as llama.cpp computes with this weight's GGUF type
-            std::vector<float> r(x, x + T * W.cols);
-            round_activations(r.data(), T, W.cols, W.rounds_input);
-            return linear(r.data(), T, W, y, bias);
-        }
-        linear(x, T, W, y, bias);
+        apply_product(observe, x, T, W, y, bias);
     }
 
     void norm(const float* x, float* y, std::int64_t T, const std::vector<float>& w, const std::vector<float>& b) const {
-        if (cfg_.layout == layout_kind::hf_mamba) ops::rms_norm(x, y, T, cfg_.d_model, w.data(), cfg_.norm_eps);
+        if (cfg_.hf_names()) ops::rms_norm(x, y, T, cfg_.d_model, w.data(), cfg_.norm_eps);
         else ops::layer_norm(x, y, T, cfg_.d_model, w.data(), b.empty() ? nullptr : b.data(), cfg_.norm_eps);
     }
 
@@ -282,6 +305,11 @@ private:
         }
         for (std::size_t i = 0; i < x.size(); ++i) x[i] += out[i];
     }
+
+    static constexpr auto products_of = [](const auto& m) -> std::vector<const stored_matrix*> {
+        if constexpr (std::is_same_v<std::decay_t<decltype(m)>, std::monostate>) return {};
+        else return m.products();
+    };
 
     model_config cfg_;
     stored_matrix embedding_, position_, head_;

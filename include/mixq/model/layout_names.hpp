@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mixq::layout {
@@ -59,6 +60,52 @@ struct hf_mamba {
         }
         n.push_back("backbone.norm_f.weight");
         if (head_stored) n.push_back("lm_head.weight");
+        return n;
+    }
+};
+
+// Hugging Face Mamba2ForCausalLM: per layer a norm and the Mamba-2 mixer (no dt_proj / x_proj: one dt_bias,
+// A_log and D per head, a gated norm inside the mixer); a tied head is absent from the file.
+struct hf_mamba2 {
+    int layers = 24;
+    bool head_stored = false;
+
+    [[nodiscard]] constexpr std::vector<std::string> tensor_names() const {
+        std::vector<std::string> n{"backbone.embeddings.weight"};
+        for (int l = 0; l < layers; ++l) {
+            const std::string p = "backbone.layers." + detail::num(l) + ".";
+            n.push_back(p + "norm.weight");
+            for (const char* s : {"in_proj.weight", "conv1d.weight", "conv1d.bias", "dt_bias", "A_log", "D", "norm.weight", "out_proj.weight"})
+                n.push_back(p + "mixer." + s);
+        }
+        n.push_back("backbone.norm_f.weight");
+        if (head_stored) n.push_back("lm_head.weight");
+        return n;
+    }
+};
+
+// Nemotron-H: hybrid_override_pattern's letters M (a Mamba-2 mixer), * (attention), - (MLP), one per layer,
+// under "backbone." (NVIDIA's files) or "model." (transformers' save); the head is its own tensor.
+struct nemotron_h {
+    std::string_view pattern = "M-M*M-";
+    std::string_view prefix = "backbone.";
+
+    [[nodiscard]] constexpr std::vector<std::string> tensor_names() const {
+        const std::string pre(prefix);
+        std::vector<std::string> n{pre + "embeddings.weight"};
+        for (int l = 0; l < static_cast<int>(pattern.size()); ++l) {
+            const std::string p = pre + "layers." + detail::num(l) + ".";
+            n.push_back(p + "norm.weight");
+            if (pattern[static_cast<std::size_t>(l)] == 'M')
+                for (const char* s : {"in_proj.weight", "conv1d.weight", "conv1d.bias", "dt_bias", "A_log", "D", "norm.weight", "out_proj.weight"})
+                    n.push_back(p + "mixer." + s);
+            else if (pattern[static_cast<std::size_t>(l)] == '*')
+                for (const char* s : {"q_proj.weight", "k_proj.weight", "v_proj.weight", "o_proj.weight"}) n.push_back(p + "mixer." + s);
+            else
+                for (const char* s : {"up_proj.weight", "down_proj.weight"}) n.push_back(p + "mixer." + s);
+        }
+        n.push_back(pre + "norm_f.weight");
+        n.push_back("lm_head.weight");
         return n;
     }
 };

@@ -47,6 +47,12 @@ public:
         fail(source_ + ": missing tensor '" + name + "'");
     }
     [[nodiscard]] const std::string& source() const noexcept { return source_; }
+    // Whether some tensor's name ends with `suffix` (a layout's tell-tale tensor, in any layer).
+    [[nodiscard]] bool any_name_ends_with(std::string_view suffix) const {
+        for (const auto& [name, t] : index_)
+            if (name.size() >= suffix.size() && std::string_view(name).substr(name.size() - suffix.size()) == suffix) return true;
+        return false;
+    }
     // The stored precision of a tensor (fp32 for any unquantized float), from its scheme or dtype.
     [[nodiscard]] precision stored_precision(const std::string& name) const {
         const auto& t = at(name);

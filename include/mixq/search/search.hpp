@@ -117,7 +117,7 @@ inline std::optional<std::int64_t> layer_index(const std::string& n) {
 }
 // The SSM core: tensors the scan and the norms need in float.
 inline bool is_core(const std::string& n) {
-    for (const char* p : {"*conv1d*", "*A_log", "*.D", "*dt_proj.bias", "*norm*"})
+    for (const char* p : {"*conv1d*", "*A_log", "*.D", "*dt_proj.bias", "*dt_bias", "*norm*"})
         if (glob_match(p, n)) return true;
     return false;
 }
@@ -128,8 +128,8 @@ inline bool searchable(const tensor_view& t, bool widen) {
 }
 // "Every linear weight" as the oracle's uniform tables mean it: embeddings, head, in/out projections, MoE ffns.
 inline bool is_uniform_linear(const std::string& n) {
-    for (const char* p : {"embedding.weight", "backbone.embeddings.weight", "lm_head.weight", "*.in_proj.weight",
-                          "*.out_proj.weight", "*.w1.weight", "*.w2.weight"})
+    for (const char* p : {"embedding.weight", "*.embeddings.weight", "lm_head.weight", "*.in_proj.weight", "*.out_proj.weight",
+                          "*.w1.weight", "*.w2.weight", "*.mixer.?_proj.weight", "*.mixer.up_proj.weight", "*.mixer.down_proj.weight"})
         if (glob_match(p, n)) return true;
     return false;
 }

@@ -1,0 +1,72 @@
+// Runs the CLIs on the Mamba-2 and Nemotron-H fixtures: the oracle's perplexities end to end, presets, shards and GPTQ.
+#include <nlohmann/json.hpp>
+
+#include "support/catch.hpp"
+#include "support/fixture.hpp"
+#include "support/run_cli.hpp"
+
+namespace {
+using mixq::test::quote;
+std::filesystem::path model_dir(const std::string& m) { return mixq::test::fixture_dir().parent_path() / m; }
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+double oracle(const std::string& m, const std::string& table) {
+    return nlohmann::json::parse(mixq::test::read_bytes((model_dir(m) / "oracle.json").string()))["perplexity"].at(table).get<double>();
+}
+}  // namespace
+
+TEST_CASE("Mamba-2 family through the CLIs: mixq-eval and mixq-convert --table --eval give the oracle's perplexities", "[cli][mamba2][oracle]") {
+    for (const auto& [m, table] : {std::pair{"mamba2-fortunes", "mamba2_int4_g32_linear"}, std::pair{"nemotronh-fortunes", "nemotronh_nf4_linear"}}) {
+        INFO(m);
+        mixq::test::temp_dir scratch;
+        const auto dir = model_dir(m);
+        const auto tokens = quote((dir / "eval_tokens.npy").string());
+        auto r = mixq::test::run_command(quote(MIXQ_EVAL_EXE) + " " + quote(dir.string()) + " --tokens " + tokens + " --json", scratch);
+        INFO(r.err);
+        REQUIRE(r.code == 0);
+        CHECK(nlohmann::json::parse(r.out)["perplexity"].get<double>() == Approx(oracle(m, "fp32")).epsilon(1e-4));
+        r = mixq::test::run_command(quote(MIXQ_CONVERT_EXE) + " " + quote(dir.string()) + " -o " + quote(scratch.file("o")) + " --table " +
+                                        quote((dir / "tables" / (std::string(table) + ".json")).string()) + " --eval " + tokens + " --json",
+                                    scratch);
+        INFO(r.err);
+        REQUIRE(r.code == 0);
+        const auto q = nlohmann::json::parse(r.out)["quality"];
+        CHECK(q["mixed_perplexity"].get<double>() == Approx(oracle(m, table)).epsilon(5e-4));
+        CHECK(std::filesystem::exists(scratch.path / "o" / "config.json"));  // the output is a model directory too
+    }
+}
+
+TEST_CASE("Mamba-2 family: presets, shards, GPTQ and inspect on the hybrid", "[cli][mamba2]") {
+    mixq::test::temp_dir scratch;
+    const auto dir = model_dir("nemotronh-fortunes");
+    const auto in = quote(dir.string());
+    const auto convert = quote(MIXQ_CONVERT_EXE) + " " + in + " -o ";
+    // Streaming conversion into shards reads back exactly as one file.
+    REQUIRE(mixq::test::run_command(convert + quote(scratch.file("one")) + " --preset aggressive", scratch).code == 0);
+    const auto sh = mixq::test::run_command(convert + quote(scratch.file("sh")) + " --preset aggressive --max-shard-size 1MB", scratch);
+    INFO(sh.err);
+    REQUIRE(sh.code == 0);
+    CHECK(std::filesystem::exists(scratch.path / "sh" / "model.safetensors.index.json"));
+    CHECK(contains(sh.out, "int8"));
+    const auto calib = quote((dir / "calib_tokens.npy").string());
+    const auto a = mixq::test::run_command(quote(MIXQ_EVAL_EXE) + " " + quote(scratch.file("one")) + " --tokens " + calib + " --json", scratch);
+    const auto b = mixq::test::run_command(quote(MIXQ_EVAL_EXE) + " " + quote(scratch.file("sh")) + " --tokens " + calib + " --json", scratch);
+    REQUIRE(a.code == 0);
+    REQUIRE(b.code == 0);
+    CHECK(nlohmann::json::parse(a.out)["perplexity"] == nlohmann::json::parse(b.out)["perplexity"]);
+    // GPTQ's Hessians come from the hybrid's own layers: in_proj, out_proj, q/k/v/o, up/down.
+    const auto g = mixq::test::run_command(convert + quote(scratch.file("gptq")) + " --table " +
+                                               quote((dir / "tables" / "nemotronh_int4_g64_linear.json").string()) +
+                                               " --lowbit-calibration gptq --calib " + calib + " --json",
+                                           scratch);
+    INFO(g.err);
+    REQUIRE(g.code == 0);
+    const auto meta = nlohmann::json::parse(mixq::test::read_bytes(scratch.file("gptq/metadata.json")));
+    CHECK(meta["gptq"]["lowbit"] == true);
+    CHECK(meta["gptq"]["tensors"] == 3 * 2 + 4 + 2 * 2);  // every projection of the table
+    // inspect: the model's layer kinds and one line per role.
+    const auto i = mixq::test::run_command(quote(MIXQ_INSPECT_EXE) + " " + in, scratch);
+    REQUIRE(i.code == 0);
+    CHECK(contains(i.out, "model: nemotron-h, 6 layers (3 mamba2, 1 attention, 2 mlp), pattern M-M*M-"));
+    CHECK(contains(i.out, "backbone.layers.N.mixer.in_proj.weight                      3"));
+    CHECK(contains(i.out, "layout mamba2"));
+}

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Time and peak RSS of mixq-convert (int8-linear, conservative) on random Hugging Face-layout checkpoints
-# shaped like Mamba-130M / 1.4B / 2.8B, beside llama.cpp's own quantizer (llama_model_quantize, F32 -> Q8_0,
+# shaped like Mamba-130M / 1.4B / 2.8B, Mamba2-130m and a 1.3 B Nemotron-H-shaped hybrid, beside llama.cpp's own quantizer (llama_model_quantize, F32 -> Q8_0,
 # through the interop venv's llama-cpp-python) on the same weights in the same run. Not a test.
-#   benchmarks/convert_memory.sh [130m|1.4b|2.8b ...]     (default: 130m 1.4b)
+#   benchmarks/convert_memory.sh [130m|1.4b|2.8b|mamba2-130m|hybrid-1.3b ...]     (default: 130m 1.4b)
 # Each line is the median of MIXQ_BENCH_REPEAT (3) runs. Checkpoints are generated once into ${MIXQ_BENCH_CACHE:-~/.cache/mixq/bench} (5.9 GB for 1.4b, 11 GB for 2.8b).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -29,10 +29,16 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 for shape in "${shapes[@]}"; do
   case "$shape" in
     130m) args="768 24 50280 1";; 1.4b) args="2048 48 50280 0";; 2.8b) args="2560 64 50280 0";;
-    *) echo "unknown shape $shape (130m, 1.4b, 2.8b)"; exit 2;;
+    mamba2-130m|hybrid-1.3b) args="";;  # model directories (config.json beside the weights)
+    *) echo "unknown shape $shape (130m, 1.4b, 2.8b, mamba2-130m, hybrid-1.3b)"; exit 2;;
   esac
-  ck="$cache/mamba-$shape.safetensors"
-  [ -f "$ck" ] || "$build/benchmarks/make_random_mamba" "$ck" $args
+  if [ -z "$args" ]; then
+    ck="$cache/$shape"
+    [ -f "$ck/model.safetensors" ] || "$build/benchmarks/make_random_mamba2" "$ck" "$shape"
+  else
+    ck="$cache/mamba-$shape.safetensors"
+    [ -f "$ck" ] || "$build/benchmarks/make_random_mamba" "$ck" $args
+  fi
   echo "== $shape: $(du -h "$ck" | cut -f1) ($ck)"
   out="$(mktemp -d "$cache/out.XXXXXX")"
   for preset in int8-linear conservative; do

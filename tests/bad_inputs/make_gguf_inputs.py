@@ -60,6 +60,34 @@ def build(arch="mamba", drop_key=None, type_of=None, offset_extra=0, count=None,
     return out[:cut] if cut else out
 
 
+def build_mamba2(drop_key=None):
+    """A minimal mamba2-architecture GGUF (d_model 32, 2 heads of 32, 1 group, state 4), all F32."""
+    H, P, G = 2, 32, 1
+    di, cd = H * P, H * P + 2 * G * N
+    ts = [("token_embd.weight", [D, V]), ("output_norm.weight", [D]), ("blk.0.attn_norm.weight", [D]),
+          ("blk.0.ssm_in.weight", [D, di + cd + H]), ("blk.0.ssm_conv1d.weight", [C, cd]), ("blk.0.ssm_conv1d.bias", [cd]),
+          ("blk.0.ssm_dt.bias", [H]), ("blk.0.ssm_a", [1, H]), ("blk.0.ssm_d", [1, H]), ("blk.0.ssm_norm.weight", [di // G, G]),
+          ("blk.0.ssm_out.weight", [di, D])]
+    kv = [("general.architecture", kv_str, "mamba2"), ("general.alignment", kv_u32, 32), ("mamba2.context_length", kv_u32, 1 << 20),
+          ("mamba2.embedding_length", kv_u32, D), ("mamba2.block_count", kv_u32, 1), ("mamba2.ssm.conv_kernel", kv_u32, C),
+          ("mamba2.ssm.inner_size", kv_u32, di), ("mamba2.ssm.state_size", kv_u32, N), ("mamba2.ssm.time_step_rank", kv_u32, H),
+          ("mamba2.ssm.group_count", kv_u32, G), ("mamba2.attention.layer_norm_rms_epsilon", kv_f32, 1e-5),
+          ("tokenizer.ggml.model", kv_str, "none")]
+    keys = [f(k, v) for k, f, v in kv if k != drop_key]
+    info, data, off = b"", b"", 0
+    for name, ne in ts:
+        n = 1
+        for d in ne:
+            n *= d
+        info += s(name) + struct.pack("<I", len(ne)) + b"".join(struct.pack("<Q", d) for d in ne) + struct.pack("<IQ", 0, off)
+        blob = struct.pack(f"<{n}f", *[(-1.0 if name.endswith("ssm_a") else 0.01 * ((i * 7) % 11 - 5)) for i in range(n)])
+        data += blob + b"\0" * ((32 - len(blob) % 32) % 32)
+        off += (len(blob) + 31) // 32 * 32
+    head = b"GGUF" + struct.pack("<IQQ", 3, len(ts), len(keys)) + b"".join(keys) + info
+    head += b"\0" * ((32 - len(head) % 32) % 32)
+    return head + data
+
+
 def hf_expand3():
     """A Hugging Face Mamba safetensors file with d_inner = 3 d_model, which llama.cpp's mamba cannot run."""
     import json
@@ -90,6 +118,7 @@ cases = {
     "gguf_missing_key.gguf": build(drop_key="mamba.ssm.state_size"),
     "gguf_not_mamba.gguf": build(arch="llama"),
     "gguf_tensor_count_2e40.gguf": build(count=1 << 40),
+    "gguf_mamba2_missing_key.gguf": build_mamba2(drop_key="mamba2.ssm.group_count"),
 }
 for name, b in cases.items():
     with open(name, "wb") as f:

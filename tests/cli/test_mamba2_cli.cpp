@@ -4,6 +4,7 @@
 #include "support/catch.hpp"
 #include "support/fixture.hpp"
 #include "support/run_cli.hpp"
+#include "support/token_files.hpp"
 
 namespace {
 using mixq::test::quote;
@@ -47,7 +48,10 @@ TEST_CASE("Mamba-2 family: presets, shards, GPTQ and inspect on the hybrid", "[c
     REQUIRE(sh.code == 0);
     CHECK(std::filesystem::exists(scratch.path / "sh" / "model.safetensors.index.json"));
     CHECK(contains(sh.out, "int8"));
-    const auto calib = quote((dir / "calib_tokens.npy").string());
+    // 8 windows of calibration tokens: the shards must evaluate exactly as the one file, which a prefix shows,
+    // and GPTQ's Hessians need real inputs, not many (the sanitizer suite runs this too).
+    mixq::test::write_tokens_npy(scratch.file("calib.npy"), mixq::test::first_tokens((dir / "calib_tokens.npy").string(), 8 * 128));
+    const auto calib = quote(scratch.file("calib.npy"));
     const auto a = mixq::test::run_command(quote(MIXQ_EVAL_EXE) + " " + quote(scratch.file("one")) + " --tokens " + calib + " --json", scratch);
     const auto b = mixq::test::run_command(quote(MIXQ_EVAL_EXE) + " " + quote(scratch.file("sh")) + " --tokens " + calib + " --json", scratch);
     REQUIRE(a.code == 0);
@@ -69,4 +73,33 @@ TEST_CASE("Mamba-2 family: presets, shards, GPTQ and inspect on the hybrid", "[c
     CHECK(contains(i.out, "model: nemotron-h, 6 layers (3 mamba2, 1 attention, 2 mlp), pattern M-M*M-"));
     CHECK(contains(i.out, "backbone.layers.N.mixer.in_proj.weight                      3"));
     CHECK(contains(i.out, "layout mamba2"));
+}
+
+TEST_CASE("mixq-search on the hybrid: a table at the budget over its projections, the SSM core kept", "[cli][mamba2][search]") {
+    mixq::test::temp_dir scratch;
+    const auto dir = model_dir("nemotronh-fortunes");
+    mixq::test::write_tokens_npy(scratch.file("calib.npy"), mixq::test::first_tokens((dir / "calib_tokens.npy").string(), 8 * 128));
+    mixq::test::write_tokens_npy(scratch.file("eval.npy"), mixq::test::first_tokens((dir / "eval_tokens.npy").string(), 16 * 128));
+    const auto r = mixq::test::run_command(quote(MIXQ_SEARCH_EXE) + " " + quote(dir.string()) + " --calib " + quote(scratch.file("calib.npy")) +
+                                               " --eval " + quote(scratch.file("eval.npy")) +
+                                               " --target-ratio 5 --candidates int8,int4_g64 --sensitivity-windows 2 --frontier-points 1"
+                                               " --no-reference-points --threads 2 -o " + quote(scratch.file("s")),
+                                           scratch);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    const auto meta = nlohmann::json::parse(mixq::test::read_bytes(scratch.file("s/metadata.json")));
+    CHECK(meta["compression_stats"]["compression_ratio"].get<double>() >= 5.0);
+    const auto table = nlohmann::json::parse(mixq::test::read_bytes(scratch.file("s/table.json")));
+    std::size_t searched = 0;
+    for (const auto& rule : table["rules"]) {
+        const auto name = rule[0].get<std::string>(), prec = rule[1].get<std::string>();
+        const bool projection = name.ends_with("_proj.weight") || name.ends_with("embeddings.weight") || name == "lm_head.weight";
+        const bool lowered = prec == "int8" || prec == "int4_g64";
+        INFO(name << " " << prec);
+        CHECK(lowered == projection);  // the core, conv and norms stay float
+        if (projection) ++searched;
+    }
+    CHECK(searched == 2 + 3 * 2 + 4 + 2 * 2);
+    CHECK(std::filesystem::exists(scratch.path / "s" / "config.json"));
+    CHECK(contains(r.out, "mixer.q_proj"));  // one line per role in the report
 }

@@ -171,3 +171,62 @@ TEST_CASE("activation rounding as llama.cpp's CPU backend: Q8_0 blocks, fp16, bf
     mixq::round_activations(r.data(), 1, 64, mixq::activation_rounding::bf16);
     for (std::size_t i = 0; i < x.size(); ++i) CHECK(r[i] == mixq::round_to_bf16(x[i]));
 }
+
+TEST_CASE("Mamba-2 and Nemotron-H names map to llama.cpp's mamba2 / nemotron_h names and back", "[gguf][export][mamba2]") {
+    for (const auto& prefix : {"backbone.", "model."}) {
+        for (const auto& n : mixq::layout::nemotron_h{.pattern = "M*-M", .prefix = prefix}.tensor_names()) {
+            const auto g = to_gguf_name(n, gguf_arch::nemotron_h, prefix);
+            INFO(n);
+            REQUIRE(g);
+            const auto back = to_hf_name(g->gguf, gguf_arch::nemotron_h, prefix);
+            REQUIRE(back);
+            CHECK(*back == (n.ends_with("A_log") ? n.substr(0, n.size() - 5) + "A" : n));
+        }
+    }
+    CHECK(to_gguf_name("backbone.layers.3.mixer.k_proj.weight", gguf_arch::nemotron_h, "backbone.")->gguf == "blk.3.attn_k.weight");
+    CHECK(to_gguf_name("backbone.layers.0.mixer.norm.weight", gguf_arch::mamba2, "backbone.")->transform == mamba_transform::by_group);
+    CHECK_FALSE(to_gguf_name("backbone.layers.0.mixer.x_proj.weight", gguf_arch::mamba2, "backbone."));  // Mamba-1 only
+    CHECK_FALSE(to_gguf_name("model.layers.0.mixer.in_proj.weight", gguf_arch::nemotron_h, "backbone."));
+}
+
+TEST_CASE("Mamba-2 family to GGUF: llama.cpp's shapes, and mixq reads the file back as the same model", "[gguf][export][mamba2]") {
+    for (const std::string name : {"mamba2-fortunes", "nemotronh-fortunes"}) {
+        INFO(name);
+        const auto dir = mixq::test::fixture_dir().parent_path() / name;
+        const auto in = mixq::io::safetensors_file::open((dir / "model.safetensors").string());
+        const auto x = export_gguf(in, table({{"*", mixq::precision::fp32}}));
+        const bool nemo = name == "nemotronh-fortunes";
+        CHECK(x.config.layout == (nemo ? mixq::layout_kind::nemotron_h : mixq::layout_kind::hf_mamba2));
+        CHECK(find(x, "blk.0.ssm_a").ne == std::vector<std::int64_t>{1, 8});
+        CHECK(find(x, "blk.0.ssm_d").ne == std::vector<std::int64_t>{1, 8});
+        CHECK(find(x, "blk.0.ssm_norm.weight").ne == std::vector<std::int64_t>{128, 2});  // d_inner / n_groups, n_groups
+        CHECK(find(x, "blk.0.ssm_conv1d.weight").ne == std::vector<std::int64_t>{4, 384});
+        CHECK(find(x, "blk.0.ssm_in.weight").ne == std::vector<std::int64_t>{128, 648});
+        if (nemo) CHECK(find(x, "blk.3.attn_k.weight").ne == std::vector<std::int64_t>{128, 64});
+        CHECK(x.head_absent == !nemo);
+        const auto bytes = serialize(x);
+        const auto m = load_mamba(gguf_file::parse(bytes, name + ".gguf"));
+        CHECK(m->config.layout == x.config.layout);
+        CHECK(m->config.kinds == x.config.kinds);
+        CHECK(m->config.ssd.groups == 2);
+        CHECK(m->config.tied_head == !nemo);
+        auto tokens = mixq::io::read_npy_tokens((dir / "eval_tokens.npy").string());
+        tokens.resize(8 * 128);
+        const mixq::checkpoint_weights src(in);
+        const double want = perplexity(src, mixq::infer_config(src, dir / "config.json"), tokens);
+        const double got = perplexity(*m->weights, m->config, tokens);
+        CHECK(got == Approx(want).epsilon(1e-6));  // F32 throughout: the same weights, A = -exp(A_log) written once
+    }
+}
+
+TEST_CASE("a mamba2 GGUF with a missing key or a contradicting key is refused, naming it", "[gguf][mamba2][bad_input]") {
+    const auto dir = mixq::test::fixture_dir().parent_path() / "mamba2-fortunes";
+    const auto in = mixq::io::safetensors_file::open((dir / "model.safetensors").string());
+    auto x = export_gguf(in, table({{"*", mixq::precision::fp32}}));
+    auto without = x;
+    std::erase_if(without.kvs, [](const kv& k) { return k.key == "mamba2.ssm.group_count"; });
+    CHECK_THROWS_WITH(load_mamba(gguf_file::parse(serialize(without), "m.gguf")), Catch::Contains("missing key 'mamba2.ssm.group_count'"));
+    for (auto& k : x.kvs)
+        if (k.key == "mamba2.ssm.state_size") k.value = 16;
+    CHECK_THROWS_WITH(load_mamba(gguf_file::parse(serialize(x), "m.gguf")), Catch::Contains("in_proj.weight' has shape [648, 128]"));
+}

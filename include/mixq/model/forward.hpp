@@ -199,7 +199,8 @@ private:
         const std::int64_t T = n_seq * L, di = c.d_inner, N = c.d_state, r = c.dt_rank;
         const std::int64_t P = r + 2 * N;
         if (ly.kind != layer_kind::mamba1) {  // x += mixer(RMSNorm(x))
-            std::vector<float> out(x.size());
+            thread_local std::vector<float> out;  // kept between batches: fresh pages cost faults
+            out.resize(x.size());
             norm(x.data(), s.h.data(), T, ly.norm_w, ly.norm_b);
             std::visit([&](const auto& m) {
                 if constexpr (!std::is_same_v<std::decay_t<decltype(m)>, std::monostate>) m.forward(s.h.data(), n_seq, L, out.data(), observe);

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <vector>
+#include <xsimd/xsimd.hpp>
 
 namespace mixq {
 
@@ -67,9 +68,14 @@ inline void ssd_scan_recurrent(const ssd_args& a) {
 inline void ssd_scan_chunked(const ssd_args& a, std::int64_t chunk = 64) {
     const auto P = a.head_dim, N = a.d_state, per_group = a.heads / a.groups;
     const auto Qmax = std::max<std::int64_t>(1, std::min(chunk, a.L));
-    auto buf = [](std::int64_t n) { return std::vector<float>(static_cast<std::size_t>(n)); };
-    auto G = buf(a.groups * Qmax * Qmax), M = buf(Qmax * Qmax), cum = buf(Qmax), Cs = buf(Qmax * N), Bw = buf(Qmax * N);
-    auto S = buf(a.heads * P * N);  // the states entering the chunk, [heads][P][N]
+    // Per-thread buffers, kept between calls: a prompt calls this once per sequence and layer.
+    thread_local std::vector<float> G, M, cum, dts, Cs, Bw, S;
+    auto buf = [](std::vector<float>& v, std::int64_t n) {
+        v.resize(static_cast<std::size_t>(n));
+        return v.data();
+    };
+    buf(G, a.groups * Qmax * Qmax), buf(M, Qmax * Qmax), buf(cum, Qmax), buf(dts, Qmax), buf(Cs, Qmax * N), buf(Bw, Qmax * N);
+    buf(S, a.heads * P * N);  // the states entering the chunk, [heads][P][N]
     const auto I = [](std::int64_t v) { return static_cast<int>(v); };
     for (std::int64_t t0 = 0; t0 < a.L; t0 += Qmax) {
         const auto Q = std::min(Qmax, a.L - t0);
@@ -81,11 +87,22 @@ inline void ssd_scan_chunked(const ssd_args& a, std::int64_t chunk = 64) {
             const auto g = h / per_group;
             const float* dt = a.dt + t0 * a.lddt + h;
             double run = 0.0;  // the cumulative sum in double: its differences are what matter
-            for (std::int64_t t = 0; t < Q; ++t) cum[t] = static_cast<float>(run += static_cast<double>(dt[t * a.lddt]) * a.A[h]);
-            const float* Gg = G.data() + g * Qmax * Qmax;
             for (std::int64_t t = 0; t < Q; ++t) {
+                dts[static_cast<std::size_t>(t)] = dt[t * a.lddt];
+                cum[static_cast<std::size_t>(t)] = static_cast<float>(run += static_cast<double>(dt[t * a.lddt]) * a.A[h]);
+            }
+            const float* Gg = G.data() + g * Qmax * Qmax;
+            using batch = xsimd::batch<float>;
+            constexpr std::int64_t W = static_cast<std::int64_t>(batch::size);
+            for (std::int64_t t = 0; t < Q; ++t) {  // M[t, s] = G[t, s] exp(a[t] - a[s]) dt[s] for s <= t
                 float* m = M.data() + t * Qmax;
-                for (std::int64_t s = 0; s <= t; ++s) m[s] = Gg[t * Qmax + s] * std::exp(cum[t] - cum[s]) * dt[s * a.lddt];
+                const float* gr = Gg + t * Qmax;
+                const batch ct(cum[static_cast<std::size_t>(t)]);
+                std::int64_t s = 0;
+                for (; s + W <= t + 1; s += W)
+                    (batch::load_unaligned(gr + s) * xsimd::exp(ct - batch::load_unaligned(cum.data() + s)) * batch::load_unaligned(dts.data() + s))
+                        .store_unaligned(m + s);
+                for (; s <= t; ++s) m[s] = gr[s] * std::exp(cum[static_cast<std::size_t>(t)] - cum[static_cast<std::size_t>(s)]) * dts[static_cast<std::size_t>(s)];
                 std::fill(m + t + 1, m + Q, 0.0f);
             }
             const float* x = a.x + t0 * a.ldx + h * P;
@@ -96,7 +113,7 @@ inline void ssd_scan_chunked(const ssd_args& a, std::int64_t chunk = 64) {
             if (!first) {  // y[t] += exp(a[t]) C[t] · S_inᵀ
                 const float* C = a.C + t0 * a.ldbc + g * N;
                 for (std::int64_t t = 0; t < Q; ++t) {
-                    const float e = std::exp(cum[t]);
+                    const float e = std::exp(cum[static_cast<std::size_t>(t)]);
                     for (std::int64_t n = 0; n < N; ++n) Cs[t * N + n] = e * C[t * a.ldbc + n];
                 }
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, I(Q), I(P), I(N), 1.0f, Cs.data(), I(N), Sh, I(N), 1.0f, y, I(a.ldy));
@@ -104,10 +121,10 @@ inline void ssd_scan_chunked(const ssd_args& a, std::int64_t chunk = 64) {
             if (!last) {  // S_out = exp(a[Q-1]) S_in + Xᵀ (w ∘ B), w[s] = exp(a[Q-1] - a[s]) dt[s]
                 const float* B = a.B + t0 * a.ldbc + g * N;
                 for (std::int64_t s = 0; s < Q; ++s) {
-                    const float wgt = std::exp(cum[Q - 1] - cum[s]) * dt[s * a.lddt];
+                    const float wgt = std::exp(cum[static_cast<std::size_t>(Q - 1)] - cum[static_cast<std::size_t>(s)]) * dt[s * a.lddt];
                     for (std::int64_t n = 0; n < N; ++n) Bw[s * N + n] = wgt * B[s * a.ldbc + n];
                 }
-                const float decay = first ? 0.0f : std::exp(cum[Q - 1]);
+                const float decay = first ? 0.0f : std::exp(cum[static_cast<std::size_t>(Q - 1)]);
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, I(P), I(N), I(Q), 1.0f, x, I(a.ldx), Bw.data(), I(N), decay, Sh, I(N));
             }
             if (a.D)

@@ -10,7 +10,6 @@
 #include "../config.hpp"
 #include "../ops.hpp"
 #include "../product.hpp"
-#include "../selective_scan.hpp"
 #include "../ssd_scan.hpp"
 
 namespace mixq {
@@ -27,7 +26,11 @@ public:
         const auto m = c.mixer(l);
         in_proj_ = w.matrix(m + "in_proj.weight");
         out_proj_ = w.matrix(m + "out_proj.weight");
-        conv_w_ = w.vector(m + "conv1d.weight");
+        const auto conv = w.vector(m + "conv1d.weight");  // [channels][taps] -> [taps][channels]: rows vectorise
+        const auto C = c.conv_dim(), K = c.d_conv;
+        conv_w_.resize(conv.size());
+        for (std::int64_t ch = 0; ch < C; ++ch)
+            for (std::int64_t k = 0; k < K; ++k) conv_w_[static_cast<std::size_t>(k * C + ch)] = conv[static_cast<std::size_t>(ch * K + k)];
         conv_b_ = w.vector(m + "conv1d.bias");
         dt_bias_ = w.vector(m + "dt_bias");
         D_ = w.vector(m + "D");
@@ -44,24 +47,24 @@ public:
                  std::int64_t chunk = default_chunk) const {
         const auto& s = c_.ssd;
         const std::int64_t T = n_seq * L, di = s.d_inner(), cd = c_.conv_dim(), H = s.heads, rows = c_.in_proj_rows();
-        std::vector<float> p(static_cast<std::size_t>(T * rows)), xbc(static_cast<std::size_t>(T * cd)),
-            dt(static_cast<std::size_t>(T * H)), y(static_cast<std::size_t>(T * di));
-        apply_product(observe, u, T, in_proj_, p.data());
-        for (std::int64_t t = 0; t < T; ++t) {  // z | xBC | dt: z stays in p, the others are copied out
-            std::copy_n(p.data() + t * rows + di, cd, xbc.data() + t * cd);
+        // Per-thread buffers that keep their pages from one batch to the next (fresh ones cost page faults).
+        thread_local std::vector<float> p, dt, y;
+        p.resize(static_cast<std::size_t>(T * rows));
+        dt.resize(static_cast<std::size_t>(T * H));
+        y.resize(static_cast<std::size_t>(T * di));
+        apply_product(observe, u, T, in_proj_, p.data());  // rows: z | xBC | dt, used in place
+        for (std::int64_t t = 0; t < T; ++t)
             for (std::int64_t h = 0; h < H; ++h) {
                 const float v = ops::softplus(p[static_cast<std::size_t>(t * rows + di + cd + h)] + dt_bias_[static_cast<std::size_t>(h)]);
-                dt[static_cast<std::size_t>(t * H + h)] =
-                    static_cast<float>(std::clamp(static_cast<double>(v), s.dt_min, s.dt_max));
+                dt[static_cast<std::size_t>(t * H + h)] = static_cast<float>(std::clamp(static_cast<double>(v), s.dt_min, s.dt_max));
             }
-        }
         for (std::int64_t q = 0; q < n_seq; ++q) {
-            causal_conv1d_silu(xbc.data() + q * L * cd, L, cd, conv_w_.data(), conv_b_.data(), c_.d_conv);
-            const float* base = xbc.data() + q * L * cd;
+            float* base = p.data() + q * L * rows + di;  // xBC of this sequence, rows of stride `rows`
+            conv_silu(base, L, rows);
             ssd_args a;
             a.L = L, a.heads = H, a.head_dim = s.head_dim, a.groups = s.groups, a.d_state = c_.d_state;
-            a.x = base, a.ldx = cd;
-            a.B = base + di, a.C = base + di + s.groups * c_.d_state, a.ldbc = cd;
+            a.x = base, a.ldx = rows;
+            a.B = base + di, a.C = base + di + s.groups * c_.d_state, a.ldbc = rows;
             a.dt = dt.data() + q * L * H, a.lddt = H;
             a.A = A_.data(), a.D = D_.data();
             a.y = y.data() + q * L * di, a.ldy = di;
@@ -71,14 +74,16 @@ public:
         const std::int64_t gs = di / s.groups;
         for (std::int64_t t = 0; t < T; ++t) {
             float* yt = y.data() + t * di;
-            const float* z = p.data() + t * rows;
-            for (std::int64_t i = 0; i < di; ++i) yt[i] *= ops::silu(z[i]);
+            float* z = p.data() + t * rows;
+            ops::map_inplace(z, static_cast<std::size_t>(di), ops::silu);
+            for (std::int64_t i = 0; i < di; ++i) yt[i] *= z[i];
             for (std::int64_t g = 0; g < s.groups; ++g) {
                 float* v = yt + g * gs;
                 float ms = 0.0f;
                 for (std::int64_t i = 0; i < gs; ++i) ms += v[i] * v[i];
                 const float inv = 1.0f / std::sqrt(ms / static_cast<float>(gs) + static_cast<float>(c_.norm_eps));
-                for (std::int64_t i = 0; i < gs; ++i) v[i] = v[i] * inv * norm_w_[static_cast<std::size_t>(g * gs + i)];
+                const float* w = norm_w_.data() + g * gs;
+                for (std::int64_t i = 0; i < gs; ++i) v[i] = v[i] * inv * w[i];
             }
         }
         apply_product(observe, y.data(), T, out_proj_, out);
@@ -87,6 +92,26 @@ public:
     [[nodiscard]] std::vector<const stored_matrix*> products() const { return {&in_proj_, &out_proj_}; }
 
 private:
+    // x[t, c] = SiLU(bias[c] + Σ_k w[k, c] · x[t - K + 1 + k, c]) in place over L rows of stride ld (zero
+    // before the first row): computed from the last row back, so each row still reads unchanged inputs.
+    void conv_silu(float* x, std::int64_t L, std::int64_t ld) const {
+        const auto C = c_.conv_dim(), K = c_.d_conv;
+        thread_local std::vector<float> acc;
+        acc.resize(static_cast<std::size_t>(C));
+        for (std::int64_t t = L - 1; t >= 0; --t) {
+            std::copy(conv_b_.begin(), conv_b_.end(), acc.begin());
+            for (std::int64_t k = 0; k < K; ++k) {
+                const auto src = t - (K - 1) + k;
+                if (src < 0) continue;
+                const float* xr = x + src * ld;
+                const float* w = conv_w_.data() + k * C;
+                for (std::int64_t c = 0; c < C; ++c) acc[static_cast<std::size_t>(c)] += w[c] * xr[c];
+            }
+            ops::map_inplace(acc.data(), acc.size(), ops::silu);
+            std::copy(acc.begin(), acc.end(), x + t * ld);
+        }
+    }
+
     model_config c_;  // a copy: the model that holds this layer may move
     stored_matrix in_proj_, out_proj_;
     std::vector<float> conv_w_, conv_b_, dt_bias_, A_, D_, norm_w_;

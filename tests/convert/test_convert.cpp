@@ -247,3 +247,30 @@ TEST_CASE("convert_options::reuse copies a tensor converted before instead of co
     for (const auto& x : in.tensors()) int8.add(x.name, mixq::precision::int8);
     CHECK_THROWS_WITH(mixq::convert(in, int8, wrong), Catch::Contains("reused from another tensor or precision"));
 }
+
+TEST_CASE("a table of exact names for a 24-layer model is reported one line per role and precision", "[convert][report]") {
+    const auto names = mixq::layout::hf_mamba2{.layers = 24, .head_stored = true}.tensor_names();
+    std::vector<mixq::tensor_view> views;
+    for (const auto& n : names) views.push_back({n, mixq::dtype::f32, {2, 3}, {}});
+    mixq::rule_table exact("searched");
+    for (const auto& n : names) {  // as a searched table.json: every tensor by name, layer 7's in_proj set apart
+        const bool low = n.ends_with("_proj.weight") && n.find(".7.") == std::string::npos;
+        exact.add(n, n.ends_with("_proj.weight") ? (low ? mixq::precision::int4_g64 : mixq::precision::int8) : mixq::precision::fp16);
+    }
+    exact.add("*", mixq::precision::fp32);  // a glob keeps its own line
+    const auto text = mixq::match_report_text(exact, mixq::make_plan(exact, views));
+    INFO(text);
+    CHECK(std::count(text.begin(), text.end(), '\n') < 20);
+    CHECK(text.find("backbone.layers.N.mixer.in_proj.weight   int4_g64    23 tensors") != std::string::npos);
+    CHECK(text.find("backbone.layers.7.mixer.in_proj.weight   int8         1 tensors") != std::string::npos);
+    CHECK(text.find("(23 exact-name rules, from #") != std::string::npos);
+    CHECK(text.find("backbone.layers.3.") == std::string::npos);  // no line per layer
+    CHECK(text.find("  #220 *") != std::string::npos);
+    CHECK(text.find("WARNING: rule #220 '*' is shadowed") != std::string::npos);
+    // a small table keeps a line per rule
+    mixq::rule_table small("small");
+    small.add("backbone.layers.0.norm.weight", mixq::precision::fp16);
+    small.add("backbone.layers.1.norm.weight", mixq::precision::fp16);
+    const auto short_text = mixq::match_report_text(small, mixq::make_plan(small, views));
+    CHECK(short_text.find("backbone.layers.1.norm.weight") != std::string::npos);
+}

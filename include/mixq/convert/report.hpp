@@ -4,9 +4,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "../precision/glob.hpp"
+#include "../precision/roles.hpp"
 #include "convert.hpp"
 #include "stored_layout.hpp"
 
@@ -162,15 +165,46 @@ inline std::string fmt(const char* f, auto... a) {
 }
 }  // namespace detail
 
+// Above this many rules, exact-name rules of the same role and precision share one report line.
+inline constexpr std::size_t fold_rules_above = 40;
+
 // The match report alone (used by mixq-inspect and the converter): rules, unused, shadowed, unmatched.
+// A large table of exact names (a searched table.json names every tensor) is reported one line per
+// tensor role and precision ("layers.N." for every layer), with the rules folded into it counted.
 [[nodiscard]] inline std::string match_report_text(const rule_table& table, const match_plan& plan) {
     using detail::fmt;
     std::string o = "rules (an exact name wins, otherwise the first match):\n";
+    struct line {
+        std::string pattern, first_pattern;
+        precision target;
+        std::size_t first = 0, rules = 0, tensors = 0;
+        std::int64_t params = 0;
+    };
+    std::vector<line> lines;
+    std::map<std::pair<std::string, precision>, std::size_t> folded;  // (role, precision) -> its line
+    const bool fold = table.size() > fold_rules_above;
     for (std::size_t i = 0; i < table.size(); ++i) {
-        const auto& u = plan.usage[i];
-        o += fmt("  #%-2zu %-40s %-9s %4zu tensors %12s params\n", i + 1, table.rules()[i].pattern.c_str(),
-                 std::string(to_string(table.rules()[i].precision)).c_str(), u.tensors_won,
-                 detail::group_digits(u.params_won).c_str());
+        const auto& r = table.rules()[i];
+        const auto role = role_of(r.pattern);
+        const bool foldable = fold && is_literal_pattern(r.pattern) && !r.pattern.starts_with("re:") && role != r.pattern;
+        std::size_t at = lines.size();
+        if (foldable) {
+            const auto [it, fresh] = folded.emplace(std::pair{role, r.precision}, lines.size());
+            at = it->second;
+            if (fresh) lines.push_back({role, r.pattern, r.precision, i, 0, 0, 0});
+        } else {
+            lines.push_back({r.pattern, r.pattern, r.precision, i, 0, 0, 0});
+        }
+        auto& l = lines[at];
+        ++l.rules;
+        l.tensors += plan.usage[i].tensors_won;
+        l.params += plan.usage[i].params_won;
+    }
+    for (const auto& l : lines) {
+        const auto& shown = l.rules > 1 ? l.pattern : l.first_pattern;  // a role with one rule keeps its name
+        o += fmt("  #%-2zu %-40s %-9s %4zu tensors %12s params", l.first + 1, shown.c_str(), std::string(to_string(l.target)).c_str(),
+                 l.tensors, detail::group_digits(l.params).c_str());
+        o += l.rules > 1 ? fmt(" (%zu exact-name rules, from #%zu)\n", l.rules, l.first + 1) : "\n";
     }
     for (std::size_t i : plan.unused_rules())
         o += fmt("  WARNING: rule #%zu '%s' matches no tensor\n", i + 1, table.rules()[i].pattern.c_str());

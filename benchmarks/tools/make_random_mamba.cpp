@@ -3,10 +3,10 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <mixq/io/safetensors_writer.hpp>
-#include <random>
 #include <string>
 #include <vector>
+
+#include "random_checkpoint.hpp"
 
 int main(int argc, char** argv) {
     if (argc != 2 && argc != 5 && argc != 6) {
@@ -17,20 +17,11 @@ int main(int argc, char** argv) {
                        V = argc > 2 ? std::atoll(argv[4]) : 50280;
     const bool tied = argc > 5 ? std::atoi(argv[5]) != 0 : true;  // Mamba-130M ties its head and stores no lm_head
     const std::int64_t di = 2 * d, N = 16, R = (d + 15) / 16, C = 4;
-    std::vector<std::vector<float>> store;
-    std::vector<mixq::io::tensor_out> out;
-    std::mt19937 rng(130);
-    std::normal_distribution<float> normal(0.0f, 1.0f);
+    mixq::bench::random_checkpoint ck(130);
     // Values in the ranges of a trained Mamba: N(0, 0.02) weights, unit norms, A_log = log(1..N), D = 1.
-    auto add = [&](const std::string& name, mixq::shape_t shape, auto fill) {
-        std::vector<float> v(static_cast<std::size_t>(mixq::numel(shape)));
-        for (std::size_t i = 0; i < v.size(); ++i) v[i] = fill(i);
-        store.push_back(std::move(v));
-        out.push_back({name, mixq::dtype::f32, shape, std::as_bytes(std::span(store.back()))});
-    };
-    auto randn = [&](float sd) { return [&rng, &normal, sd](std::size_t) { return sd * normal(rng); }; };
-    auto constant = [](float c) { return [c](std::size_t) { return c; }; };
-    store.reserve(static_cast<std::size_t>(10 * L + 4));
+    const auto add = [&](const std::string& name, mixq::shape_t shape, auto fill) { ck.add(name, std::move(shape), fill); };
+    const auto randn = [&](float sd) { return ck.randn(sd); };
+    const auto constant = mixq::bench::random_checkpoint::constant;
     add("backbone.embeddings.weight", {V, d}, randn(0.02f));
     for (std::int64_t l = 0; l < L; ++l) {
         const auto p = "backbone.layers." + std::to_string(l) + ".";
@@ -47,11 +38,9 @@ int main(int argc, char** argv) {
     }
     add("backbone.norm_f.weight", {d}, constant(1.0f));
     if (!tied) add("lm_head.weight", {V, d}, randn(0.02f));
-    mixq::io::write_safetensors(argv[1], out);
-    std::int64_t params = 0;
-    for (const auto& t : out) params += mixq::numel(t.shape);
-    std::printf("%s: %zu tensors, %lld parameters (d_model %lld, %lld layers, vocab %lld, %s head)\n", argv[1], out.size(),
-                static_cast<long long>(params), static_cast<long long>(d), static_cast<long long>(L), static_cast<long long>(V),
+    ck.write(argv[1]);
+    std::printf("%s: %zu tensors, %lld parameters (d_model %lld, %lld layers, vocab %lld, %s head)\n", argv[1], ck.tensors(),
+                static_cast<long long>(ck.parameters()), static_cast<long long>(d), static_cast<long long>(L), static_cast<long long>(V),
                 tied ? "tied" : "separate");
     return 0;
 }

@@ -7,11 +7,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <mixq/io/safetensors_writer.hpp>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <string>
 #include <vector>
+
+#include "random_checkpoint.hpp"
 
 int main(int argc, char** argv) {
     const std::string kind = argc == 3 ? argv[2] : "";
@@ -24,19 +24,10 @@ int main(int argc, char** argv) {
     const std::int64_t H = 2 * d / P, di = H * P, cd = di + 2 * G * N;
     const std::int64_t AH = 16, KV = 4, AD = 128, I = 8192;
     const std::string pattern = hybrid ? "M-M-M*-M-M-M*-M-M-M*-M-M-M-" : std::string(24, 'M');
-    std::vector<std::vector<float>> store;
-    std::vector<mixq::io::tensor_out> out;
-    store.reserve(pattern.size() * 10 + 4);
-    std::mt19937 rng(2);
-    std::normal_distribution<float> normal(0.0f, 1.0f);
-    auto add = [&](const std::string& name, mixq::shape_t shape, auto fill) {
-        std::vector<float> v(static_cast<std::size_t>(mixq::numel(shape)));
-        for (std::size_t i = 0; i < v.size(); ++i) v[i] = fill(i);
-        store.push_back(std::move(v));
-        out.push_back({name, mixq::dtype::f32, shape, std::as_bytes(std::span(store.back()))});
-    };
-    auto randn = [&](float sd) { return [&rng, &normal, sd](std::size_t) { return sd * normal(rng); }; };
-    auto constant = [](float c) { return [c](std::size_t) { return c; }; };
+    mixq::bench::random_checkpoint ck(2);
+    const auto add = [&](const std::string& name, mixq::shape_t shape, auto fill) { ck.add(name, std::move(shape), fill); };
+    const auto randn = [&](float sd) { return ck.randn(sd); };
+    const auto constant = mixq::bench::random_checkpoint::constant;
     // Values in the ranges of a trained Mamba-2: N(0, 0.02) weights, unit norms, A_log = log(1..16), D = 1.
     add("backbone.embeddings.weight", {V, d}, randn(0.02f));
     for (std::size_t l = 0; l < pattern.size(); ++l) {
@@ -65,7 +56,7 @@ int main(int argc, char** argv) {
     if (hybrid) add("lm_head.weight", {V, d}, randn(0.02f));
     const std::filesystem::path dir = argv[1];
     std::filesystem::create_directories(dir);
-    mixq::io::write_safetensors((dir / "model.safetensors").string(), out);
+    ck.write((dir / "model.safetensors").string());
     nlohmann::json j{{"hidden_size", d}, {"num_hidden_layers", pattern.size()}, {"vocab_size", V}, {"conv_kernel", C},
                      {"n_groups", G}, {"layer_norm_epsilon", 1e-5}, {"tie_word_embeddings", !hybrid}, {"use_bias", false},
                      {"use_conv_bias", true}};
@@ -78,8 +69,6 @@ int main(int argc, char** argv) {
                   {"state_size", N}, {"expand", 2}});
     }
     std::ofstream(dir / "config.json") << j.dump(2) << "\n";
-    std::int64_t params = 0;
-    for (const auto& t : out) params += mixq::numel(t.shape);
-    std::printf("%s: %s, %zu tensors, %lld parameters\n", dir.c_str(), kind.c_str(), out.size(), static_cast<long long>(params));
+    std::printf("%s: %s, %zu tensors, %lld parameters\n", dir.c_str(), kind.c_str(), ck.tensors(), static_cast<long long>(ck.parameters()));
     return 0;
 }

@@ -9,9 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include <mixq/model/forward.hpp>
-
 #include "fixture.hpp"
+#include "logit_error.hpp"
 #include "naive_ssm.hpp"
 
 namespace mixq::test {
@@ -212,30 +211,13 @@ inline model_config read_config(const random_mamba2& r, const temp_dir& dir) {
     return infer_config(r.m.weights(), dir.file("config.json"));
 }
 
-// max |mixq - naive| / max |naive| over the logits of n_seq random sequences of L tokens, the model built
-// from r's weights and `cfg`; `max_ref` receives max |naive| (a degenerate model has tiny logits).
+// max |mixq - naive| / max |naive| over n_seq random sequences of L tokens, the model built from r's
+// weights and `cfg`.
 inline double logit_error(const random_mamba2& r, const model_config& cfg, std::int64_t n_seq, std::int64_t L, std::uint32_t seed,
-                          double* max_ref_out = nullptr) {
+                          double* max_ref = nullptr) {
     const auto w = r.m.weights();
     const ssm_lm model(w, cfg);
-    std::mt19937 rng(seed);
-    std::uniform_int_distribution<std::int64_t> tok(0, cfg.vocab - 1);
-    std::vector<std::int64_t> ids(static_cast<std::size_t>(L * n_seq));
-    for (auto& t : ids) t = tok(rng);
-    std::vector<float> logits(static_cast<std::size_t>(L * n_seq * cfg.vocab));
-    model.forward(ids.data(), n_seq, L, logits.data());
-    double max_err = 0, max_ref = 0;
-    for (std::int64_t s = 0; s < n_seq; ++s) {
-        const auto ref = naive_mamba2_logits(r.m, std::vector<std::int64_t>(ids.begin() + s * L, ids.begin() + (s + 1) * L));
-        for (std::int64_t t = 0; t < L; ++t)
-            for (std::int64_t v = 0; v < cfg.vocab; ++v) {
-                const double x = ref[static_cast<std::size_t>(t)][static_cast<std::size_t>(v)];
-                max_ref = std::max(max_ref, std::fabs(x));
-                max_err = std::max(max_err, std::fabs(x - logits[static_cast<std::size_t>((s * L + t) * cfg.vocab + v)]));
-            }
-    }
-    if (max_ref_out) *max_ref_out = max_ref;
-    return max_err / max_ref;
+    return logit_error(model, n_seq, L, seed, [&](const std::vector<std::int64_t>& ids) { return naive_mamba2_logits(r.m, ids); }, max_ref);
 }
 
 }  // namespace mixq::test

@@ -82,15 +82,16 @@ struct gguf_export {
     }
 };
 
-// llama.cpp's architecture for a layout; Itera-Lite has none.
-[[nodiscard]] inline gguf_arch arch_of(layout_kind k) {
+// llama.cpp's architecture for a layout; Itera-Lite has none (an error prefixed by `where`, if given).
+[[nodiscard]] inline gguf_arch arch_of(layout_kind k, const std::string& where = {}) {
     switch (k) {
         case layout_kind::hf_mamba: return gguf_arch::mamba;
         case layout_kind::hf_mamba2: return gguf_arch::mamba2;
         case layout_kind::nemotron_h: return gguf_arch::nemotron_h;
         default:
-            fail("the Itera-Lite layout has no llama.cpp architecture; GGUF export needs a Hugging Face MambaForCausalLM, "
-                 "Mamba2ForCausalLM or NemotronHForCausalLM checkpoint");
+            fail((where.empty() ? "" : where + ": ") +
+                 "the Itera-Lite layout has no llama.cpp architecture; GGUF export needs a Hugging Face MambaForCausalLM, "
+                 "Mamba2ForCausalLM or NemotronHForCausalLM checkpoint (backbone.embeddings.weight, backbone.layers.N.mixer.*)");
     }
 }
 
@@ -191,10 +192,7 @@ inline void encode(exported_tensor& out, std::span<const float> w) {
         x.config = infer_config(w, dir / "config.json");
     }
     const auto& c = x.config;
-    if (c.layout == layout_kind::itera_lite)
-        fail(in.path() + ": the Itera-Lite layout has no llama.cpp architecture; GGUF export needs a Hugging Face "
-                         "MambaForCausalLM checkpoint (backbone.embeddings.weight, backbone.layers.N.mixer.*)");
-    const auto arch = arch_of(c.layout);
+    const auto arch = arch_of(c.layout, in.path());
     if (arch == gguf_arch::mamba && c.d_inner != 2 * c.d_model)
         fail(in.path() + ": d_inner = " + std::to_string(c.d_inner) + " is not 2 x d_model = " + std::to_string(2 * c.d_model) +
              "; llama.cpp's mamba supports only an expansion factor of 2");

@@ -1,9 +1,10 @@
-// A model's configuration inferred from tensor names and shapes alone, checked against config.json when present.
+// A model's configuration: Mamba-1 layouts from tensor names and shapes, checked against config.json; the Mamba-2 family from config.json (mamba2_config.hpp).
 #pragma once
 
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -81,8 +82,7 @@ inline std::int64_t dim(const checkpoint_weights& w, const std::string& name, st
 
 // Compares config.json's values with what the shapes say; any disagreement is an error naming both.
 // `where` names the source in messages. Keys that are absent or not integers are not compared.
-inline void check_config_text(const std::string& text, const std::string& where, model_config& c) {
-    const auto j = parse_config_json(text, where);
+inline void check_config(const nlohmann::json& j, const std::string& where, model_config& c) {
     auto check = [&](std::initializer_list<const char*> keys, std::int64_t inferred, const char* what) {
         for (const char* k : keys)
             if (j.contains(k) && j[k].is_number_integer() && j[k].get<std::int64_t>() != inferred)
@@ -120,17 +120,19 @@ inline std::string read_text(const std::filesystem::path& path) {
     return ss.str();
 }
 
-inline void check_config_json(const std::filesystem::path& path, model_config& c) {
-    check_config_text(read_text(path), path.string(), c);
+// The same, from the text of a config.json (the fuzz target's entry point).
+inline void check_config_text(const std::string& text, const std::string& where, model_config& c) {
+    check_config(parse_config_json(text, where), where, c);
 }
 }  // namespace detail
 
 // Layout and sizes from names and shapes; `config_json` (if it exists) must agree with them.
 [[nodiscard]] inline model_config infer_config(const checkpoint_weights& w, const std::filesystem::path& config_json = {}) {
+    const auto where = config_json.string();
+    std::optional<nlohmann::json> j;  // read once: it decides the family, then checks the shapes
     if (!config_json.empty() && std::filesystem::exists(config_json)) {
-        const auto where = config_json.string();
-        const auto j = detail::parse_config_json(detail::read_text(config_json), where);
-        if (const auto family = detail::family_from_config(j, where)) return detail::mamba2_reader(w, j, where, *family).read();
+        j = detail::parse_config_json(detail::read_text(config_json), where);
+        if (const auto family = detail::family_from_config(*j, where)) return detail::mamba2_reader(w, *j, where, *family).read();
     } else if (detail::looks_mamba2(w)) {
         fail(w.source() + ": a Mamba-2 layout (it has '*.mixer.dt_bias'), whose heads and groups only its config.json "
                           "gives: put config.json beside the checkpoint");
@@ -164,7 +166,7 @@ inline void check_config_json(const std::filesystem::path& path, model_config& c
     const auto* head = w.find("lm_head.weight");
     const auto& emb = w.at(c.embedding());
     c.tied_head = !head || (head->type == emb.type && head->shape == emb.shape && same_bytes(head->bytes, emb.bytes));
-    if (!config_json.empty() && std::filesystem::exists(config_json)) detail::check_config_json(config_json, c);
+    if (j) detail::check_config(*j, where, c);
     detail::check_shapes(w, c);
     return c;
 }

@@ -73,19 +73,19 @@ int main(int argc, char** argv) {
         const auto shard_bytes = mixq::parse_size(max_shard);
         if (format == "gguf" && app.count("--max-shard-size") > 0) mixq::fail("--max-shard-size applies to safetensors output only");
         if (format == "gguf") {
-            // ggml's Q8_0 / Q4_0 have their own scale rule (absmax per block of 32), so mixq's calibrators do not apply.
+            // ggml's block types have their own scale rules (ggml's reference rounding), so mixq's calibrators do not apply yet.
             for (const char* flag : {"--calibration", "--lowbit-calibration", "--percentile", "--calib", "--activation-calibration",
                                      "--gptq-damp", "--gptq-block", "--gptq-act-order"})
                 if (app.count(flag) > 0)
-                    mixq::fail(std::string(flag) + " does not apply to --format gguf: ggml's Q8_0 / Q4_0 blocks take their scales "
-                               "from each block's absmax, as llama.cpp's own quantizer does");
+                    mixq::fail(std::string(flag) + " does not apply to --format gguf: ggml's block types take their scales "
+                               "from ggml's reference rounding, as llama.cpp's own quantizer does without an importance matrix");
             std::vector<std::int64_t> tokens;
             if (!eval_tokens.empty()) tokens = mixq::io::read_npy_tokens(eval_tokens);
             const auto in = mixq::io::open_checkpoint(input);
             auto table = table_path.empty() ? mixq::presets::get(preset.empty() ? "conservative" : preset,
                                                                  mixq::presets::detect_family(in.tensors()))
                                             : mixq::load_table_json(table_path);
-            const auto x = mixq::gguf::export_gguf(in, std::move(table), {strict, {}});
+            const auto x = mixq::gguf::export_gguf(in, std::move(table), {strict, {}, eval.threads});
             const auto file = mixq::gguf::serialize(x);
             auto record = mixq::gguf::report_json(x);
             std::string quality;

@@ -21,6 +21,7 @@
 #include "core/tensor_view.hpp"
 #include "format/codec.hpp"
 #include "format/fp8_e4m3.hpp"
+#include "format/ggml/types.hpp"
 #include "format/int4.hpp"
 #include "format/int8.hpp"
 #include "format/nf4.hpp"

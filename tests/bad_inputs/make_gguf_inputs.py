@@ -113,7 +113,7 @@ def hf_expand3():
 cases = {
     "hf_expand3.safetensors": hf_expand3(),
     "gguf_truncated.gguf": build(cut=len(build()) - 100),
-    "gguf_unknown_type.gguf": build(type_of={"blk.0.ssm_in.weight": 12}),
+    "gguf_unknown_type.gguf": build(type_of={"blk.0.ssm_in.weight": 16}),
     "gguf_tensor_beyond_file.gguf": build(offset_extra=1 << 20),
     "gguf_missing_key.gguf": build(drop_key="mamba.ssm.state_size"),
     "gguf_not_mamba.gguf": build(arch="llama"),

@@ -339,3 +339,30 @@ TEST_CASE("mixq-convert --max-shard-size shards the output, and mixq-eval reads 
     CHECK(has(bad.err, "unknown unit 'parsecs'"));
     CHECK_FALSE(std::filesystem::exists(out.path / "bad"));
 }
+
+TEST_CASE("ggml's types (q4_k, IQ4_NL, ...) in a table: GGUF output writes them, safetensors output refuses them and writes nothing",
+          "[cli][gguf][bad_input]") {
+    mixq::test::temp_dir scratch, out;
+    const auto hf = mixq::test::fixture_dir().parent_path() / "hf-mamba-fortunes";
+    mixq::test::write_bytes(out.file("t.json"), R"({"name": "k", "rules": [["*.out_proj.weight", "Q4_K"], ["*.in_proj.weight", "q6_k"],
+                                                     ["*", "fp16"]]})");
+    const auto model = quote((hf / "model.safetensors").string()), table = quote(out.file("t.json"));
+    const auto g = run(MIXQ_CONVERT_EXE, model + " -o " + quote(out.file("g")) + " --format gguf --table " + table + " --json", scratch);
+    INFO(g.err);
+    REQUIRE(g.code == 0);
+    const auto j = nlohmann::json::parse(g.out);
+    CHECK(j["file_bytes"] == std::filesystem::file_size(out.path / "g" / "model.gguf"));
+    const auto i = run(MIXQ_INSPECT_EXE, quote(out.file("g/model.gguf")), scratch);
+    REQUIRE(i.code == 0);
+    CHECK(has(i.out, "Q4_K"));
+    CHECK(has(i.out, "Q8_0"));  // q6_k on rows of 128: llama-quantize's fallback
+    const auto s = run(MIXQ_CONVERT_EXE, model + " -o " + quote(out.file("s")) + " --table " + table, scratch);
+    CHECK(s.code == 2);
+    CHECK(has(s.err, "a ggml block type that only a GGUF file holds"));
+    CHECK_FALSE(std::filesystem::exists(out.path / "s"));
+    mixq::test::write_bytes(out.file("u.json"), R"({"name": "u", "rules": [["*", "q7_k"]]})");
+    const auto u = run(MIXQ_CONVERT_EXE, model + " -o " + quote(out.file("u")) + " --format gguf --table " + quote(out.file("u.json")), scratch);
+    CHECK(u.code == 2);
+    CHECK(has(u.err, "q7_k"));
+    CHECK_FALSE(std::filesystem::exists(out.path / "u"));
+}

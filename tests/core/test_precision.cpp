@@ -27,7 +27,7 @@ TEST_CASE("precisions below int8 know their bits, groups and storage", "[precisi
     CHECK(mixq::group_size(fp8_e4m3) == 0);
     CHECK(mixq::group_size(int8) == 0);
     for (auto p : mixq::all_precisions) {
-        CHECK(mixq::is_packed4(p) == (mixq::bits_per_value(p) == 4));
+        CHECK(mixq::is_packed4(p) == (mixq::bits_per_value(p) == 4 && !mixq::is_ggml_block(p)));
         CHECK(mixq::is_quantized(p) == (p == int8 || p == fp8_e4m3 || mixq::is_packed4(p)));
         if (mixq::group_size(p) && p != nf4) CHECK(mixq::int4_with_group(mixq::group_size(p)) == p);
     }

@@ -230,3 +230,73 @@ TEST_CASE("a mamba2 GGUF with a missing key or a contradicting key is refused, n
         if (k.key == "mamba2.ssm.state_size") k.value = 16;
     CHECK_THROWS_WITH(load_mamba(gguf_file::parse(serialize(x), "m.gguf")), Catch::Contains("in_proj.weight' has shape [648, 128]"));
 }
+
+TEST_CASE("ggml block types to GGUF: K-quants where rows hold 256-value super-blocks, llama-quantize's fallbacks elsewhere",
+          "[gguf][export]") {
+    using mixq::precision;
+    const auto in = mixq::io::safetensors_file::open((hf_dir() / "model.safetensors").string());
+    // d_model 128, d_inner 256: in_proj rows hold 128 values, out_proj and x_proj rows 256, dt_proj rows 8
+    const auto x = export_gguf(in, table({{"*.out_proj.weight", precision::q4_k}, {"*.x_proj.weight", precision::q6_k},
+                                          {"*.in_proj.weight", precision::q4_k}, {"*.dt_proj.weight", precision::q3_k},
+                                          {"backbone.embeddings.weight", precision::iq4_nl}, {"*", precision::fp16}}));
+    CHECK(find(x, "blk.0.ssm_out.weight").type == ggml_type::q4_k);
+    CHECK(find(x, "blk.0.ssm_out.weight").override_reason.empty());
+    CHECK(find(x, "blk.0.ssm_x.weight").type == ggml_type::q6_k);
+    CHECK(find(x, "token_embd.weight").type == ggml_type::iq4_nl);
+    const auto& in_proj = find(x, "blk.0.ssm_in.weight");
+    CHECK(in_proj.type == ggml_type::q5_0);
+    CHECK(in_proj.override_reason == "a row of 128 values is not a whole number of Q4_K blocks of 256; Q5_0 as llama-quantize falls back");
+    const auto& dt = find(x, "blk.0.ssm_dt.weight");  // Q3_K -> Q4_0, which rows of 8 cannot hold either
+    CHECK(dt.type == ggml_type::f16);
+    const auto text = report_text(x, "out/model.gguf");
+    CHECK(text.find("Q5_0 as llama-quantize falls back") != std::string::npos);
+    CHECK(in_proj.bytes().size() == 512u * 4u * 22u);
+    // read back: each tensor decodes to exactly ggml's decoding of ggml's blocks of the source
+    const auto file = serialize(x);
+    const auto m = load_mamba(gguf_file::parse(file, "k.gguf"), gguf_arithmetic::fp32);
+    for (const auto& [name, t] : {std::pair{"backbone.layers.1.mixer.out_proj.weight", ggml_type::q4_k},
+                                  {"backbone.layers.1.mixer.x_proj.weight", ggml_type::q6_k},
+                                  {"backbone.layers.1.mixer.in_proj.weight", ggml_type::q5_0}}) {
+        INFO(name);
+        const auto& tv = in.at(name);
+        std::vector<float> src(static_cast<std::size_t>(tv.numel()));
+        mixq::to_float(tv, src);
+        const auto row = tv.shape.back();
+        std::vector<std::byte> q(static_cast<std::size_t>(row_bytes(t, tv.numel())));
+        std::vector<float> want(src.size());
+        for (std::int64_t r = 0; r < tv.numel() / row; ++r) {
+            auto* dst = q.data() + r * row_bytes(t, row);
+            info(t).quantize(std::span<const float>(src).subspan(static_cast<std::size_t>(r * row), static_cast<std::size_t>(row)), dst);
+            info(t).dequantize(dst, row, want.data() + r * row);
+        }
+        CHECK(m->weights->vector(name) == want);
+    }
+    // quality of a 4-6-bit mix: a few percent at most; llama.cpp's Q8_K / Q8_0 activation rounding is applied
+    const auto tokens = eval_tokens(2048);
+    const mixq::checkpoint_weights w(in);
+    const double fp32 = perplexity(w, mixq::infer_config(w), tokens);
+    const double exact = perplexity(*m->weights, m->config, tokens);
+    const auto ml = load_mamba(gguf_file::parse(file, "k.gguf"));
+    const double as_llama = perplexity(*ml->weights, ml->config, tokens);
+    CHECK(exact / fp32 - 1 < 0.05);
+    CHECK(std::fabs(as_llama / exact - 1) < 2e-3);
+    CHECK(as_llama != exact);
+}
+
+TEST_CASE("activation rounding as llama.cpp's CPU backend: Q8_K blocks of 256 for the K-quants", "[gguf][model]") {
+    auto x = mixq::test::random_weights(512, 5);
+    auto r = x;
+    mixq::round_activations(r.data(), 1, 512, mixq::activation_rounding::q8_k);
+    for (int b = 0; b < 2; ++b) {
+        float amax = 0.0f;
+        for (int j = 0; j < 256; ++j) amax = std::max(amax, std::fabs(x[static_cast<std::size_t>(b * 256 + j)]));
+        const float d = amax / 127.0f;  // one float scale per 256 values: every value within d / 2 (+ rounding of d)
+        for (int j = 0; j < 256; ++j) {
+            const auto i = static_cast<std::size_t>(b * 256 + j);
+            CHECK(std::fabs(r[i] - x[i]) <= d * 0.5001f);
+        }
+        CHECK(r[static_cast<std::size_t>(b * 256)] != x[static_cast<std::size_t>(b * 256)]);  // really rounded
+    }
+    CHECK(activation_rounding_for(ggml_type::q4_k) == mixq::activation_rounding::q8_k);
+    CHECK(activation_rounding_for(ggml_type::iq4_nl) == mixq::activation_rounding::q8_0);
+}

@@ -103,7 +103,7 @@ TEST_CASE("GGUF reader: bad magic, version, types, offsets, overlaps and duplica
     const auto q8 = good.find("t.q8");
     REQUIRE(q8 != std::string::npos);
     const auto type_at = q8 + 4 + 4 + 2 * 8;  // name, rank, two dims
-    refuse(patch_u32(good, type_at, 12), "tensor 't.q8' has ggml type 12");
+    refuse(patch_u32(good, type_at, 16), "tensor 't.q8' has ggml type 16");
     auto patch_u64 = [](std::string b, std::size_t at, std::uint64_t v) {
         std::memcpy(b.data() + at, &v, 8);
         return b;

@@ -5,10 +5,14 @@ For each model and table: mixq-convert --format gguf writes model.gguf; then
   (a) gguf.GGUFReader reads it: exactly the expected names, ggml types and shapes, derived here from the
       source checkpoint and the table independently of mixq;
   (b) every tensor's bytes equal the gguf package's own encoding of the same fp32 values
-      (gguf.quants.quantize for Q8_0 / Q4_0 / BF16, numpy for F32 / F16);
+      (gguf.quants.quantize for Q8_0 / Q4_0 / Q4_1 / Q5_0 / Q5_1 / BF16, numpy for F32 / F16, llama.cpp's
+      ggml_quantize_chunk for the K-quants and IQ4_NL, which the gguf package cannot encode), and every type
+      that llama-quantize would not use for a row (a K-quant on rows of 128) falls back as it does;
+  (b') with --against-llama-quantize, all-<type> exports byte for byte against llama_model_quantize --pure;
   (c) llama.cpp loads it and its perplexity over the same windows equals mixq-eval's on the same file
       within --ppl-tol (relative). mixq-eval computes with llama.cpp's activation rounding (Q8_0 inputs for
-      Q8_0 / Q4_0 weights, fp16 for F16, bf16 for BF16), so what remains is summation order.
+      32-value block weights, Q8_K for the K-quants, fp16 for F16, bf16 for BF16), so what remains is
+      summation order.
 Exit 0 when every check holds, 1 otherwise (each failure printed), 77 (skip) without the packages.
 """
 import argparse
@@ -30,12 +34,18 @@ try:
     import gguf
     from gguf import GGMLQuantizationType as T
     import llama_cpp
+    import ggml_lib
 except ImportError as e:  # run through scripts/test-interop.sh, which makes the environment
     print(f"SKIP: {e}; run scripts/test-interop.sh (it installs the pinned gguf and llama-cpp-python)")
     sys.exit(77)
 
 F32_ROLES = ("attn_norm.weight", "ssm_conv1d.weight", "ssm_conv1d.bias", "ssm_dt.bias", "ssm_a", "ssm_d")
-TWIN = {"fp32": T.F32, "fp16": T.F16, "bf16": T.BF16, "int8": T.Q8_0, "int4_g32": T.Q4_0}
+TWIN = {"fp32": T.F32, "fp16": T.F16, "bf16": T.BF16, "int8": T.Q8_0, "int4_g32": T.Q4_0, "q8_0": T.Q8_0, "q4_0": T.Q4_0,
+        "q4_1": T.Q4_1, "q5_0": T.Q5_0, "q5_1": T.Q5_1, "iq4_nl": T.IQ4_NL, "q2_k": T.Q2_K, "q3_k": T.Q3_K, "q4_k": T.Q4_K,
+        "q5_k": T.Q5_K, "q6_k": T.Q6_K}
+# llama-quant.cpp's tensor_type_fallback: a K-quant whose rows are no whole number of 256-value super-blocks
+FALLBACK = {T.Q2_K: T.Q4_0, T.Q3_K: T.Q4_0, T.Q4_K: T.Q5_0, T.Q5_K: T.Q5_1, T.Q6_K: T.Q8_0}
+BLOCK = {T.Q2_K: 256, T.Q3_K: 256, T.Q4_K: 256, T.Q5_K: 256, T.Q6_K: 256}  # the others: 32
 SUFFIX = {"norm.weight": "attn_norm.weight", "mixer.in_proj.weight": "ssm_in.weight",
           "mixer.conv1d.weight": "ssm_conv1d.weight", "mixer.conv1d.bias": "ssm_conv1d.bias",
           "mixer.x_proj.weight": "ssm_x.weight", "mixer.dt_proj.weight": "ssm_dt.weight",
@@ -104,8 +114,11 @@ def expected(src, rules):
         typ = TWIN[prec]
         if g.endswith(F32_ROLES) or g == "output_norm.weight":
             typ = T.F32
-        elif typ in (T.Q8_0, T.Q4_0) and v.shape[-1] % 32 != 0:
-            typ = T.F16
+        elif typ not in (T.F32, T.F16, T.BF16):
+            if v.shape[-1] % BLOCK.get(typ, 32) != 0:
+                typ = FALLBACK.get(typ, typ)
+            if v.shape[-1] % BLOCK.get(typ, 32) != 0:
+                typ = T.F16
         out[g] = (typ, list(reversed(v.shape)), np.ascontiguousarray(v, dtype=np.float32))
     return out
 
@@ -137,8 +150,10 @@ def check_file(path, src, rules, label):
             want = v.reshape(-1).view(np.uint8)
         elif typ == T.F16:
             want = v.astype(np.float16).reshape(-1).view(np.uint8)
-        else:
+        elif typ in (T.Q8_0, T.Q4_0, T.Q4_1, T.Q5_0, T.Q5_1, T.BF16):
             want = gguf.quants.quantize(v, typ).reshape(-1)
+        else:  # the K-quants and IQ4_NL, which the gguf package cannot encode: llama.cpp's own C quantizer
+            want = ggml_lib.quantize(v, typ)
         check(got.size == want.size and np.array_equal(got, want),
               f"{label}: {t.name} ({typ.name}) bytes differ from the gguf package's encoding")
 
@@ -215,29 +230,42 @@ def llama_quantize(src, dst, ftype, pure=True):
         raise SystemExit(f"llama_model_quantize({src}) failed: {rc}")
 
 
-def check_against_llama_quantize(convert, model, tmp, label):
-    """mixq's Q8_0 / Q4_0 blocks against llama.cpp's C quantizer (not only the gguf package's numpy one)."""
-    tables = {}
-    for name, prec in (("fp32", "fp32"), ("q8", "int8"), ("q4", "int4_g32")):
-        tables[name] = os.path.join(tmp, f"against_{name}.json")
-        json.dump({"name": name, "rules": [["*", prec]]}, open(tables[name], "w"))
-        subprocess.run([convert, model, "-o", os.path.join(tmp, f"against_{name}"), "--table", tables[name], "--format", "gguf"],
+# mixq's table precision -> llama.cpp's ftype whose --pure default type it is (Q3_K_M / Q4_K_M / Q5_K_M: Q3_K / Q4_K / Q5_K).
+LLAMA_FTYPES = {"int8": "Q8_0", "int4_g32": "Q4_0", "q4_1": "Q4_1", "q5_0": "Q5_0", "q5_1": "Q5_1", "iq4_nl": "IQ4_NL",
+                "q2_k": "Q2_K", "q3_k": "Q3_K_M", "q4_k": "Q4_K_M", "q5_k": "Q5_K_M", "q6_k": "Q6_K"}
+
+
+def check_against_llama_quantize(convert, model, tmp, label, precisions):
+    """Each all-<precision> export against llama.cpp's own quantizer (llama_model_quantize --pure) of the F32 export:
+    every tensor llama.cpp quantizes has the same type in both files (the same fallback for rows its type cannot
+    hold) and the same bytes."""
+    def export(name, prec):
+        table = os.path.join(tmp, f"against_{name}.json")
+        json.dump({"name": name, "rules": [["*", prec]]}, open(table, "w"))
+        subprocess.run([convert, model, "-o", os.path.join(tmp, f"against_{name}"), "--table", table, "--format", "gguf"],
                        check=True, capture_output=True)
-    f32 = os.path.join(tmp, "against_fp32", "model.gguf")
-    for name, ftype, typ in (("q8", llama_cpp.LLAMA_FTYPE_MOSTLY_Q8_0, T.Q8_0), ("q4", llama_cpp.LLAMA_FTYPE_MOSTLY_Q4_0, T.Q4_0)):
-        theirs_path = os.path.join(tmp, f"llama_{name}.gguf")
+        return os.path.join(tmp, f"against_{name}", "model.gguf")
+    f32 = export("fp32", "fp32")
+    for prec in precisions:
+        ftype = getattr(llama_cpp, "LLAMA_FTYPE_MOSTLY_" + LLAMA_FTYPES[prec])
+        theirs_path = os.path.join(tmp, f"llama_{prec}.gguf")
         llama_quantize(f32, theirs_path, ftype)
         theirs = {t.name: t for t in gguf.GGUFReader(theirs_path).tensors}
-        ours = {t.name: t for t in gguf.GGUFReader(os.path.join(tmp, f"against_{name}", "model.gguf")).tensors}
-        compared = 0
-        for n, t in ours.items():
-            if t.tensor_type != typ or n not in theirs or theirs[n].tensor_type != typ:
+        ours = {t.name: t for t in gguf.GGUFReader(export(prec, prec)).tensors}
+        by_type = {}
+        for n, t in theirs.items():
+            if t.tensor_type == T.F32:  # kept as it was (norms, conv, vectors): mixq follows its table there
                 continue
-            same = np.array_equal(np.asarray(t.data).view(np.uint8), np.asarray(theirs[n].data).view(np.uint8))
-            check(same, f"{label}: {n} ({typ.name}) differs from llama_model_quantize's")
-            compared += 1
-        check(compared >= 3, f"{label}: only {compared} {typ.name} tensors to compare with llama_model_quantize")
-        print(f"{label}: {compared} {typ.name} tensors byte-identical with llama.cpp's llama_model_quantize")
+            if not check(n in ours and ours[n].tensor_type == t.tensor_type,
+                         f"{label}: {prec}: {n} is {ours[n].tensor_type.name if n in ours else 'absent'} in mixq's file, "
+                         f"{t.tensor_type.name} in llama_model_quantize's"):
+                continue
+            same = np.array_equal(np.asarray(ours[n].data).view(np.uint8), np.asarray(t.data).view(np.uint8))
+            check(same, f"{label}: {prec}: {n} ({t.tensor_type.name}) differs from llama_model_quantize's")
+            by_type[t.tensor_type.name] = by_type.get(t.tensor_type.name, 0) + 1
+        check(sum(by_type.values()) >= 3, f"{label}: {prec}: only {sum(by_type.values())} tensors to compare with llama_model_quantize")
+        print(f"{label}: {prec}: byte-identical with llama.cpp's llama_model_quantize --pure: " +
+              ", ".join(f"{k} x{v}" for k, v in sorted(by_type.items())))
 
 
 def mixq_eval(exe, path, tokens_path, window, threads):
@@ -258,8 +286,8 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--ppl-tol", type=float, default=5e-4)
     ap.add_argument("--results", help="append one JSON line per table (for docs/interop.md)")
-    ap.add_argument("--against-llama-quantize", action="store_true",
-                    help="also compare all-int8 / all-int4_g32 exports with llama.cpp's own Q8_0 / Q4_0 quantizer")
+    ap.add_argument("--against-llama-quantize", nargs="*", choices=sorted(LLAMA_FTYPES),
+                    help="also compare all-<precision> exports with llama.cpp's own quantizer (default: int8 int4_g32)")
     ap.add_argument("--make-tokenizer", action="store_true",
                     help="write a small byte-level BPE tokenizer.json beside --model first (the model's directory must be scratch)")
     a = ap.parse_args()
@@ -299,8 +327,8 @@ def main():
                                         "bytes": os.path.getsize(path), "llama_ppl": ppl, "mixq_ppl": m["perplexity"],
                                         "rel_diff": rel, "llama_s": llama_s, "mixq_s": m["seconds"], "export_s": export_s,
                                         "tokens": int(m["tokens_scored"]), "threads": a.threads}) + "\n")
-        if a.against_llama_quantize:
-            check_against_llama_quantize(a.convert, a.model, tmp, os.path.basename(a.model))
+        if a.against_llama_quantize is not None:
+            check_against_llama_quantize(a.convert, a.model, tmp, os.path.basename(a.model), a.against_llama_quantize or ["int8", "int4_g32"])
     return finish()
 
 

@@ -488,6 +488,11 @@ struct conversion_cursor {
         if (const auto u = c.plan.unused_rules(); !u.empty())
             fail("--strict: " + detail::rule_name(c.table, u.front()) + " matches no tensor in " + in.path());
     }
+    for (const auto& e : c.plan.entries)
+        if (e.rule && is_ggml_block(e.target))
+            fail(detail::rule_name(c.table, *e.rule) + " asks tensor '" + e.tensor->name + "' for " + std::string(to_string(e.target)) +
+                 ", a ggml block type that only a GGUF file holds (mixq's safetensors format holds fp32, fp16, bf16, int8, "
+                 "int4_g32/g64/g128, nf4 and fp8_e4m3)");
     // Every refusal a tensor's dtype can cause, before any tensor is converted (a streaming conversion must
     // not fail half-way for a reason known at the start).
     for (const auto& e : c.plan.entries)
@@ -598,6 +603,10 @@ inline void fill_tensor(const conversion& c, converted_tensor& out, const detail
             case precision::fp8_e4m3: detail::quantize_lowbit(out, src, options, H); break;
             case precision::fp16: detail::cast_tensor<fp16_cast>(out, src, threads); break;
             case precision::bf16: detail::cast_tensor<bf16_cast>(out, src, threads); break;
+            case precision::q4_0: case precision::q4_1: case precision::q5_0: case precision::q5_1: case precision::q8_0:
+            case precision::q2_k: case precision::q3_k: case precision::q4_k: case precision::q5_k: case precision::q6_k:
+            case precision::iq4_nl:
+                throw error(errc::internal, "convert: the ggml block type " + std::string(to_string(out.target)) + " reached fill_tensor");
             case precision::fp32:
                 out.stored = dtype::f32;
                 out.scheme = "fp32";

@@ -23,6 +23,7 @@ inline const char* precision_colour(precision p) {
         case precision::int4_g64: return "#59a14f";
         case precision::int4_g128: return "#8cd17d";
         case precision::nf4: return "#b6992d";
+        default: break;  // the ggml block types (GGUF output only)
     }
     return "#888888";
 }

@@ -38,7 +38,7 @@ struct scheme_info {
         return std::nullopt;
     }
     if (fmt == "nf4") return group == 64 ? std::optional(scheme_info{precision::nf4, 64}) : std::nullopt;
-    if (const auto p = parse_precision(fmt); p && !is_packed4(*p)) return scheme_info{*p, 0};
+    if (const auto p = parse_precision(fmt); p && !is_packed4(*p) && !is_ggml_block(*p)) return scheme_info{*p, 0};
     return std::nullopt;
 }
 

@@ -7,10 +7,12 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../core/bytes.hpp"
 #include "../core/half.hpp"
+#include "../core/parallel_for.hpp"
 #include "../io/safetensors_reader.hpp"
 #include "../model/config.hpp"
 #include "../precision/match_plan.hpp"
@@ -25,22 +27,37 @@
 
 namespace mixq::gguf {
 
-// The precisions GGUF can hold bit-exactly as ggml does; others have no ggml twin.
+// The precisions GGUF can hold bit-exactly as ggml does; others have no ggml twin. int8 and int4_g32 are
+// ggml's Q8_0 and Q4_0 (absmax per block of 32, as mixq's own int8 / int4_g32 are not: theirs is per row / group).
 [[nodiscard]] constexpr std::optional<ggml_type> ggml_type_for(precision p) noexcept {
     switch (p) {
         case precision::fp32: return ggml_type::f32;
         case precision::fp16: return ggml_type::f16;
         case precision::bf16: return ggml_type::bf16;
-        case precision::int8: return ggml_type::q8_0;
-        case precision::int4_g32: return ggml_type::q4_0;
+        case precision::int8:
+        case precision::q8_0: return ggml_type::q8_0;
+        case precision::int4_g32:
+        case precision::q4_0: return ggml_type::q4_0;
+        case precision::q4_1: return ggml_type::q4_1;
+        case precision::q5_0: return ggml_type::q5_0;
+        case precision::q5_1: return ggml_type::q5_1;
+        case precision::q2_k: return ggml_type::q2_k;
+        case precision::q3_k: return ggml_type::q3_k;
+        case precision::q4_k: return ggml_type::q4_k;
+        case precision::q5_k: return ggml_type::q5_k;
+        case precision::q6_k: return ggml_type::q6_k;
+        case precision::iq4_nl: return ggml_type::iq4_nl;
         default: return std::nullopt;
     }
 }
-inline constexpr const char* representable = "fp32 (F32), fp16 (F16), bf16 (BF16), int8 (Q8_0), int4_g32 (Q4_0)";
+inline constexpr const char* representable =
+    "fp32 (F32), fp16 (F16), bf16 (BF16), int8 (Q8_0), int4_g32 (Q4_0) and ggml's own types q4_0, q4_1, q5_0, q5_1, q8_0, "
+    "iq4_nl, q2_k, q3_k, q4_k, q5_k, q6_k";
 
 struct export_options {
     bool strict = false;                   // unmatched tensors and rules that match nothing are errors
     std::filesystem::path tokenizer_json;  // empty: tokenizer.json beside the input, if any
+    int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));  // rows encoded in parallel (same bytes)
 };
 
 struct exported_tensor {
@@ -140,7 +157,7 @@ inline std::string rule_text(const rule_table& t, const std::optional<std::size_
 }
 
 // The values as llama.cpp wants them, encoded as `type`; the error against those values is measured.
-inline void encode(exported_tensor& out, std::span<const float> w) {
+inline void encode(exported_tensor& out, std::span<const float> w, int threads) {
     const auto row = out.ne[0];
     const auto rows = static_cast<std::int64_t>(w.size()) / row;
     std::vector<float> back(w.size());
@@ -157,21 +174,18 @@ inline void encode(exported_tensor& out, std::span<const float> w) {
             out.data = to_bytes(bits);
             break;
         }
-        case ggml_type::q8_0:
-        case ggml_type::q4_0: {
+        default: {  // a ggml block type: its reference rounding, then its decoding for the error
+            const auto& ti = info(out.type);
             const auto rb = row_bytes(out.type, row);
             out.data.resize(static_cast<std::size_t>(rows * rb));
-            for (std::int64_t r = 0; r < rows; ++r) {
-                const auto src = w.subspan(static_cast<std::size_t>(r * row), static_cast<std::size_t>(row));
-                auto* dst = out.data.data() + r * rb;
-                if (out.type == ggml_type::q8_0) {
-                    quantize_q8_0(src, dst);
-                    dequantize_q8_0(dst, row, back.data() + r * row);
-                } else {
-                    quantize_q4_0(src, dst);
-                    dequantize_q4_0(dst, row, back.data() + r * row);
+            constexpr std::int64_t chunk = 64;  // rows per work item: the K-quants' scale searches make rows slow
+            ::mixq::detail::parallel_for(static_cast<std::size_t>((rows + chunk - 1) / chunk), threads, [&](std::size_t c) {
+                for (auto r = static_cast<std::int64_t>(c) * chunk; r < std::min(rows, static_cast<std::int64_t>(c + 1) * chunk); ++r) {
+                    auto* dst = out.data.data() + r * rb;
+                    ti.quantize(w.subspan(static_cast<std::size_t>(r * row), static_cast<std::size_t>(row)), dst);
+                    ti.dequantize(dst, row, back.data() + r * row);
                 }
-            }
+            });
             break;
         }
     }
@@ -247,10 +261,11 @@ inline void encode(exported_tensor& out, std::span<const float> w) {
         if (g->computed_in_f32 && out.type != ggml_type::f32) {
             out.type = ggml_type::f32;
             out.override_reason = "llama.cpp computes it in F32";
-        } else if (is_block_quantized(out.type) && out.ne[0] % qk != 0) {
+        } else if (const auto fit = fitting_type(out.type, out.ne[0]); fit != out.type) {
             out.override_reason = "a row of " + std::to_string(out.ne[0]) + " values is not a whole number of " +
-                                  std::string(to_string(out.type)) + " blocks of 32";
-            out.type = ggml_type::f16;
+                                  std::string(to_string(out.type)) + " blocks of " + std::to_string(info(out.type).block) +
+                                  "; " + std::string(to_string(fit)) + " as llama-quantize falls back";
+            out.type = fit;
         }
         const bool negate_exp = g->transform == mamba_transform::negative_exp || g->transform == mamba_transform::negative_exp_column;
         const bool unchanged = t.type == dtype::f32 && out.type == ggml_type::f32 && !negate_exp;
@@ -260,7 +275,7 @@ inline void encode(exported_tensor& out, std::span<const float> w) {
             check_finite(w, t.name);
             if (negate_exp)
                 for (auto& v : w) v = -std::exp(v);
-            detail::encode(out, w);
+            detail::encode(out, w, opt.threads);
         }
         x.tensors.push_back(std::move(out));
     }

@@ -1,6 +1,7 @@
 // How llama.cpp's CPU backend rounds a product's input for each weight type, so mixq can compute as it does.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -10,8 +11,9 @@
 namespace mixq {
 
 // ggml converts the activations of a matrix product to its weight type's "vec_dot_type" first: Q8_0 blocks
-// of 32 for Q8_0 and Q4_0 weights, fp16 for F16, bf16 for BF16; F32 weights take fp32 activations.
-enum class activation_rounding : std::uint8_t { none, q8_0, f16, bf16 };
+// of 32 for Q8_0, Q4_0 and the other 32-value types, Q8_K blocks of 256 for the K-quants, fp16 for F16,
+// bf16 for BF16; F32 weights take fp32 activations.
+enum class activation_rounding : std::uint8_t { none, q8_0, f16, bf16, q8_k };
 
 // Rounds [T, K] activations in place. Q8_0 as ggml's quantize_row_q8_0 for activations: d = amax / 127
 // stored as fp16, codes x * (127 / amax) rounded to nearest even (the AVX2 path's _mm256_round_ps), value
@@ -34,6 +36,16 @@ inline void round_activations(float* x, std::int64_t T, std::int64_t K, activati
                 const float d = round_to_half(amax / 127.0f);
                 const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
                 for (int j = 0; j < 32; ++j) x[b + j] = d * std::nearbyint(x[b + j] * id);
+            }
+            return;
+        case activation_rounding::q8_k:  // quantize_row_q8_K_ref: iscale = -127 / (the signed absmax), d = 1 / iscale in float
+            for (std::int64_t b = 0; b + 256 <= n; b += 256) {
+                float amax = 0.0f, max = 0.0f;
+                for (int j = 0; j < 256; ++j)
+                    if (std::fabs(x[b + j]) > amax) amax = std::fabs(x[b + j]), max = x[b + j];
+                if (amax == 0.0f) continue;  // all zero already
+                const float iscale = -127.0f / max, d = 1 / iscale;
+                for (int j = 0; j < 256; ++j) x[b + j] = d * static_cast<float>(std::min(127, static_cast<int>(std::nearbyint(iscale * x[b + j]))));
             }
             return;
     }

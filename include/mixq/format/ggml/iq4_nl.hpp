@@ -1,0 +1,78 @@
+// ggml's IQ4_NL: blocks of 32 on 16 non-linear levels with one fp16 scale, quantized as llama-quantize does without an importance matrix.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <span>
+
+#include "blocks.hpp"
+#include "k_scales.hpp"
+#include "legacy.hpp"
+
+namespace mixq::gguf {
+
+namespace detail {
+// best_index_int8: the nearest of the sorted levels (the lower one when x is nearer to it, else the upper).
+inline int nearest_level(float x) {
+    const auto* v = iq4nl_values;
+    if (x <= v[0]) return 0;
+    if (x >= v[15]) return 15;
+    int lo = 0, hi = 15;
+    while (hi - lo > 1) {
+        const int mid = (lo + hi) / 2;
+        (x < v[mid] ? hi : lo) = mid;
+    }
+    return x - v[hi - 1] < v[hi] - x ? hi - 1 : hi;
+}
+}  // namespace detail
+
+// quantize_row_iq4_nl_impl with no importance (weights x^2) and ntry 7: the scale of least weighted error
+// over 15 trial scales around max / -127, then codes re-picked for the fp16 of that scale.
+inline void quantize_iq4_nl(std::span<const float> x, std::byte* out) {
+    detail::encode_blocks<block_iq4_nl>(x, out, qk, [](const float* v, block_iq4_nl& y) {
+        constexpr int ntry = 7;
+        const float lv0 = iq4nl_values[0];
+        float weight[qk];
+        std::uint8_t L[qk] = {};
+        for (int j = 0; j < qk; ++j) weight[j] = v[j] * v[j];
+        const float max = detail::signed_absmax(v, qk);
+        float scale = 0;
+        if (std::fabs(max) >= detail::group_max_eps) {
+            auto sums = [&](float id, float& sumqx, float& sumq2, bool store) {
+                sumqx = sumq2 = 0;
+                for (int j = 0; j < qk; ++j) {
+                    const int l = detail::nearest_level(detail::mul(id, v[j]));
+                    if (store) L[j] = static_cast<std::uint8_t>(l);
+                    const float q = iq4nl_values[l];
+                    sumqx += detail::mul(weight[j] * q, v[j]);
+                    sumq2 += detail::mul(weight[j] * q, q);
+                }
+            };
+            float d = -max / lv0, sumqx, sumq2;
+            sums(1 / d, sumqx, sumq2, true);
+            d = sumq2 > 0 ? sumqx / sumq2 : 0.f;
+            float best = d * sumqx;
+            for (int itry = -ntry; itry <= ntry; ++itry) {
+                sums(static_cast<float>(itry + iq4nl_values[0]) / max, sumqx, sumq2, false);
+                if (sumq2 > 0 && detail::mul(sumqx, sumqx) > detail::mul(best, sumq2)) d = sumqx / sumq2, best = d * sumqx;
+            }
+            scale = d;
+        }
+        y.d = detail::half(scale);
+        const float id = scale != 0.0f ? 1 / scale : 0;
+        for (int j = 0; j < qk; ++j) L[j] = static_cast<std::uint8_t>(detail::nearest_level(detail::mul(id, v[j])));
+        for (int j = 0; j < qk / 2; ++j) y.qs[j] = static_cast<std::uint8_t>(L[j] | (L[j + 16] << 4));
+    });
+}
+
+inline void dequantize_iq4_nl(const std::byte* in, std::int64_t n, float* out) {
+    detail::decode_blocks<block_iq4_nl>(in, n, out, qk, [](const block_iq4_nl& b, float* y) {
+        const float d = detail::unhalf(b.d);
+        for (int j = 0; j < qk / 2; ++j) {
+            y[j] = d * static_cast<float>(iq4nl_values[b.qs[j] & 0xF]);
+            y[j + qk / 2] = d * static_cast<float>(iq4nl_values[b.qs[j] >> 4]);
+        }
+    });
+}
+
+}  // namespace mixq::gguf

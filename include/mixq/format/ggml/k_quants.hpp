@@ -1,0 +1,282 @@
+// ggml's K-quants Q2_K ... Q6_K: the reference quantizers of ggml-quants.c (llama-quantize without an importance matrix) bit for bit, and decoding.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <span>
+
+#include "blocks.hpp"
+#include "k_scales.hpp"
+#include "legacy.hpp"
+
+namespace mixq::gguf {
+
+namespace detail {
+// Q4_K / Q5_K pack eight 6-bit scales and eight 6-bit mins into 12 bytes (get_scale_min_k4).
+inline void scale_min_k4(int j, const std::uint8_t* q, std::uint8_t& d, std::uint8_t& m) {
+    if (j < 4) {
+        d = q[j] & 63, m = q[j + 4] & 63;
+    } else {
+        d = static_cast<std::uint8_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+        m = static_cast<std::uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+    }
+}
+inline void put_scale_min_k4(int j, std::uint8_t ls, std::uint8_t lm, std::uint8_t* q) {
+    if (j < 4) {
+        q[j] = ls, q[j + 4] = lm;
+    } else {
+        q[j + 4] = static_cast<std::uint8_t>((ls & 0xF) | ((lm & 0xF) << 4));
+        q[j - 4] = static_cast<std::uint8_t>(q[j - 4] | ((ls >> 4) << 6));
+        q[j] = static_cast<std::uint8_t>(q[j] | ((lm >> 4) << 6));
+    }
+}
+// Q3_K's sixteen 6-bit scales, stored with an offset of 32.
+inline int q3_scale(const std::uint8_t* s, int j) {
+    const int lo = j < 8 ? s[j] & 0xF : s[j - 8] >> 4;
+    return (lo | (((s[8 + j % 4] >> (2 * (j / 4))) & 3) << 4)) - 32;
+}
+// 2-bit codes: values j, j+32, j+64, j+96 of each half super-block share a byte.
+inline void pack_2bit(const std::uint8_t* L, std::uint8_t* qs) {
+    for (int j = 0; j < qk_k; j += 128)
+        for (int l = 0; l < 32; ++l)
+            qs[j / 4 + l] = static_cast<std::uint8_t>(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) | (L[j + l + 96] << 6));
+}
+inline int code_2bit(const std::uint8_t* qs, int i) {  // value i of a super-block
+    return (qs[(i / 128) * 32 + i % 32] >> (2 * ((i % 128) / 32))) & 3;
+}
+
+// Q3_K / Q6_K: with the stored scale of each group of 16 (`scale(j)`, fp16 d times the quantized scale), codes
+// are picked again, in [-nmax, nmax), stored + nmax; a group whose scale is 0 keeps the search's codes.
+template <int nmax, class Scale>
+inline void recode_symmetric(const float* x, std::int8_t* L, Scale&& scale) {
+    for (int j = 0; j < qk_k / 16; ++j) {
+        const float d = scale(j);
+        if (d == 0.0f) continue;
+        for (int ii = 0; ii < 16; ++ii)
+            L[16 * j + ii] = static_cast<std::int8_t>(clamp_int(nearest_int(x[16 * j + ii] / d), -nmax, nmax - 1) + nmax);
+    }
+}
+
+// Q4_K and Q5_K differ only in their code width, trial grid and high bits.
+template <int nmax>
+inline void k_scales_mins(const float* x, std::uint8_t* L, std::uint8_t* scales, std::uint16_t& d_out, std::uint16_t& dmin_out,
+                          float rmin, int nstep) {
+    float mins[qk_k / 32], sc[qk_k / 32], weights[32];
+    std::uint8_t Laux[32];
+    float max_scale = 0, max_min = 0;
+    for (int j = 0; j < qk_k / 32; ++j) {
+        float sum_x2 = 0;
+        for (int l = 0; l < 32; ++l) sum_x2 += mul(x[32 * j + l], x[32 * j + l]);
+        const float av_x = std::sqrt(sum_x2 / 32);
+        for (int l = 0; l < 32; ++l) weights[l] = av_x + std::fabs(x[32 * j + l]);
+        sc[j] = make_qkx2_quants(32, nmax, x + 32 * j, weights, L + 32 * j, &mins[j], Laux, rmin, 0.1f, nstep, false);
+        if (sc[j] > max_scale) max_scale = sc[j];
+        if (mins[j] > max_min) max_min = mins[j];
+    }
+    const float inv_scale = max_scale > 0 ? 63.f / max_scale : 0.f, inv_min = max_min > 0 ? 63.f / max_min : 0.f;
+    std::memset(scales, 0, 12);
+    for (int j = 0; j < qk_k / 32; ++j) {
+        const auto ls = std::min<std::uint8_t>(63, static_cast<std::uint8_t>(nearest_int(inv_scale * sc[j])));
+        const auto lm = std::min<std::uint8_t>(63, static_cast<std::uint8_t>(nearest_int(inv_min * mins[j])));
+        put_scale_min_k4(j, ls, lm, scales);
+    }
+    d_out = half(max_scale / 63.f), dmin_out = half(max_min / 63.f);
+    for (int j = 0; j < qk_k / 32; ++j) {
+        std::uint8_t s, m;
+        scale_min_k4(j, scales, s, m);
+        const float d = unhalf(d_out) * s;
+        if (d == 0.0f) continue;
+        const float dm = unhalf(dmin_out) * m;
+        for (int ii = 0; ii < 32; ++ii)
+            L[32 * j + ii] = static_cast<std::uint8_t>(clamp_int(nearest_int((x[32 * j + ii] + dm) / d), 0, nmax));
+    }
+}
+}  // namespace detail
+
+// Q2_K: sixteen groups of 16 with a 4-bit scale and a 4-bit min each (make_qkx2_quants, absolute error), codes 0..3.
+inline void quantize_q2_k(std::span<const float> x, std::byte* out) {
+    detail::encode_blocks<block_q2_k>(x, out, qk_k, [](const float* v, block_q2_k& y) {
+        std::uint8_t L[qk_k], Laux[16];
+        float weights[16], mins[qk_k / 16], scales[qk_k / 16];
+        float max_scale = 0, max_min = 0;
+        for (int j = 0; j < qk_k / 16; ++j) {
+            for (int l = 0; l < 16; ++l) weights[l] = std::fabs(v[16 * j + l]);
+            scales[j] = detail::make_qkx2_quants(16, 3, v + 16 * j, weights, L + 16 * j, &mins[j], Laux, -0.5f, 0.1f, 15, true);
+            if (scales[j] > max_scale) max_scale = scales[j];
+            if (mins[j] > max_min) max_min = mins[j];
+        }
+        if (max_scale > 0) {
+            const float iscale = 15.f / max_scale;
+            for (int j = 0; j < qk_k / 16; ++j) y.scales[j] = static_cast<std::uint8_t>(detail::nearest_int(iscale * scales[j]));
+            y.d = detail::half(max_scale / 15.f);
+        } else {
+            for (auto& s : y.scales) s = 0;
+            y.d = detail::half(0.f);
+        }
+        if (max_min > 0) {
+            const float iscale = 15.f / max_min;
+            for (int j = 0; j < qk_k / 16; ++j)
+                y.scales[j] = static_cast<std::uint8_t>(y.scales[j] | (detail::nearest_int(iscale * mins[j]) << 4));
+            y.dmin = detail::half(max_min / 15.f);
+        } else {
+            y.dmin = detail::half(0.f);
+        }
+        for (int j = 0; j < qk_k / 16; ++j) {
+            const float d = detail::unhalf(y.d) * static_cast<float>(y.scales[j] & 0xF);
+            if (d == 0.0f) continue;
+            const float dm = detail::unhalf(y.dmin) * static_cast<float>(y.scales[j] >> 4);
+            for (int ii = 0; ii < 16; ++ii)
+                L[16 * j + ii] = static_cast<std::uint8_t>(detail::clamp_int(detail::nearest_int((v[16 * j + ii] + dm) / d), 0, 3));
+        }
+        detail::pack_2bit(L, y.qs);
+    });
+}
+
+// Q3_K: sixteen groups of 16 with a signed 6-bit scale (make_q3_quants), codes -4..3 as 2 low bits + a high-bit mask.
+inline void quantize_q3_k(std::span<const float> x, std::byte* out) {
+    detail::encode_blocks<block_q3_k>(x, out, qk_k, [](const float* v, block_q3_k& y) {
+        std::int8_t L[qk_k];
+        float scales[qk_k / 16];
+        for (int j = 0; j < qk_k / 16; ++j) scales[j] = detail::make_q3_quants(16, 4, v + 16 * j, L + 16 * j);
+        const float max_scale = detail::signed_absmax(scales, qk_k / 16);
+        std::memset(y.scales, 0, 12);
+        if (max_scale != 0.0f) {
+            const float iscale = -32.f / max_scale;
+            for (int j = 0; j < qk_k / 16; ++j) {
+                int l = detail::clamp_int(static_cast<std::int8_t>(detail::nearest_int(iscale * scales[j])), -32, 31) + 32;
+                if (j < 8) y.scales[j] = static_cast<std::uint8_t>(l & 0xF);
+                else y.scales[j - 8] = static_cast<std::uint8_t>(y.scales[j - 8] | ((l & 0xF) << 4));
+                l >>= 4;
+                y.scales[j % 4 + 8] = static_cast<std::uint8_t>(y.scales[j % 4 + 8] | (l << (2 * (j / 4))));
+            }
+            y.d = detail::half(1 / iscale);
+        } else {
+            y.d = detail::half(0.f);
+        }
+        detail::recode_symmetric<4>(v, L, [&](int j) { return detail::unhalf(y.d) * static_cast<float>(detail::q3_scale(y.scales, j)); });
+        std::memset(y.hmask, 0, sizeof y.hmask);
+        std::uint8_t low[qk_k];
+        for (int j = 0; j < qk_k; ++j) {  // the high bit of value j goes to bit j / 32 of byte j % 32
+            int l = L[j];
+            if (l > 3) {
+                y.hmask[j % 32] = static_cast<std::uint8_t>(y.hmask[j % 32] | (1 << (j / 32)));
+                l -= 4;
+            }
+            low[j] = static_cast<std::uint8_t>(l);
+        }
+        detail::pack_2bit(low, y.qs);
+    });
+}
+
+// Q4_K: eight groups of 32 with 6-bit scales and mins (make_qkx2_quants, squared error weighted by rms + |x|).
+inline void quantize_q4_k(std::span<const float> x, std::byte* out) {
+    detail::encode_blocks<block_q4_k>(x, out, qk_k, [](const float* v, block_q4_k& y) {
+        std::uint8_t L[qk_k];
+        detail::k_scales_mins<15>(v, L, y.scales, y.d, y.dmin, -1.f, 20);
+        for (int j = 0; j < qk_k; j += 64)
+            for (int l = 0; l < 32; ++l) y.qs[j / 2 + l] = static_cast<std::uint8_t>(L[j + l] | (L[j + l + 32] << 4));
+    });
+}
+
+// Q5_K: as Q4_K with codes 0..31, the fifth bits in qh.
+inline void quantize_q5_k(std::span<const float> x, std::byte* out) {
+    detail::encode_blocks<block_q5_k>(x, out, qk_k, [](const float* v, block_q5_k& y) {
+        std::uint8_t L[qk_k];
+        detail::k_scales_mins<31>(v, L, y.scales, y.d, y.dmin, -0.5f, 15);
+        std::memset(y.qh, 0, sizeof y.qh);
+        std::uint8_t m1 = 1, m2 = 2;
+        for (int n = 0; n < qk_k; n += 64) {
+            for (int j = 0; j < 32; ++j) {
+                int l1 = L[n + j], l2 = L[n + j + 32];
+                if (l1 > 15) l1 -= 16, y.qh[j] = static_cast<std::uint8_t>(y.qh[j] | m1);
+                if (l2 > 15) l2 -= 16, y.qh[j] = static_cast<std::uint8_t>(y.qh[j] | m2);
+                y.qs[n / 2 + j] = static_cast<std::uint8_t>(l1 | (l2 << 4));
+            }
+            m1 = static_cast<std::uint8_t>(m1 << 2), m2 = static_cast<std::uint8_t>(m2 << 2);
+        }
+    });
+}
+
+// Q6_K: sixteen groups of 16 with a signed 8-bit scale (make_qx_quants), codes -32..31 as 4 low + 2 high bits.
+inline void quantize_q6_k(std::span<const float> x, std::byte* out) {
+    detail::encode_blocks<block_q6_k>(x, out, qk_k, [](const float* v, block_q6_k& y) {
+        std::int8_t L[qk_k];
+        float scales[qk_k / 16];
+        for (int ib = 0; ib < qk_k / 16; ++ib) scales[ib] = detail::make_qx_quants(16, 32, v + 16 * ib, L + 16 * ib);
+        const float max_scale = detail::signed_absmax(scales, qk_k / 16);
+        if (std::fabs(max_scale) < detail::group_max_eps) {
+            y = block_q6_k{};  // all zero, d = 0
+            return;
+        }
+        const float iscale = -128.f / max_scale;
+        y.d = detail::half(1 / iscale);
+        for (int ib = 0; ib < qk_k / 16; ++ib)
+            y.scales[ib] = static_cast<std::int8_t>(std::min(127, detail::nearest_int(iscale * scales[ib])));
+        detail::recode_symmetric<32>(v, L, [&](int j) { return detail::unhalf(y.d) * static_cast<float>(y.scales[j]); });
+        for (int j = 0; j < qk_k; j += 128)
+            for (int l = 0; l < 32; ++l) {
+                const int q1 = L[j + l], q2 = L[j + l + 32], q3 = L[j + l + 64], q4 = L[j + l + 96];
+                y.ql[j / 2 + l] = static_cast<std::uint8_t>((q1 & 0xF) | ((q3 & 0xF) << 4));
+                y.ql[j / 2 + l + 32] = static_cast<std::uint8_t>((q2 & 0xF) | ((q4 & 0xF) << 4));
+                y.qh[j / 4 + l] = static_cast<std::uint8_t>((q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6));
+            }
+    });
+}
+
+// Decoding, as ggml's dequantize_row_* (value i of a super-block at position i).
+inline void dequantize_q2_k(const std::byte* in, std::int64_t n, float* out) {
+    detail::decode_blocks<block_q2_k>(in, n, out, qk_k, [](const block_q2_k& b, float* y) {
+        const float d = detail::unhalf(b.d), dmin = detail::unhalf(b.dmin);
+        for (int i = 0; i < qk_k; ++i) {
+            const auto s = b.scales[i / 16];
+            const float dl = d * static_cast<float>(s & 0xF), ml = dmin * static_cast<float>(s >> 4);
+            y[i] = detail::mul(dl, static_cast<float>(detail::code_2bit(b.qs, i))) - ml;
+        }
+    });
+}
+inline void dequantize_q3_k(const std::byte* in, std::int64_t n, float* out) {
+    detail::decode_blocks<block_q3_k>(in, n, out, qk_k, [](const block_q3_k& b, float* y) {
+        const float d = detail::unhalf(b.d);
+        for (int i = 0; i < qk_k; ++i) {
+            const float dl = d * static_cast<float>(detail::q3_scale(b.scales, i / 16));
+            const int high = (b.hmask[i % 32] >> (i / 32)) & 1;
+            y[i] = dl * static_cast<float>(detail::code_2bit(b.qs, i) - (high ? 0 : 4));
+        }
+    });
+}
+inline void dequantize_q4_k(const std::byte* in, std::int64_t n, float* out) {
+    detail::decode_blocks<block_q4_k>(in, n, out, qk_k, [](const block_q4_k& b, float* y) {
+        const float d = detail::unhalf(b.d), dmin = detail::unhalf(b.dmin);
+        for (int i = 0; i < qk_k; ++i) {
+            std::uint8_t s, m;
+            detail::scale_min_k4(i / 32, b.scales, s, m);
+            const int q = (b.qs[(i / 64) * 32 + i % 32] >> (4 * ((i / 32) % 2))) & 0xF;
+            y[i] = detail::mul(d * static_cast<float>(s), static_cast<float>(q)) - dmin * static_cast<float>(m);
+        }
+    });
+}
+inline void dequantize_q5_k(const std::byte* in, std::int64_t n, float* out) {
+    detail::decode_blocks<block_q5_k>(in, n, out, qk_k, [](const block_q5_k& b, float* y) {
+        const float d = detail::unhalf(b.d), dmin = detail::unhalf(b.dmin);
+        for (int i = 0; i < qk_k; ++i) {
+            std::uint8_t s, m;
+            detail::scale_min_k4(i / 32, b.scales, s, m);
+            const int q = ((b.qs[(i / 64) * 32 + i % 32] >> (4 * ((i / 32) % 2))) & 0xF) | (((b.qh[i % 32] >> (i / 32)) & 1) << 4);
+            y[i] = detail::mul(d * static_cast<float>(s), static_cast<float>(q)) - dmin * static_cast<float>(m);
+        }
+    });
+}
+inline void dequantize_q6_k(const std::byte* in, std::int64_t n, float* out) {
+    detail::decode_blocks<block_q6_k>(in, n, out, qk_k, [](const block_q6_k& b, float* y) {
+        const float d = detail::unhalf(b.d);
+        for (int i = 0; i < qk_k; ++i) {
+            const int half = i / 128, l = i % 32, quarter = (i % 128) / 32;  // quarter 0..3: q1..q4 of ggml's loop
+            const int low = (b.ql[half * 64 + l + (quarter % 2) * 32] >> (4 * (quarter / 2))) & 0xF;
+            const int high = (b.qh[half * 32 + l] >> (2 * quarter)) & 3;
+            y[i] = d * static_cast<float>(b.scales[half * 8 + l / 16 + 2 * quarter]) * static_cast<float>((low | (high << 4)) - 32);
+        }
+    });
+}
+
+}  // namespace mixq::gguf

@@ -1,0 +1,166 @@
+// ggml's 32-value block types Q4_0, Q4_1, Q5_0, Q5_1, Q8_0: the reference quantizers of ggml-quants.c bit for bit, and decoding.
+#pragma once
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <span>
+
+#include "blocks.hpp"
+#include "rounding.hpp"
+
+namespace mixq::gguf {
+
+namespace detail {
+// Each function takes a row of a whole number of blocks and writes the blocks' byte images.
+template <class Block, class Encode>
+inline void encode_blocks(std::span<const float> x, std::byte* out, std::int64_t per_block, Encode&& encode) {
+    for (std::size_t b = 0; b + static_cast<std::size_t>(per_block) <= x.size(); b += static_cast<std::size_t>(per_block)) {
+        Block blk{};
+        encode(x.data() + b, blk);
+        std::memcpy(out, &blk, sizeof blk);
+        out += sizeof blk;
+    }
+}
+template <class Block, class Decode>
+inline void decode_blocks(const std::byte* in, std::int64_t n, float* out, std::int64_t per_block, Decode&& decode) {
+    for (std::int64_t b = 0; b < n; b += per_block, in += sizeof(Block)) {
+        Block blk;
+        std::memcpy(&blk, in, sizeof blk);
+        decode(blk, out + b);
+    }
+}
+inline std::uint16_t half(float v) { return float_to_half_bits(v); }
+inline float unhalf(std::uint16_t h) { return half_bits_to_float(h); }
+// The min and max of a block (min starts at FLT_MAX, max at -FLT_MAX, as ggml's do).
+inline void min_max(const float* x, int n, float& lo, float& hi) {
+    lo = FLT_MAX, hi = -FLT_MAX;
+    for (int j = 0; j < n; ++j) {
+        if (x[j] < lo) lo = x[j];
+        if (x[j] > hi) hi = x[j];
+    }
+}
+// Q5_0 / Q5_1: the low nibbles of values j and j + 16 in byte j, their fifth bits in the 32-bit qh.
+template <class Code>
+inline void pack_5bit(const float* v, std::uint8_t* qs, std::uint8_t* qh_out, Code&& code) {
+    std::uint32_t qh = 0;
+    for (int j = 0; j < qk / 2; ++j) {
+        const std::uint8_t a = code(v[j]), b = code(v[j + qk / 2]);
+        qs[j] = static_cast<std::uint8_t>((a & 0x0f) | (b & 0x0f) << 4);
+        qh |= static_cast<std::uint32_t>((a & 0x10u) >> 4) << j;
+        qh |= static_cast<std::uint32_t>((b & 0x10u) >> 4) << (j + qk / 2);
+    }
+    std::memcpy(qh_out, &qh, 4);
+}
+}  // namespace detail
+
+// Q8_0: fp16 d = absmax / 127, codes roundf(x / d) with the reciprocal computed in float.
+inline void quantize_q8_0(std::span<const float> x, std::byte* out) {
+    detail::encode_blocks<block_q8_0>(x, out, qk, [](const float* v, block_q8_0& y) {
+        float amax = 0.0f;
+        for (int j = 0; j < qk; ++j) amax = std::max(amax, std::fabs(v[j]));
+        const float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+        y.d = detail::half(d);
+        for (int j = 0; j < qk; ++j) y.qs[j] = static_cast<std::int8_t>(std::roundf(v[j] * id));
+    });
+}
+
+// Q4_0: d = (the value of largest magnitude, the first on ties) / -8, codes min(15, (int8)(x * id + 8.5));
+// value j in the low nibble of byte j, value j + 16 in the high nibble.
+inline void quantize_q4_0(std::span<const float> x, std::byte* out) {
+    detail::encode_blocks<block_q4_0>(x, out, qk, [](const float* v, block_q4_0& y) {
+        const float d = detail::signed_absmax(v, qk) / -8.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+        y.d = detail::half(d);
+        auto code = [&](float e) { return static_cast<std::uint8_t>(std::min(15, static_cast<int>(static_cast<std::int8_t>(detail::mul(e, id) + 8.5f)))); };
+        for (int j = 0; j < qk / 2; ++j) y.qs[j] = static_cast<std::uint8_t>(code(v[j]) | code(v[j + qk / 2]) << 4);
+    });
+}
+
+// Q4_1: d = (max - min) / 15 and m = min, both fp16; codes min(15, (int8)((x - min) * id + 0.5)).
+inline void quantize_q4_1(std::span<const float> x, std::byte* out) {
+    detail::encode_blocks<block_q4_1>(x, out, qk, [](const float* v, block_q4_1& y) {
+        float lo, hi;
+        detail::min_max(v, qk, lo, hi);
+        const float d = (hi - lo) / 15.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+        y.d = detail::half(d), y.m = detail::half(lo);
+        auto code = [&](float e) { return static_cast<std::uint8_t>(std::min(15, static_cast<int>(static_cast<std::int8_t>(detail::mul(e - lo, id) + 0.5f)))); };
+        for (int j = 0; j < qk / 2; ++j) y.qs[j] = static_cast<std::uint8_t>(code(v[j]) | code(v[j + qk / 2]) << 4);
+    });
+}
+
+// Q5_0: d = (the value of largest magnitude) / -16, codes min(31, (int8)(x * id + 16.5)); the fifth bits in qh.
+inline void quantize_q5_0(std::span<const float> x, std::byte* out) {
+    detail::encode_blocks<block_q5_0>(x, out, qk, [](const float* v, block_q5_0& y) {
+        const float d = detail::signed_absmax(v, qk) / -16.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+        y.d = detail::half(d);
+        detail::pack_5bit(v, y.qs, y.qh, [&](float e) {
+            return static_cast<std::uint8_t>(std::min(31, static_cast<int>(static_cast<std::int8_t>(detail::mul(e, id) + 16.5f))));
+        });
+    });
+}
+
+// Q5_1: d = (max - min) / 31 and m = min; codes (uint8)((x - min) * id + 0.5), no clamp (as ggml).
+inline void quantize_q5_1(std::span<const float> x, std::byte* out) {
+    detail::encode_blocks<block_q5_1>(x, out, qk, [](const float* v, block_q5_1& y) {
+        float lo, hi;
+        detail::min_max(v, qk, lo, hi);
+        const float d = (hi - lo) / 31.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+        y.d = detail::half(d), y.m = detail::half(lo);
+        detail::pack_5bit(v, y.qs, y.qh, [&](float e) { return static_cast<std::uint8_t>(detail::mul(e - lo, id) + 0.5f); });
+    });
+}
+
+// Decoding, as ggml's dequantize_row_* (each product rounded before its add, as numpy computes it).
+inline void dequantize_q8_0(const std::byte* in, std::int64_t n, float* out) {
+    detail::decode_blocks<block_q8_0>(in, n, out, qk, [](const block_q8_0& b, float* y) {
+        const float d = detail::unhalf(b.d);
+        for (int j = 0; j < qk; ++j) y[j] = d * static_cast<float>(b.qs[j]);
+    });
+}
+inline void dequantize_q4_0(const std::byte* in, std::int64_t n, float* out) {
+    detail::decode_blocks<block_q4_0>(in, n, out, qk, [](const block_q4_0& b, float* y) {
+        const float d = detail::unhalf(b.d);
+        for (int j = 0; j < qk / 2; ++j) {
+            y[j] = d * static_cast<float>((b.qs[j] & 0x0f) - 8);
+            y[j + qk / 2] = d * static_cast<float>((b.qs[j] >> 4) - 8);
+        }
+    });
+}
+inline void dequantize_q4_1(const std::byte* in, std::int64_t n, float* out) {
+    detail::decode_blocks<block_q4_1>(in, n, out, qk, [](const block_q4_1& b, float* y) {
+        const float d = detail::unhalf(b.d), m = detail::unhalf(b.m);
+        for (int j = 0; j < qk / 2; ++j) {
+            y[j] = detail::mul(d, static_cast<float>(b.qs[j] & 0x0f)) + m;
+            y[j + qk / 2] = detail::mul(d, static_cast<float>(b.qs[j] >> 4)) + m;
+        }
+    });
+}
+namespace detail {
+inline int fifth_bit(const std::uint8_t* qh, int j) {
+    std::uint32_t h;
+    std::memcpy(&h, qh, 4);
+    return static_cast<int>((h >> j) & 1u) << 4;
+}
+}  // namespace detail
+inline void dequantize_q5_0(const std::byte* in, std::int64_t n, float* out) {
+    detail::decode_blocks<block_q5_0>(in, n, out, qk, [](const block_q5_0& b, float* y) {
+        const float d = detail::unhalf(b.d);
+        for (int j = 0; j < qk / 2; ++j) {
+            y[j] = d * static_cast<float>(((b.qs[j] & 0x0f) | detail::fifth_bit(b.qh, j)) - 16);
+            y[j + qk / 2] = d * static_cast<float>(((b.qs[j] >> 4) | detail::fifth_bit(b.qh, j + qk / 2)) - 16);
+        }
+    });
+}
+inline void dequantize_q5_1(const std::byte* in, std::int64_t n, float* out) {
+    detail::decode_blocks<block_q5_1>(in, n, out, qk, [](const block_q5_1& b, float* y) {
+        const float d = detail::unhalf(b.d), m = detail::unhalf(b.m);
+        for (int j = 0; j < qk / 2; ++j) {
+            y[j] = detail::mul(d, static_cast<float>((b.qs[j] & 0x0f) | detail::fifth_bit(b.qh, j))) + m;
+            y[j + qk / 2] = detail::mul(d, static_cast<float>((b.qs[j] >> 4) | detail::fifth_bit(b.qh, j + qk / 2))) + m;
+        }
+    });
+}
+
+}  // namespace mixq::gguf

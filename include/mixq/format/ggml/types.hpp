@@ -1,0 +1,81 @@
+// The ggml tensor types mixq reads and writes in GGUF files: one traits entry each (id, name, block, bytes, codec, llama.cpp's fallback).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "iq4_nl.hpp"
+#include "k_quants.hpp"
+#include "legacy.hpp"
+
+namespace mixq::gguf {
+
+// The numbers are ggml's (enum ggml_type); GGUF stores them as uint32.
+enum class ggml_type : std::uint32_t {
+    f32 = 0, f16 = 1, q4_0 = 2, q4_1 = 3, q5_0 = 6, q5_1 = 7, q8_0 = 8,
+    q2_k = 10, q3_k = 11, q4_k = 12, q5_k = 13, q6_k = 14, iq4_nl = 20, bf16 = 30,
+};
+
+using quantize_row_fn = void (*)(std::span<const float>, std::byte*);
+using dequantize_row_fn = void (*)(const std::byte*, std::int64_t, float*);
+
+struct ggml_type_info {
+    ggml_type type;
+    std::string_view name;   // as llama.cpp prints it
+    std::int64_t block;      // values per block (1 for plain floats)
+    std::int64_t block_bytes;
+    quantize_row_fn quantize = nullptr;      // ggml's reference rounding (null for plain floats)
+    dequantize_row_fn dequantize = nullptr;
+    // What llama-quantize writes instead when a row is not a whole number of blocks (tensor_type_fallback in
+    // llama-quant.cpp); the type itself where there is none (a 32-value type then falls to F16).
+    ggml_type fallback = type;
+};
+
+// Adding a type: its block in blocks.hpp, its codec, and one line here.
+inline constexpr ggml_type_info ggml_types[] = {
+    {ggml_type::f32, "F32", 1, 4},
+    {ggml_type::f16, "F16", 1, 2},
+    {ggml_type::bf16, "BF16", 1, 2},
+    {ggml_type::q8_0, "Q8_0", qk, sizeof(block_q8_0), quantize_q8_0, dequantize_q8_0, ggml_type::q8_0},
+    {ggml_type::q4_0, "Q4_0", qk, sizeof(block_q4_0), quantize_q4_0, dequantize_q4_0, ggml_type::q4_0},
+    {ggml_type::q4_1, "Q4_1", qk, sizeof(block_q4_1), quantize_q4_1, dequantize_q4_1, ggml_type::q4_1},
+    {ggml_type::q5_0, "Q5_0", qk, sizeof(block_q5_0), quantize_q5_0, dequantize_q5_0, ggml_type::q5_0},
+    {ggml_type::q5_1, "Q5_1", qk, sizeof(block_q5_1), quantize_q5_1, dequantize_q5_1, ggml_type::q5_1},
+    {ggml_type::iq4_nl, "IQ4_NL", qk, sizeof(block_iq4_nl), quantize_iq4_nl, dequantize_iq4_nl, ggml_type::iq4_nl},
+    {ggml_type::q2_k, "Q2_K", qk_k, sizeof(block_q2_k), quantize_q2_k, dequantize_q2_k, ggml_type::q4_0},
+    {ggml_type::q3_k, "Q3_K", qk_k, sizeof(block_q3_k), quantize_q3_k, dequantize_q3_k, ggml_type::q4_0},
+    {ggml_type::q4_k, "Q4_K", qk_k, sizeof(block_q4_k), quantize_q4_k, dequantize_q4_k, ggml_type::q5_0},
+    {ggml_type::q5_k, "Q5_K", qk_k, sizeof(block_q5_k), quantize_q5_k, dequantize_q5_k, ggml_type::q5_1},
+    {ggml_type::q6_k, "Q6_K", qk_k, sizeof(block_q6_k), quantize_q6_k, dequantize_q6_k, ggml_type::q8_0},
+};
+
+[[nodiscard]] constexpr std::optional<ggml_type_info> find_ggml_type(std::uint32_t id) noexcept {
+    for (const auto& t : ggml_types)
+        if (static_cast<std::uint32_t>(t.type) == id) return t;
+    return std::nullopt;
+}
+[[nodiscard]] constexpr const ggml_type_info& info(ggml_type t) noexcept {
+    for (const auto& i : ggml_types)
+        if (i.type == t) return i;
+    return ggml_types[0];  // unreachable: every enumerator is in the table
+}
+[[nodiscard]] constexpr std::string_view to_string(ggml_type t) noexcept { return info(t).name; }
+[[nodiscard]] constexpr bool is_block_quantized(ggml_type t) noexcept { return info(t).block > 1; }
+
+// Bytes of a row of `n` values; n must be a whole number of blocks.
+[[nodiscard]] constexpr std::int64_t row_bytes(ggml_type t, std::int64_t n) noexcept {
+    const auto& i = info(t);
+    return n / i.block * i.block_bytes;
+}
+
+// The type llama-quantize writes for a row of `n` values asked to be `t`: t itself when n is a whole number
+// of its blocks, else its fallback, else F16.
+[[nodiscard]] constexpr ggml_type fitting_type(ggml_type t, std::int64_t n) noexcept {
+    if (n % info(t).block == 0) return t;
+    const auto f = info(t).fallback;
+    return n % info(f).block == 0 ? f : ggml_type::f16;
+}
+
+}  // namespace mixq::gguf

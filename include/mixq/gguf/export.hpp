@@ -28,7 +28,7 @@
 namespace mixq::gguf {
 
 // The precisions GGUF can hold bit-exactly as ggml does; others have no ggml twin. int8 and int4_g32 are
-// ggml's Q8_0 and Q4_0 (absmax per block of 32, as mixq's own int8 / int4_g32 are not: theirs is per row / group).
+// written as ggml's Q8_0 and Q4_0, with ggml's own scale rules rather than mixq's.
 [[nodiscard]] constexpr std::optional<ggml_type> ggml_type_for(precision p) noexcept {
     switch (p) {
         case precision::fp32: return ggml_type::f32;

@@ -15,9 +15,9 @@
 
 namespace mixq::gguf {
 
-// F32 tensors are views into the mapped file; F16 / BF16 / Q8_0 / Q4_0 ones are decoded once to fp32,
-// which is exact (a Q8_0 / Q4_0 value is an fp16 scale times a small integer), so mixq evaluates exactly
-// the weights llama.cpp holds. ssm_a is exposed as "mixer.A" (A itself, which the forward uses as it is).
+// F32 tensors are views into the mapped file; every other type is decoded once to fp32 (ggml's dequantize_row_*),
+// exact for Q8_0 / Q4_0 (an fp16 scale times a small integer) and within fp32 rounding of llama.cpp's integer
+// dot products for the types with mins or two-level scales, so mixq evaluates the weights llama.cpp holds. ssm_a is exposed as "mixer.A" (A itself, which the forward uses as it is).
 struct gguf_model {
     gguf_file file;
     std::deque<std::vector<float>> decoded;  // a deque: views into earlier elements stay valid

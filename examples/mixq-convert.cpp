@@ -3,6 +3,7 @@
 #include <iostream>
 #include <mixq/mixq.hpp>
 
+#include <mixq/eval/importance.hpp>
 #include <mixq/io/checkpoint.hpp>
 
 #include "cli_main.hpp"
@@ -26,7 +27,8 @@ int main(int argc, char** argv) {
     app.add_option("--calibration", calibration, "int8 calibrator: max, percentile, mse, entropy, or gptq (percentile scales, "
                                                  "GPTQ rounding; needs --calib)")->capture_default_str();
     app.add_option("--lowbit-calibration", lowbit, "int4 / nf4 / fp8 calibrator: max, mse, gptq (max scales, GPTQ rounding) or "
-                                                   "mse+gptq; gptq needs --calib")->capture_default_str();
+                                                   "mse+gptq; gptq needs --calib. With --format gguf: imatrix (llama.cpp's importance-weighted "
+                                                   "rounding, the importance from --calib)")->capture_default_str();
     app.add_option("--gptq-damp", gptq_damp, "GPTQ damping, a fraction of the mean Hessian diagonal")->capture_default_str()
         ->check(CLI::Range(0.0, 10.0));
     app.add_option("--gptq-block", gptq_block, "GPTQ columns per block")->capture_default_str()->check(CLI::PositiveNumber);
@@ -73,19 +75,35 @@ int main(int argc, char** argv) {
         const auto shard_bytes = mixq::parse_size(max_shard);
         if (format == "gguf" && app.count("--max-shard-size") > 0) mixq::fail("--max-shard-size applies to safetensors output only");
         if (format == "gguf") {
-            // ggml's block types have their own scale rules (ggml's reference rounding), so mixq's calibrators do not apply yet.
-            for (const char* flag : {"--calibration", "--lowbit-calibration", "--percentile", "--calib", "--activation-calibration",
-                                     "--gptq-damp", "--gptq-block", "--gptq-act-order"})
+            // ggml's block types round by ggml's own rules: the reference rounding, or with --lowbit-calibration imatrix
+            // (and --calib) the importance-weighted one llama-quantize --imatrix uses; mixq's calibrators do not apply.
+            const bool imatrix = app.count("--lowbit-calibration") > 0 && lowbit == "imatrix";
+            if (app.count("--lowbit-calibration") > 0 && !imatrix)
+                mixq::fail("--lowbit-calibration '" + lowbit + "' does not apply to --format gguf: ggml's block types round by "
+                           "ggml's reference rounding, or with 'imatrix' (and --calib) by llama.cpp's importance-weighted one");
+            if (imatrix && calib_tokens.empty())
+                mixq::fail("--lowbit-calibration imatrix needs calibration tokens (--calib TOKENS.npy): the importance is each "
+                           "product's input squared over them");
+            if (!imatrix && !calib_tokens.empty())
+                mixq::fail("--calib with --format gguf needs --lowbit-calibration imatrix (the only calibrated rounding GGUF output has)");
+            for (const char* flag : {"--calibration", "--percentile", "--activation-calibration", "--gptq-damp", "--gptq-block", "--gptq-act-order"})
                 if (app.count(flag) > 0)
                     mixq::fail(std::string(flag) + " does not apply to --format gguf: ggml's block types take their scales "
-                               "from ggml's reference rounding, as llama.cpp's own quantizer does without an importance matrix");
+                               "from ggml's own rounding, as llama.cpp's quantizer does");
             std::vector<std::int64_t> tokens;
             if (!eval_tokens.empty()) tokens = mixq::io::read_npy_tokens(eval_tokens);
             const auto in = mixq::io::open_checkpoint(input);
             auto table = table_path.empty() ? mixq::presets::get(preset.empty() ? "conservative" : preset,
                                                                  mixq::presets::detect_family(in.tensors()))
                                             : mixq::load_table_json(table_path);
-            const auto x = mixq::gguf::export_gguf(in, std::move(table), {strict, {}, eval.threads});
+            std::optional<mixq::gguf::importance_matrix> importance;
+            if (imatrix) {  // mixq's fp32 forward over the calibration tokens, windows of --window
+                const mixq::checkpoint_weights w(in);
+                const mixq::ssm_lm model(w, mixq::infer_config(w, std::filesystem::path(in.path()).parent_path() / "config.json"));
+                const auto calib = mixq::io::read_npy_tokens(calib_tokens);
+                importance = mixq::collect_importance(model, calib, eval.window, std::filesystem::path(calib_tokens).filename().string());
+            }
+            const auto x = mixq::gguf::export_gguf(in, std::move(table), {strict, {}, eval.threads, importance ? &*importance : nullptr});
             const auto file = mixq::gguf::serialize(x);
             auto record = mixq::gguf::report_json(x);
             std::string quality;
@@ -107,7 +125,7 @@ int main(int argc, char** argv) {
                 std::cout << record.dump(1) << "\n";
             } else {
                 std::cout << mixq::gguf::report_text(x, output + "/model.gguf") << quality;
-                std::cout << "wrote " << output << "/{model.gguf, metadata.json}\n";
+                std::cout << "wrote " << output << "/{model.gguf, metadata.json" << (x.imatrix ? ", imatrix.gguf" : "") << "}\n";
             }
             return 0;
         }

@@ -30,6 +30,7 @@
 #include "gguf/export.hpp"
 #include "gguf/ggml_quants.hpp"
 #include "gguf/ggml_type.hpp"
+#include "gguf/imatrix.hpp"
 #include "gguf/mamba_names.hpp"
 #include "gguf/reader.hpp"
 #include "gguf/report.hpp"

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <mixq/gguf/imatrix.hpp>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -365,4 +366,36 @@ TEST_CASE("ggml's types (q4_k, IQ4_NL, ...) in a table: GGUF output writes them,
     CHECK(u.code == 2);
     CHECK(has(u.err, "q7_k"));
     CHECK_FALSE(std::filesystem::exists(out.path / "u"));
+}
+
+TEST_CASE("mixq-convert --format gguf --lowbit-calibration imatrix writes imatrix.gguf and rounds with it, bad flag mixes are refused",
+          "[cli][gguf][imatrix]") {
+    mixq::test::temp_dir scratch, out;
+    const auto hf = mixq::test::fixture_dir().parent_path() / "hf-mamba-fortunes";
+    write_tokens_npy(out.file("calib.npy"), first_tokens((hf / "calib_tokens.npy").string(), 1024));
+    mixq::test::write_bytes(out.file("t.json"), R"({"name": "k", "rules": [["*.out_proj.weight", "q4_k"], ["*", "fp16"]]})");
+    const auto model = quote((hf / "model.safetensors").string()), table = quote(out.file("t.json")), calib = quote(out.file("calib.npy"));
+    const auto g = run(MIXQ_CONVERT_EXE, model + " -o " + quote(out.file("g")) + " --format gguf --table " + table + " --calib " + calib +
+                                             " --lowbit-calibration imatrix --window 128 --json", scratch);
+    INFO(g.err);
+    REQUIRE(g.code == 0);
+    const auto j = nlohmann::json::parse(g.out);
+    CHECK(j["rounding"] == "imatrix");
+    CHECK(j["imatrix"]["windows"] == 8);
+    const auto im = mixq::gguf::read_imatrix(mixq::gguf::gguf_file::open(out.file("g/imatrix.gguf")));
+    CHECK(im.entries.size() == 17);
+    CHECK(im.entries.at("blk.2.ssm_out.weight").count == 1024);
+    const auto plain = run(MIXQ_CONVERT_EXE, model + " -o " + quote(out.file("p")) + " --format gguf --table " + table, scratch);
+    REQUIRE(plain.code == 0);
+    CHECK_FALSE(std::filesystem::exists(out.path / "p" / "imatrix.gguf"));
+    CHECK(mixq::test::read_bytes(out.file("g/model.gguf")) != mixq::test::read_bytes(out.file("p/model.gguf")));
+    for (const auto& [args, what] : {std::pair{std::string(" --lowbit-calibration imatrix"), "needs calibration tokens"},
+                                     {" --calib " + calib, "needs --lowbit-calibration imatrix"},
+                                     {" --calib " + calib + " --lowbit-calibration mse", "--lowbit-calibration 'mse' does not apply"}}) {
+        INFO(args);
+        const auto r = run(MIXQ_CONVERT_EXE, model + " -o " + quote(out.file("b")) + " --format gguf --table " + table + args, scratch);
+        CHECK(r.code == 2);
+        CHECK(has(r.err, what));
+        CHECK_FALSE(std::filesystem::exists(out.path / "b"));
+    }
 }

@@ -266,7 +266,7 @@ TEST_CASE("ggml block types to GGUF: K-quants where rows hold 256-value super-bl
         std::vector<float> want(src.size());
         for (std::int64_t r = 0; r < tv.numel() / row; ++r) {
             auto* dst = q.data() + r * row_bytes(t, row);
-            info(t).quantize(std::span<const float>(src).subspan(static_cast<std::size_t>(r * row), static_cast<std::size_t>(row)), dst);
+            info(t).quantize(std::span<const float>(src).subspan(static_cast<std::size_t>(r * row), static_cast<std::size_t>(row)), dst, nullptr);
             info(t).dequantize(dst, row, want.data() + r * row);
         }
         CHECK(m->weights->vector(name) == want);

@@ -21,13 +21,15 @@ def _ggml_base():
     return _lib
 
 
-def quantize(x, typ):
-    """Rows of x (float32, last axis the row) as ggml type `typ`, without an importance matrix: the bytes, flat."""
+def quantize(x, typ, imatrix=None):
+    """Rows of x (float32, last axis the row) as ggml type `typ`: the bytes, flat. imatrix: one weight per column
+    (what llama-quantize hands ggml for the tensor), or None for ggml's reference rounding."""
     lib = _ggml_base()
     x = np.ascontiguousarray(x, dtype=np.float32)
     row = x.shape[-1]
     rows = x.size // row
     lib.ggml_quantize_init(int(typ))
     out = np.zeros(rows * lib.ggml_row_size(int(typ), row), dtype=np.uint8)
-    lib.ggml_quantize_chunk(int(typ), x.ctypes.data, out.ctypes.data, 0, rows, row, None)
+    im = None if imatrix is None else np.ascontiguousarray(imatrix, dtype=np.float32)
+    lib.ggml_quantize_chunk(int(typ), x.ctypes.data, out.ctypes.data, 0, rows, row, None if im is None else im.ctypes.data)
     return out

@@ -268,6 +268,67 @@ def check_against_llama_quantize(convert, model, tmp, label, precisions):
               ", ".join(f"{k} x{v}" for k, v in sorted(by_type.items())))
 
 
+def read_imatrix(path):
+    """llama-quantize's load_imatrix: per tensor, in_sum2 / counts (1 where the count is 0), from llama.cpp's imatrix GGUF."""
+    r = gguf.GGUFReader(path)
+    check(r.fields["general.type"].contents() == "imatrix", f"{path}: general.type is not imatrix")
+    for key in ("imatrix.datasets", "imatrix.chunk_count", "imatrix.chunk_size"):  # load_imatrix refuses a file without them
+        check(key in r.fields, f"{path}: no {key}")
+    t = {x.name: np.asarray(x.data, dtype=np.float32).reshape(-1) for x in r.tensors}
+    out = {}
+    for name, sums in t.items():
+        if name.endswith(".in_sum2"):
+            base = name[: -len(".in_sum2")]
+            count = float(round(float(t[base + ".counts"][0])))
+            out[base] = (sums / np.float32(count)).astype(np.float32) if count > 0 else np.ones_like(sums)
+    return out
+
+
+def check_imatrix_against_llama_quantize(convert, model, calib, tmp, label, precisions):
+    """mixq's importance-weighted export against llama_model_quantize --pure with the imatrix.gguf mixq wrote beside it."""
+    f32 = os.path.join(tmp, "im_fp32", "model.gguf")
+    json.dump({"name": "fp32", "rules": [["*", "fp32"]]}, open(os.path.join(tmp, "im_fp32.json"), "w"))
+    subprocess.run([convert, model, "-o", os.path.join(tmp, "im_fp32"), "--table", os.path.join(tmp, "im_fp32.json"), "--format", "gguf"],
+                   check=True, capture_output=True)
+    for prec in precisions:
+        table = os.path.join(tmp, f"im_{prec}.json")
+        json.dump({"name": prec, "rules": [["*", prec]]}, open(table, "w"))
+        out = os.path.join(tmp, f"im_{prec}")
+        subprocess.run([convert, model, "-o", out, "--table", table, "--format", "gguf", "--calib", calib,
+                        "--lowbit-calibration", "imatrix"], check=True, capture_output=True)
+        im = read_imatrix(os.path.join(out, "imatrix.gguf"))
+        entries = (llama_cpp.llama_model_imatrix_data * (len(im) + 1))()
+        keep = []
+        for i, (name, w) in enumerate(sorted(im.items())):
+            keep.append(name.encode())
+            entries[i].name = keep[-1]
+            entries[i].data = w.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
+            entries[i].size = w.size
+        entries[len(im)].name = None
+        theirs_path = os.path.join(tmp, f"llama_im_{prec}.gguf")
+        p = llama_cpp.llama_model_quantize_default_params()
+        p.nthread, p.pure = 1, True
+        p.ftype = getattr(llama_cpp, "LLAMA_FTYPE_MOSTLY_" + LLAMA_FTYPES[prec])
+        p.imatrix = ctypes.cast(entries, type(p.imatrix))
+        rc = llama_cpp.llama_model_quantize(f32.encode(), theirs_path.encode(), ctypes.byref(p))
+        check(rc == 0, f"{label}: llama_model_quantize with mixq's imatrix failed: {rc}")
+        theirs = {t.name: t for t in gguf.GGUFReader(theirs_path).tensors}
+        ours = {t.name: t for t in gguf.GGUFReader(os.path.join(out, "model.gguf")).tensors}
+        by_type, weighted = {}, 0
+        for n, t in theirs.items():
+            if t.tensor_type == T.F32:
+                continue
+            if not check(n in ours and ours[n].tensor_type == t.tensor_type, f"{label}: imatrix {prec}: {n} types differ"):
+                continue
+            same = np.array_equal(np.asarray(ours[n].data).view(np.uint8), np.asarray(t.data).view(np.uint8))
+            check(same, f"{label}: imatrix {prec}: {n} ({t.tensor_type.name}) differs from llama_model_quantize --imatrix's")
+            by_type[t.tensor_type.name] = by_type.get(t.tensor_type.name, 0) + 1
+            weighted += n in im
+        check(weighted >= 3, f"{label}: imatrix {prec}: only {weighted} tensors had an importance")
+        print(f"{label}: imatrix {prec}: byte-identical with llama_model_quantize --pure --imatrix of mixq's imatrix.gguf "
+              f"({weighted} tensors weighted): " + ", ".join(f"{k} x{v}" for k, v in sorted(by_type.items())))
+
+
 def mixq_eval(exe, path, tokens_path, window, threads):
     out = subprocess.run([exe, path, "--tokens", tokens_path, "--window", str(window), "--threads", str(threads), "--json"],
                          check=True, capture_output=True, text=True).stdout
@@ -288,6 +349,9 @@ def main():
     ap.add_argument("--results", help="append one JSON line per table (for docs/interop.md)")
     ap.add_argument("--against-llama-quantize", nargs="*", choices=sorted(LLAMA_FTYPES),
                     help="also compare all-<precision> exports with llama.cpp's own quantizer (default: int8 int4_g32)")
+    ap.add_argument("--imatrix-against-llama-quantize", nargs="+", choices=sorted(LLAMA_FTYPES), default=[],
+                    help="with --calib: all-<precision> exports rounded with mixq's importance matrix against llama.cpp's")
+    ap.add_argument("--calib", help="calibration tokens (.npy) for --imatrix-against-llama-quantize")
     ap.add_argument("--make-tokenizer", action="store_true",
                     help="write a small byte-level BPE tokenizer.json beside --model first (the model's directory must be scratch)")
     a = ap.parse_args()
@@ -327,6 +391,8 @@ def main():
                                         "bytes": os.path.getsize(path), "llama_ppl": ppl, "mixq_ppl": m["perplexity"],
                                         "rel_diff": rel, "llama_s": llama_s, "mixq_s": m["seconds"], "export_s": export_s,
                                         "tokens": int(m["tokens_scored"]), "threads": a.threads}) + "\n")
+        if a.imatrix_against_llama_quantize:
+            check_imatrix_against_llama_quantize(a.convert, a.model, a.calib, tmp, os.path.basename(a.model), a.imatrix_against_llama_quantize)
         if a.against_llama_quantize is not None:
             check_against_llama_quantize(a.convert, a.model, tmp, os.path.basename(a.model), a.against_llama_quantize or ["int8", "int4_g32"])
     return finish()

@@ -21,7 +21,7 @@ try:
     import numpy as np
     import gguf
     from gguf import GGMLQuantizationType as T
-    from gguf_interop import llama_perplexity, mixq_eval, read_safetensors
+    from gguf_interop import check_imatrix_against_llama_quantize, llama_perplexity, mixq_eval, read_safetensors
 except ImportError as e:
     print(f"SKIP: {e}; run scripts/test-interop.sh (it installs the pinned gguf and llama-cpp-python)")
     sys.exit(77)
@@ -83,6 +83,9 @@ def main():
     ap.add_argument("--windows", type=int, default=8)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--ppl-tol", type=float, default=5e-4)
+    ap.add_argument("--calib", help="calibration tokens for --imatrix-against-llama-quantize")
+    ap.add_argument("--imatrix-against-llama-quantize", nargs="+", default=[],
+                    help="all-<precision> exports rounded with mixq's importance matrix against llama.cpp's, byte for byte")
     a = ap.parse_args()
     src = read_safetensors(os.path.join(a.model, "model.safetensors"))
     cfg = json.loads(open(os.path.join(a.model, "config.json")).read().replace("Infinity", "1e999"))
@@ -114,6 +117,9 @@ def main():
             check(rel <= a.ppl_tol, f"{label}: llama.cpp perplexity {ppl:.6f} vs mixq {m['perplexity']:.6f} ({rel:.2e} > {a.ppl_tol})")
             print(f"{label}: {os.path.getsize(path)} bytes, llama.cpp ppl {ppl:.6f}, mixq {m['perplexity']:.6f}, rel diff {rel:.2e}; "
                   f"llama.cpp {llama_s:.3f} s, mixq {m['seconds']:.3f} s")
+        if a.imatrix_against_llama_quantize:
+            check_imatrix_against_llama_quantize(a.convert, a.model, a.calib, tmp, os.path.basename(a.model.rstrip('/')),
+                                                 a.imatrix_against_llama_quantize)
     return finish()
 
 

@@ -10,18 +10,11 @@
 #include "../calib/gptq.hpp"
 #include "../convert/convert.hpp"
 #include "../model/forward.hpp"
+#include "../model/observe_inputs.hpp"
 
 namespace mixq {
 
 namespace detail {
-// The calibration windows' length (`window`, else the model's maximum, else 128) and how many whole ones
-// the tokens hold; none at all is refused.
-[[nodiscard]] inline std::pair<std::int64_t, std::int64_t> calibration_windows(const model_config& c, std::size_t tokens, std::int64_t window) {
-    const auto L = window > 0 ? window : (c.max_seq > 0 ? c.max_seq : 128);
-    const auto windows = static_cast<std::int64_t>(tokens) / L;
-    if (windows == 0) fail("calibration tokens: only " + std::to_string(tokens) + " tokens, fewer than one window of " + std::to_string(L));
-    return {L, windows};
-}
 // Adds the rows x [T, K] to hs[name], made on first use, one window of L rows at a time: BLAS sums a
 // call's rows in blocks whose size depends on the CPU's kernel (dsyrk of 640 rows and of 256 + 256 + 128
 // differ in the last bits on OpenBLAS's Cooper Lake kernel), so the same rows give the same Hessian
@@ -46,22 +39,13 @@ inline void accumulate_into(hessian_set& hs, const std::string& name, std::span<
 [[nodiscard]] inline hessian_set collect_hessians(const ssm_lm& model, std::span<const std::int64_t> tokens,
                                                   std::int64_t window = 0, const std::vector<std::string>& only = {},
                                                   std::int64_t batch = 16) {
-    const auto& c = model.config();
-    const auto [L, windows] = detail::calibration_windows(c, tokens.size(), window);
+    const auto [L, windows] = detail::calibration_windows(model.config(), tokens.size(), window);
     const std::int64_t rows = L;  // a structured binding, which clang before 16 cannot capture
     hessian_set hs;
-    std::int64_t T = 0;  // input rows of the current forward pass
-    const input_observer observe = [&](const std::string& name, std::span<const float> x) {
+    observe_inputs(model, tokens, L, windows, batch, [&](const std::string& name, std::span<const float> x, std::int64_t T) {
         if (!only.empty() && std::find(only.begin(), only.end(), name) == only.end()) return;
         detail::accumulate_into(hs, name, x, T, rows);
-    };
-    std::vector<float> logits;
-    for (std::int64_t w0 = 0; w0 < windows; w0 += batch) {
-        const auto nw = std::min(batch, windows - w0);
-        T = nw * L;
-        logits.resize(static_cast<std::size_t>(T * c.vocab));
-        model.forward(tokens.data() + w0 * L, nw, L, logits.data(), &observe);
-    }
+    });
     return hs;
 }
 

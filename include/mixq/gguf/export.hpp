@@ -21,6 +21,7 @@
 #include "../quant/float_cast.hpp"
 #include "../version.hpp"
 #include "ggml_quants.hpp"
+#include "imatrix.hpp"
 #include "mamba_names.hpp"
 #include "tokenizer.hpp"
 #include "writer.hpp"
@@ -58,6 +59,9 @@ struct export_options {
     bool strict = false;                   // unmatched tensors and rules that match nothing are errors
     std::filesystem::path tokenizer_json;  // empty: tokenizer.json beside the input, if any
     int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));  // rows encoded in parallel (same bytes)
+    // Collected by collect_importance (Hugging Face names): ggml's types are then rounded as llama-quantize
+    // --imatrix rounds them, and the export carries the matrix under GGUF names (gguf_export::imatrix).
+    const importance_matrix* importance = nullptr;
 };
 
 struct exported_tensor {
@@ -84,6 +88,7 @@ struct gguf_export {
     std::vector<exported_tensor> tensors;  // the file's order
     std::vector<kv> kvs;
     std::string tokenizer_note;
+    std::optional<importance_matrix> imatrix;  // the importance used, by GGUF name, for imatrix.gguf (with export_options::importance)
     bool head_omitted = false;  // lm_head.weight equal to the embeddings: llama.cpp reuses token_embd
     bool head_absent = false;   // no lm_head.weight in the input at all
     std::uint64_t fp32_bytes = 0;  // every exported parameter x 4
@@ -152,12 +157,27 @@ inline void architecture_kvs(std::vector<kv>& kvs, gguf_arch arch, const model_c
     kvs.push_back(kv::u32(a + ".vocab_size", u(c.vocab)));
 }
 
+// The importance of every weight llama.cpp multiplies by, under its GGUF name: the head's goes to token_embd
+// when llama.cpp computes the output with it (llama.cpp's imatrix tool records it there too).
+inline importance_matrix importance_by_gguf_name(const importance_matrix& m, gguf_arch arch, const std::string& prefix, bool head_tied) {
+    importance_matrix out;
+    out.datasets = m.datasets, out.chunk_count = m.chunk_count, out.chunk_size = m.chunk_size;
+    for (const auto& [name, e] : m.entries) {
+        std::string g;
+        if (name == "lm_head.weight") g = head_tied ? "token_embd.weight" : "output.weight";
+        else if (const auto n = to_gguf_name(name, arch, prefix)) g = n->gguf;
+        else continue;
+        out.entries[g] = e;
+    }
+    return out;
+}
+
 inline std::string rule_text(const rule_table& t, const std::optional<std::size_t>& r) {
     return r ? "rule #" + std::to_string(*r + 1) + " '" + t.rules()[*r].pattern + "'" : std::string("no rule (source precision)");
 }
 
 // The values as llama.cpp wants them, encoded as `type`; the error against those values is measured.
-inline void encode(exported_tensor& out, std::span<const float> w, int threads) {
+inline void encode(exported_tensor& out, std::span<const float> w, int threads, const float* importance = nullptr) {
     const auto row = out.ne[0];
     const auto rows = static_cast<std::int64_t>(w.size()) / row;
     std::vector<float> back(w.size());
@@ -182,7 +202,7 @@ inline void encode(exported_tensor& out, std::span<const float> w, int threads) 
             ::mixq::detail::parallel_for(static_cast<std::size_t>((rows + chunk - 1) / chunk), threads, [&](std::size_t c) {
                 for (auto r = static_cast<std::int64_t>(c) * chunk; r < std::min(rows, static_cast<std::int64_t>(c + 1) * chunk); ++r) {
                     auto* dst = out.data.data() + r * rb;
-                    ti.quantize(w.subspan(static_cast<std::size_t>(r * row), static_cast<std::size_t>(row)), dst);
+                    ti.quantize(w.subspan(static_cast<std::size_t>(r * row), static_cast<std::size_t>(row)), dst, importance);
                     ti.dequantize(dst, row, back.data() + r * row);
                 }
             });
@@ -233,6 +253,14 @@ inline void encode(exported_tensor& out, std::span<const float> w, int threads) 
     std::optional<precision> emb_target;
     for (const auto& e : x.plan.entries)
         if (e.tensor == emb) emb_target = e.target;
+    // Whether llama.cpp will compute the output with token_embd (no head, or one equal to the embeddings).
+    const bool head_tied = !head || [&] {
+        std::optional<precision> head_target;
+        for (const auto& e : x.plan.entries)
+            if (e.tensor == head) head_target = e.target;
+        return emb && head_target == emb_target && head->type == emb->type && head->shape == emb->shape && same_bytes(head->bytes, emb->bytes);
+    }();
+    if (opt.importance) x.imatrix = detail::importance_by_gguf_name(*opt.importance, arch, c.prefix, head_tied);
     std::vector<float> w;
     for (const auto& e : x.plan.entries) {
         const auto& t = *e.tensor;
@@ -242,8 +270,7 @@ inline void encode(exported_tensor& out, std::span<const float> w, int threads) 
                  " layout, which refuses extra tensors");
         if (!is_readable_float(t.type))
             fail(in.path() + ": tensor '" + t.name + "' has dtype " + std::string(to_string(t.type)) + ", which is not floating point");
-        if (&t == head && emb && e.target == emb_target && head->type == emb->type && head->shape == emb->shape &&
-            same_bytes(head->bytes, emb->bytes)) {
+        if (&t == head && head_tied) {
             x.head_omitted = true;  // llama.cpp uses token_embd as the output when output.weight is absent
             continue;
         }
@@ -275,7 +302,14 @@ inline void encode(exported_tensor& out, std::span<const float> w, int threads) 
             check_finite(w, t.name);
             if (negate_exp)
                 for (auto& v : w) v = -std::exp(v);
-            detail::encode(out, w, opt.threads);
+            std::vector<float> importance;
+            if (x.imatrix && is_block_quantized(out.type) && x.imatrix->entries.count(out.name)) {
+                importance = x.imatrix->weights(out.name);
+                if (static_cast<std::int64_t>(importance.size()) != out.ne[0])
+                    fail("importance of '" + t.name + "' holds " + std::to_string(importance.size()) + " values for rows of " +
+                         std::to_string(out.ne[0]));
+            }
+            detail::encode(out, w, opt.threads, importance.empty() ? nullptr : importance.data());
         }
         x.tensors.push_back(std::move(out));
     }

@@ -64,6 +64,12 @@ struct override_group {
     if (x.head_omitted) o += "tied: lm_head.weight equals the embeddings; output.weight is left out and llama.cpp reuses token_embd.weight\n";
     else if (x.head_absent) o += "tied: the input has no lm_head.weight; llama.cpp reuses token_embd.weight as the output\n";
     o += "tokenizer: " + x.tokenizer_note + "\n";
+    if (x.imatrix)
+        o += fmt("rounding: importance-weighted, as llama-quantize --imatrix (%zu weights' inputs over %lld windows of %lld tokens); "
+                 "the matrix is written as imatrix.gguf in llama.cpp's format\n",
+                 x.imatrix->entries.size(), static_cast<long long>(x.imatrix->chunk_count), static_cast<long long>(x.imatrix->chunk_size));
+    else
+        o += "rounding: ggml's reference rounding, as llama-quantize without an importance matrix\n";
     o += fmt("size: %s bytes (.gguf, header included) vs %s bytes fp32: %.2fx, in %.2f s\n",
              group_digits(static_cast<std::int64_t>(x.file_bytes)).c_str(), group_digits(static_cast<std::int64_t>(x.fp32_bytes)).c_str(),
              x.ratio(), x.seconds);
@@ -74,7 +80,7 @@ struct override_group {
     nlohmann::ordered_json j;
     j["source"] = x.input->path();
     j["format"] = "gguf";
-    j["architecture"] = "mamba";
+    j["architecture"] = std::string(to_string(arch_of(x.config.layout)));
     j["table"] = x.table.name();
     nlohmann::ordered_json rules = nlohmann::ordered_json::array();
     for (const auto& r : x.table.rules()) rules.push_back({r.pattern, std::string(to_string(r.precision))});
@@ -97,6 +103,10 @@ struct override_group {
     j["overrides"] = ov;
     j["tie_word_embeddings"] = x.head_omitted || x.head_absent;
     j["tokenizer"] = x.tokenizer_note;
+    j["rounding"] = x.imatrix ? "imatrix" : "reference";
+    if (x.imatrix)
+        j["imatrix"] = {{"file", "imatrix.gguf"}, {"weights", x.imatrix->entries.size()}, {"windows", x.imatrix->chunk_count},
+                        {"window", x.imatrix->chunk_size}, {"datasets", x.imatrix->datasets}};
     j["fp32_bytes"] = x.fp32_bytes;
     j["file_bytes"] = x.file_bytes;
     j["compression_ratio"] = x.ratio();

@@ -14,7 +14,7 @@ std::vector<float> round_trip(ggml_type t, const std::vector<float>& x) {
     const auto& ti = info(t);
     const auto n = static_cast<std::int64_t>(x.size());
     std::vector<std::byte> q(static_cast<std::size_t>(row_bytes(t, n)));
-    ti.quantize(x, q.data());
+    ti.quantize(x, q.data(), nullptr);
     std::vector<float> back(x.size());
     ti.dequantize(q.data(), n, back.data());
     return back;

@@ -1,4 +1,4 @@
-// ggml's IQ4_NL: blocks of 32 on 16 non-linear levels with one fp16 scale, quantized as llama-quantize does without an importance matrix.
+// ggml's IQ4_NL: blocks of 32 on 16 non-linear levels with one fp16 scale, quantized as llama-quantize does (with or without an imatrix).
 #pragma once
 
 #include <cmath>
@@ -26,15 +26,18 @@ inline int nearest_level(float x) {
 }
 }  // namespace detail
 
-// quantize_row_iq4_nl_impl with no importance (weights x^2) and ntry 7: the scale of least weighted error
-// over 15 trial scales around max / -127, then codes re-picked for the fp16 of that scale.
-inline void quantize_iq4_nl(std::span<const float> x, std::byte* out) {
-    detail::encode_blocks<block_iq4_nl>(x, out, qk, [](const float* v, block_iq4_nl& y) {
+// quantize_row_iq4_nl_impl with ntry 7: the scale of least weighted error over 15 trial scales around
+// max / -127, then codes re-picked for that scale. Weights: x^2, or with an importance matrix qw * sqrt(sigma2 + x^2)
+// (sigma2 twice the block's mean square).
+inline void quantize_iq4_nl(std::span<const float> x, std::byte* out, const float* qw = nullptr) {
+    detail::encode_blocks_with<block_iq4_nl>(x, out, qk, qw, [](const float* v, const float* imp, block_iq4_nl& y) {
         constexpr int ntry = 7;
         const float lv0 = iq4nl_values[0];
         float weight[qk];
         std::uint8_t L[qk] = {};
-        for (int j = 0; j < qk; ++j) weight[j] = v[j] * v[j];
+        if (imp) detail::importance_weights(v, imp, qk, detail::sum_squares(v, qk) * (2.f / qk), weight);
+        else
+            for (int j = 0; j < qk; ++j) weight[j] = v[j] * v[j];
         const float max = detail::signed_absmax(v, qk);
         float scale = 0;
         if (std::fabs(max) >= detail::group_max_eps) {

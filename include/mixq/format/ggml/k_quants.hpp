@@ -1,4 +1,4 @@
-// ggml's K-quants Q2_K ... Q6_K: the reference quantizers of ggml-quants.c (llama-quantize without an importance matrix) bit for bit, and decoding.
+// ggml's K-quants Q2_K ... Q6_K: the quantizers of ggml-quants.c bit for bit (the reference ones, and the _impl ones llama-quantize uses with an imatrix), and decoding.
 #pragma once
 
 #include <cmath>
@@ -58,6 +58,21 @@ inline void recode_symmetric(const float* x, std::int8_t* L, Scale&& scale) {
     }
 }
 
+// Q4_K / Q5_K: with the stored 6-bit scales and mins, codes in [0, nmax] are picked again; a sub-block whose
+// scale is 0 keeps the search's codes.
+template <int nmax>
+inline void recode_asymmetric(const float* x, std::uint8_t* L, const std::uint8_t* scales, std::uint16_t d16, std::uint16_t dmin16) {
+    for (int j = 0; j < qk_k / 32; ++j) {
+        std::uint8_t s, m;
+        scale_min_k4(j, scales, s, m);
+        const float d = unhalf(d16) * s;
+        if (d == 0.0f) continue;
+        const float dm = unhalf(dmin16) * m;
+        for (int ii = 0; ii < 32; ++ii)
+            L[32 * j + ii] = static_cast<std::uint8_t>(clamp_int(nearest_int((x[32 * j + ii] + dm) / d), 0, nmax));
+    }
+}
+
 // Q4_K and Q5_K differ only in their code width, trial grid and high bits.
 template <int nmax>
 inline void k_scales_mins(const float* x, std::uint8_t* L, std::uint8_t* scales, std::uint16_t& d_out, std::uint16_t& dmin_out,
@@ -82,20 +97,106 @@ inline void k_scales_mins(const float* x, std::uint8_t* L, std::uint8_t* scales,
         put_scale_min_k4(j, ls, lm, scales);
     }
     d_out = half(max_scale / 63.f), dmin_out = half(max_min / 63.f);
-    for (int j = 0; j < qk_k / 32; ++j) {
-        std::uint8_t s, m;
-        scale_min_k4(j, scales, s, m);
-        const float d = unhalf(d_out) * s;
-        if (d == 0.0f) continue;
-        const float dm = unhalf(dmin_out) * m;
-        for (int ii = 0; ii < 32; ++ii)
-            L[32 * j + ii] = static_cast<std::uint8_t>(clamp_int(nearest_int((x[32 * j + ii] + dm) / d), 0, nmax));
-    }
+    recode_asymmetric<nmax>(x, L, scales, d_out, dmin_out);
 }
+// Q3_K's codes (0..7) as two low bits plus a high-bit mask: the high bit of value j in bit j / 32 of byte j % 32.
+inline void pack_q3_codes(const std::int8_t* L, block_q3_k& y) {
+    std::memset(y.hmask, 0, sizeof y.hmask);
+    std::uint8_t low[qk_k];
+    for (int j = 0; j < qk_k; ++j) {
+        int l = L[j];
+        if (l > 3) {
+            y.hmask[j % 32] = static_cast<std::uint8_t>(y.hmask[j % 32] | (1 << (j / 32)));
+            l -= 4;
+        }
+        low[j] = static_cast<std::uint8_t>(l);
+    }
+    pack_2bit(low, y.qs);
+}
+
+// With an importance matrix (quantize_row_q4_K_impl / q5_K_impl): each value weighted qw * sqrt(sigma2 + x^2)
+// (sigma2 twice the super-block's mean square), sub-block scales and mins by make_qkx3_quants, then both
+// quantized to 6 bits by the weighted make_qp_quants.
+template <int nmax>
+inline void k_scales_mins_weighted(const float* x, const float* qw, std::uint8_t* L, std::uint8_t* scales, std::uint16_t& d_out,
+                                   std::uint16_t& dmin_out) {
+    float mins[qk_k / 32], sc[qk_k / 32], sw[qk_k / 32], weights[32];
+    std::uint8_t Laux[32], Ls[qk_k / 32], Lm[qk_k / 32];
+    const float sigma2 = 2 * sum_squares(x, qk_k) / qk_k;
+    for (int j = 0; j < qk_k / 32; ++j) {
+        importance_weights(x + 32 * j, qw + 32 * j, 32, sigma2, weights);
+        float sumw = 0;
+        for (float w : weights) sumw += w;
+        sw[j] = sumw;
+        sc[j] = make_qkx2_quants(32, nmax, x + 32 * j, weights, L + 32 * j, &mins[j], Laux, -0.9f, 0.05f, 36, false);
+    }
+    const float d_block = make_qp_quants(qk_k / 32, 63, sc, Ls, sw), m_block = make_qp_quants(qk_k / 32, 63, mins, Lm, sw);
+    std::memset(scales, 0, 12);
+    for (int j = 0; j < qk_k / 32; ++j) put_scale_min_k4(j, std::min<std::uint8_t>(63, Ls[j]), std::min<std::uint8_t>(63, Lm[j]), scales);
+    d_out = half(d_block), dmin_out = half(m_block);
+    recode_asymmetric<nmax>(x, L, scales, d_out, dmin_out);
+}
+
+// quantize_row_q2_K_impl: sub-block scales and mins by make_qkx3_quants (squared error), both quantized to 4 bits
+// by make_qp_quants weighted by each sub-block's total importance, then the codes picked again.
+inline void q2_k_weighted(const float* x, const float* qw, block_q2_k& y) {
+    std::uint8_t L[qk_k], Laux[16], Ls[qk_k / 16], Lm[qk_k / 16];
+    float mins[qk_k / 16], scales[qk_k / 16], sw[qk_k / 16], weight[16];
+    const float sigma2 = sum_squares(x, qk_k) / qk_k;
+    for (int j = 0; j < qk_k / 16; ++j) {
+        importance_weights(x + 16 * j, qw + 16 * j, 16, sigma2, weight);
+        sw[j] = 0;
+        for (float w : weight) sw[j] += w;
+        scales[j] = make_qkx2_quants(16, 3, x + 16 * j, weight, L + 16 * j, &mins[j], Laux, -0.9f, 0.05f, 36, false);
+    }
+    y.d = half(make_qp_quants(qk_k / 16, 15, scales, Ls, sw));
+    y.dmin = half(make_qp_quants(qk_k / 16, 15, mins, Lm, sw));
+    const float dm = unhalf(y.d), mm = unhalf(y.dmin);
+    for (int j = 0; j < qk_k / 16; ++j) y.scales[j] = static_cast<std::uint8_t>(Ls[j] | (Lm[j] << 4));
+    for (int j = 0; j < qk_k / 16; ++j) {
+        const float d = dm * static_cast<float>(y.scales[j] & 0xF);
+        if (d == 0.0f) continue;
+        const float m = mm * static_cast<float>(y.scales[j] >> 4);
+        for (int ii = 0; ii < 16; ++ii) L[16 * j + ii] = static_cast<std::uint8_t>(clamp_int(nearest_int((x[16 * j + ii] + m) / d), 0, 3));
+    }
+    pack_2bit(L, y.qs);
+}
+
+// quantize_row_q3_K_impl: weighted make_qx_quants for the sub-block scales and, weighted by each sub-block's
+// total importance, for the 6-bit scales themselves.
+inline void q3_k_weighted(const float* x, const float* qw, block_q3_k& y) {
+    std::int8_t L[qk_k], Ls[qk_k / 16];
+    float scales[qk_k / 16], sw[qk_k / 16], weight[16];
+    const float sigma2 = 2 * sum_squares(x, qk_k) / qk_k;
+    for (int j = 0; j < qk_k / 16; ++j) {
+        importance_weights(x + 16 * j, qw + 16 * j, 16, sigma2, weight);
+        float sumw = 0;
+        for (float w : weight) sumw += w;
+        sw[j] = sumw;
+        scales[j] = make_qx_quants(16, 4, x + 16 * j, L + 16 * j, weight);
+    }
+    std::memset(y.scales, 0, 12);
+    const float d_block = make_qx_quants(qk_k / 16, 32, scales, Ls, sw);
+    for (int j = 0; j < qk_k / 16; ++j) {
+        int l = Ls[j];
+        if (j < 8) y.scales[j] = static_cast<std::uint8_t>(l & 0xF);
+        else y.scales[j - 8] = static_cast<std::uint8_t>(y.scales[j - 8] | ((l & 0xF) << 4));
+        l >>= 4;
+        y.scales[j % 4 + 8] = static_cast<std::uint8_t>(y.scales[j % 4 + 8] | (l << (2 * (j / 4))));
+    }
+    y.d = half(d_block);
+    recode_symmetric<4>(x, L, [&](int j) { return unhalf(y.d) * static_cast<float>(q3_scale(y.scales, j)); });
+    pack_q3_codes(L, y);
+}
+
 }  // namespace detail
 
 // Q2_K: sixteen groups of 16 with a 4-bit scale and a 4-bit min each (make_qkx2_quants, absolute error), codes 0..3.
-inline void quantize_q2_k(std::span<const float> x, std::byte* out) {
+inline void quantize_q2_k(std::span<const float> x, std::byte* out, const float* qw = nullptr) {
+    if (qw) {
+        detail::encode_blocks_with<block_q2_k>(x, out, qk_k, qw, [](const float* v, const float* q, block_q2_k& y) { detail::q2_k_weighted(v, q, y); });
+        return;
+    }
     detail::encode_blocks<block_q2_k>(x, out, qk_k, [](const float* v, block_q2_k& y) {
         std::uint8_t L[qk_k], Laux[16];
         float weights[16], mins[qk_k / 16], scales[qk_k / 16];
@@ -134,7 +235,11 @@ inline void quantize_q2_k(std::span<const float> x, std::byte* out) {
 }
 
 // Q3_K: sixteen groups of 16 with a signed 6-bit scale (make_q3_quants), codes -4..3 as 2 low bits + a high-bit mask.
-inline void quantize_q3_k(std::span<const float> x, std::byte* out) {
+inline void quantize_q3_k(std::span<const float> x, std::byte* out, const float* qw = nullptr) {
+    if (qw) {
+        detail::encode_blocks_with<block_q3_k>(x, out, qk_k, qw, [](const float* v, const float* q, block_q3_k& y) { detail::q3_k_weighted(v, q, y); });
+        return;
+    }
     detail::encode_blocks<block_q3_k>(x, out, qk_k, [](const float* v, block_q3_k& y) {
         std::int8_t L[qk_k];
         float scales[qk_k / 16];
@@ -155,35 +260,27 @@ inline void quantize_q3_k(std::span<const float> x, std::byte* out) {
             y.d = detail::half(0.f);
         }
         detail::recode_symmetric<4>(v, L, [&](int j) { return detail::unhalf(y.d) * static_cast<float>(detail::q3_scale(y.scales, j)); });
-        std::memset(y.hmask, 0, sizeof y.hmask);
-        std::uint8_t low[qk_k];
-        for (int j = 0; j < qk_k; ++j) {  // the high bit of value j goes to bit j / 32 of byte j % 32
-            int l = L[j];
-            if (l > 3) {
-                y.hmask[j % 32] = static_cast<std::uint8_t>(y.hmask[j % 32] | (1 << (j / 32)));
-                l -= 4;
-            }
-            low[j] = static_cast<std::uint8_t>(l);
-        }
-        detail::pack_2bit(low, y.qs);
+        detail::pack_q3_codes(L, y);
     });
 }
 
 // Q4_K: eight groups of 32 with 6-bit scales and mins (make_qkx2_quants, squared error weighted by rms + |x|).
-inline void quantize_q4_k(std::span<const float> x, std::byte* out) {
-    detail::encode_blocks<block_q4_k>(x, out, qk_k, [](const float* v, block_q4_k& y) {
+inline void quantize_q4_k(std::span<const float> x, std::byte* out, const float* qw = nullptr) {
+    detail::encode_blocks_with<block_q4_k>(x, out, qk_k, qw, [](const float* v, const float* q, block_q4_k& y) {
         std::uint8_t L[qk_k];
-        detail::k_scales_mins<15>(v, L, y.scales, y.d, y.dmin, -1.f, 20);
+        if (q) detail::k_scales_mins_weighted<15>(v, q, L, y.scales, y.d, y.dmin);
+        else detail::k_scales_mins<15>(v, L, y.scales, y.d, y.dmin, -1.f, 20);
         for (int j = 0; j < qk_k; j += 64)
             for (int l = 0; l < 32; ++l) y.qs[j / 2 + l] = static_cast<std::uint8_t>(L[j + l] | (L[j + l + 32] << 4));
     });
 }
 
 // Q5_K: as Q4_K with codes 0..31, the fifth bits in qh.
-inline void quantize_q5_k(std::span<const float> x, std::byte* out) {
-    detail::encode_blocks<block_q5_k>(x, out, qk_k, [](const float* v, block_q5_k& y) {
+inline void quantize_q5_k(std::span<const float> x, std::byte* out, const float* qw = nullptr) {
+    detail::encode_blocks_with<block_q5_k>(x, out, qk_k, qw, [](const float* v, const float* q, block_q5_k& y) {
         std::uint8_t L[qk_k];
-        detail::k_scales_mins<31>(v, L, y.scales, y.d, y.dmin, -0.5f, 15);
+        if (q) detail::k_scales_mins_weighted<31>(v, q, L, y.scales, y.d, y.dmin);
+        else detail::k_scales_mins<31>(v, L, y.scales, y.d, y.dmin, -0.5f, 15);
         std::memset(y.qh, 0, sizeof y.qh);
         std::uint8_t m1 = 1, m2 = 2;
         for (int n = 0; n < qk_k; n += 64) {
@@ -199,11 +296,11 @@ inline void quantize_q5_k(std::span<const float> x, std::byte* out) {
 }
 
 // Q6_K: sixteen groups of 16 with a signed 8-bit scale (make_qx_quants), codes -32..31 as 4 low + 2 high bits.
-inline void quantize_q6_k(std::span<const float> x, std::byte* out) {
-    detail::encode_blocks<block_q6_k>(x, out, qk_k, [](const float* v, block_q6_k& y) {
+inline void quantize_q6_k(std::span<const float> x, std::byte* out, const float* qw = nullptr) {
+    detail::encode_blocks_with<block_q6_k>(x, out, qk_k, qw, [](const float* v, const float* q, block_q6_k& y) {
         std::int8_t L[qk_k];
         float scales[qk_k / 16];
-        for (int ib = 0; ib < qk_k / 16; ++ib) scales[ib] = detail::make_qx_quants(16, 32, v + 16 * ib, L + 16 * ib);
+        for (int ib = 0; ib < qk_k / 16; ++ib) scales[ib] = detail::make_qx_quants(16, 32, v + 16 * ib, L + 16 * ib, q ? q + 16 * ib : nullptr);
         const float max_scale = detail::signed_absmax(scales, qk_k / 16);
         if (std::fabs(max_scale) < detail::group_max_eps) {
             y = block_q6_k{};  // all zero, d = 0

@@ -1,4 +1,4 @@
-// The scale searches behind ggml's K-quants (make_qx_quants, make_q3_quants, make_qkx2_quants), bit for bit.
+// The scale searches behind ggml's K-quants (make_qx_quants, make_q3_quants, make_qkx2_quants, make_qp_quants), bit for bit.
 #pragma once
 
 #include <algorithm>
@@ -13,9 +13,9 @@ inline constexpr float group_max_eps = 1e-15f;  // GROUP_MAX_EPS: a group this s
 
 inline int clamp_int(int v, int lo, int hi) { return std::max(lo, std::min(hi, v)); }
 
-// Symmetric codes in [-nmax, nmax) for a group, weighted by x^2 (rmse_type 1, no importance), with 18 trial
+// Symmetric codes in [-nmax, nmax) for a group, weighted by qw (x^2 without one: rmse_type 1), with 18 trial
 // scales around nmax / max; L gets codes + nmax. Returns the scale.
-inline float make_qx_quants(int n, int nmax, const float* x, std::int8_t* L) {
+inline float make_qx_quants(int n, int nmax, const float* x, std::int8_t* L, const float* qw = nullptr) {
     const float max = signed_absmax(x, n);
     if (std::fabs(max) < group_max_eps) {
         std::fill(L, L + n, std::int8_t{0});
@@ -26,7 +26,7 @@ inline float make_qx_quants(int n, int nmax, const float* x, std::int8_t* L) {
         for (int i = 0; i < n; ++i) {
             const int l = clamp_int(nearest_int(mul(iscale, x[i])), -nmax, nmax - 1);
             if (store) L[i] = static_cast<std::int8_t>(l + nmax);
-            const float w = x[i] * x[i], fl = static_cast<float>(l);
+            const float w = qw ? qw[i] : x[i] * x[i], fl = static_cast<float>(l);
             sumlx += mul(w * x[i], fl);
             suml2 += mul(w * fl, fl);
         }
@@ -157,6 +157,80 @@ inline float make_qkx2_quants(int n, int nmax, const float* x, const float* weig
     }
     *the_min = -min;
     return scale;
+}
+
+// The importance-weighted search for the K-quants' sub-block scales (make_qp_quants): non-negative x coded in
+// [0, nmax] with one scale, the best of 9 trial grids for the weighted squared error, then refined coordinate
+// by coordinate (up to 5 passes). Returns the scale.
+inline float make_qp_quants(int n, int nmax, const float* x, std::uint8_t* L, const float* qw) {
+    float max = 0;
+    for (int i = 0; i < n; ++i) max = max > x[i] ? max : x[i];
+    if (max < group_max_eps) {
+        std::fill(L, L + n, std::uint8_t{0});
+        return 0.f;
+    }
+    float iscale = static_cast<float>(nmax) / max;
+    for (int i = 0; i < n; ++i) L[i] = static_cast<std::uint8_t>(nearest_int(iscale * x[i]));
+    const float scale = 1 / iscale;
+    float best_mse = 0;
+    for (int i = 0; i < n; ++i) {
+        const float diff = x[i] - mul(scale, static_cast<float>(L[i]));
+        best_mse += mul(qw[i] * diff, diff);
+    }
+    for (int is = -4; is <= 4; ++is) {
+        if (is == 0) continue;
+        const float iscale_is = (mul(0.1f, static_cast<float>(is)) + static_cast<float>(nmax)) / max;
+        const float scale_is = 1 / iscale_is;
+        float mse = 0;
+        for (int i = 0; i < n; ++i) {
+            const int l = std::min(nmax, nearest_int(iscale_is * x[i]));
+            const float diff = x[i] - mul(scale_is, static_cast<float>(l));
+            mse += mul(qw[i] * diff, diff);
+        }
+        if (mse < best_mse) best_mse = mse, iscale = iscale_is;
+    }
+    float sumlx = 0, suml2 = 0;
+    for (int i = 0; i < n; ++i) {
+        const int l = std::min(nmax, nearest_int(iscale * x[i]));
+        L[i] = static_cast<std::uint8_t>(l);
+        const float fl = static_cast<float>(l);
+        sumlx += mul(qw[i] * x[i], fl);
+        suml2 += mul(qw[i] * fl, fl);
+    }
+    for (int itry = 0; itry < 5; ++itry) {
+        int changed = 0;
+        for (int i = 0; i < n; ++i) {
+            const float w = qw[i], li = static_cast<float>(L[i]);
+            float slx = sumlx - mul(w * x[i], li);
+            float sl2 = suml2 - mul(w * li, li);
+            if (slx > 0 && sl2 > 0) {
+                const int nl = std::min(nmax, nearest_int(x[i] * sl2 / slx));
+                if (nl != L[i]) {
+                    const float fl = static_cast<float>(nl);
+                    slx += mul(w * x[i], fl);
+                    sl2 += mul(w * fl, fl);
+                    if (mul(slx * slx, suml2) > mul(sumlx * sumlx, sl2)) {
+                        L[i] = static_cast<std::uint8_t>(nl);
+                        sumlx = slx, suml2 = sl2;
+                        ++changed;
+                    }
+                }
+            }
+        }
+        if (!changed) break;
+    }
+    return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
+}
+
+// The importance of each value as llama.cpp's quantizers weigh it: qw * sqrt(sigma2 + x^2).
+inline void importance_weights(const float* x, const float* qw, int n, float sigma2, float* weight) {
+    for (int j = 0; j < n; ++j) weight[j] = qw[j] * std::sqrt(mul(x[j], x[j]) + sigma2);
+}
+// The sum of x^2 over n values, each product rounded (as ggml sums it).
+inline float sum_squares(const float* x, std::int64_t n) {
+    float s = 0;
+    for (std::int64_t j = 0; j < n; ++j) s += mul(x[j], x[j]);
+    return s;
 }
 
 }  // namespace mixq::gguf::detail

@@ -18,7 +18,9 @@ enum class ggml_type : std::uint32_t {
     q2_k = 10, q3_k = 11, q4_k = 12, q5_k = 13, q6_k = 14, iq4_nl = 20, bf16 = 30,
 };
 
-using quantize_row_fn = void (*)(std::span<const float>, std::byte*);
+// A row of a whole number of blocks into blocks; `importance` (one weight per value, or null) as llama.cpp's
+// imatrix: null gives ggml's reference rounding, exactly llama-quantize's without --imatrix.
+using quantize_row_fn = void (*)(std::span<const float> row, std::byte* out, const float* importance);
 using dequantize_row_fn = void (*)(const std::byte*, std::int64_t, float*);
 
 struct ggml_type_info {

@@ -93,7 +93,8 @@ inline float make_q3_quants(int n, int nmax, const float* x, std::int8_t* L) {
 
 // Asymmetric codes in [0, nmax] with a min (x ~ scale * L - the_min, the_min >= 0): the weighted least-squares
 // scale and min over nstep + 1 trial grids (rmin + rdelta * is + nmax) / (max - min), kept when the weighted
-// error (absolute with use_mad, squared otherwise) drops. Returns the scale.
+// error (absolute with use_mad, squared otherwise) drops. Returns the scale. ggml's make_qkx3_quants, which the
+// importance-weighted quantizers call, is this same computation whenever it is given weights, as they always do.
 inline float make_qkx2_quants(int n, int nmax, const float* x, const float* weights, std::uint8_t* L, float* the_min,
                               std::uint8_t* Laux, float rmin, float rdelta, int nstep, bool use_mad) {
     float min = x[0], max = x[0];

@@ -13,8 +13,14 @@ namespace mixq::gguf::detail {
 // contracted into a fused multiply-add. GCC contracts across statements in GNU modes with -mfma, while
 // llama.cpp's quantizers (ggml-base, built without FMA) round every product first; one fused add in a
 // million changes a code, and byte-identity with llama-quantize is the contract.
+// The operand stays in its vector register ("x" on x86, "w" on AArch64): a general-purpose one would cost two
+// moves per barrier, which made the K-quants' scale searches 1.8x slower than ggml's.
 inline void no_fuse(float& p) {
-#if defined(__GNUC__) || defined(__clang__)
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+    __asm__("" : "+x"(p));
+#elif (defined(__GNUC__) || defined(__clang__)) && defined(__aarch64__)
+    __asm__("" : "+w"(p));
+#elif defined(__GNUC__) || defined(__clang__)
     __asm__("" : "+r"(p));
 #else
     volatile float v = p;

@@ -55,7 +55,7 @@ def awkward_rows(row, seed, extra):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--tool", required=True, help="tests/interop/ggml_blocks_tool")
+    ap.add_argument("--tool", required=True, help="ggml_blocks_tool (benchmarks/tools/)")
     ap.add_argument("--row", type=int, default=512)
     ap.add_argument("--extra-rows", type=int, default=64, help="more rows of random weights (rare rounding cases)")
     a = ap.parse_args()

@@ -124,10 +124,7 @@ inline void k_scales_mins_weighted(const float* x, const float* qw, std::uint8_t
     std::uint8_t Laux[32], Ls[qk_k / 32], Lm[qk_k / 32];
     const float sigma2 = 2 * sum_squares(x, qk_k) / qk_k;
     for (int j = 0; j < qk_k / 32; ++j) {
-        importance_weights(x + 32 * j, qw + 32 * j, 32, sigma2, weights);
-        float sumw = 0;
-        for (float w : weights) sumw += w;
-        sw[j] = sumw;
+        sw[j] = importance_weights(x + 32 * j, qw + 32 * j, 32, sigma2, weights);
         sc[j] = make_qkx2_quants(32, nmax, x + 32 * j, weights, L + 32 * j, &mins[j], Laux, -0.9f, 0.05f, 36, false);
     }
     const float d_block = make_qp_quants(qk_k / 32, 63, sc, Ls, sw), m_block = make_qp_quants(qk_k / 32, 63, mins, Lm, sw);
@@ -144,9 +141,7 @@ inline void q2_k_weighted(const float* x, const float* qw, block_q2_k& y) {
     float mins[qk_k / 16], scales[qk_k / 16], sw[qk_k / 16], weight[16];
     const float sigma2 = sum_squares(x, qk_k) / qk_k;
     for (int j = 0; j < qk_k / 16; ++j) {
-        importance_weights(x + 16 * j, qw + 16 * j, 16, sigma2, weight);
-        sw[j] = 0;
-        for (float w : weight) sw[j] += w;
+        sw[j] = importance_weights(x + 16 * j, qw + 16 * j, 16, sigma2, weight);
         scales[j] = make_qkx2_quants(16, 3, x + 16 * j, weight, L + 16 * j, &mins[j], Laux, -0.9f, 0.05f, 36, false);
     }
     y.d = half(make_qp_quants(qk_k / 16, 15, scales, Ls, sw));
@@ -169,10 +164,7 @@ inline void q3_k_weighted(const float* x, const float* qw, block_q3_k& y) {
     float scales[qk_k / 16], sw[qk_k / 16], weight[16];
     const float sigma2 = 2 * sum_squares(x, qk_k) / qk_k;
     for (int j = 0; j < qk_k / 16; ++j) {
-        importance_weights(x + 16 * j, qw + 16 * j, 16, sigma2, weight);
-        float sumw = 0;
-        for (float w : weight) sumw += w;
-        sw[j] = sumw;
+        sw[j] = importance_weights(x + 16 * j, qw + 16 * j, 16, sigma2, weight);
         scales[j] = make_qx_quants(16, 4, x + 16 * j, L + 16 * j, weight);
     }
     std::memset(y.scales, 0, 12);

@@ -223,9 +223,13 @@ inline float make_qp_quants(int n, int nmax, const float* x, std::uint8_t* L, co
     return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
 }
 
-// The importance of each value as llama.cpp's quantizers weigh it: qw * sqrt(sigma2 + x^2).
-inline void importance_weights(const float* x, const float* qw, int n, float sigma2, float* weight) {
+// The importance of each value as llama.cpp's quantizers weigh it: qw * sqrt(sigma2 + x^2); returns their sum,
+// added in order as the K-quants sum a sub-block's weights.
+inline float importance_weights(const float* x, const float* qw, int n, float sigma2, float* weight) {
+    float sum = 0;
     for (int j = 0; j < n; ++j) weight[j] = qw[j] * std::sqrt(mul(x[j], x[j]) + sigma2);
+    for (int j = 0; j < n; ++j) sum += weight[j];
+    return sum;
 }
 // The sum of x^2 over n values, each product rounded (as ggml sums it).
 inline float sum_squares(const float* x, std::int64_t n) {

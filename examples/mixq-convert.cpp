@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
     app.add_option("--lowbit-calibration", lowbit, "int4 / nf4 / fp8 calibrator: max, mse, gptq (max scales, GPTQ rounding) or "
                                                    "mse+gptq; gptq needs --calib. With --format gguf: imatrix (llama.cpp's importance-weighted "
                                                    "rounding, the importance from --calib)")->capture_default_str();
-    app.add_option("--gptq-damp", gptq_damp, "GPTQ damping, a fraction of the mean Hessian diagonal")->capture_default_str()
+    app.add_option("--gptq-damp", gptq_damp, "GPTQ damping, a fraction of the mean Hessian diagonal (default 0.01; with --format gguf 0.1)")
         ->check(CLI::Range(0.0, 10.0));
     app.add_option("--gptq-block", gptq_block, "GPTQ columns per block")->capture_default_str()->check(CLI::PositiveNumber);
     app.add_flag("--gptq-act-order", act_order, "GPTQ: columns in order of decreasing Hessian diagonal");
@@ -75,21 +75,28 @@ int main(int argc, char** argv) {
         const auto shard_bytes = mixq::parse_size(max_shard);
         if (format == "gguf" && app.count("--max-shard-size") > 0) mixq::fail("--max-shard-size applies to safetensors output only");
         if (format == "gguf") {
-            // ggml's block types round by ggml's own rules: the reference rounding, or with --lowbit-calibration imatrix
-            // (and --calib) the importance-weighted one llama-quantize --imatrix uses; mixq's calibrators do not apply.
-            const bool imatrix = app.count("--lowbit-calibration") > 0 && lowbit == "imatrix";
-            if (app.count("--lowbit-calibration") > 0 && !imatrix)
+            // ggml's block types round by ggml's reference rounding; with --calib, by llama.cpp's importance-weighted
+            // one (imatrix) or by mixq's GPTQ inside each type's codes (gptq: ggml's scales; mse+gptq: the
+            // importance-weighted scales). mixq's own calibrators (percentile, mse alone, ...) do not apply.
+            const bool lowbit_given = app.count("--lowbit-calibration") > 0;
+            const bool imatrix = lowbit_given && lowbit == "imatrix";
+            const bool gptq = lowbit_given && (lowbit == "gptq" || lowbit == "mse+gptq");
+            if (lowbit_given && !imatrix && !gptq)
                 mixq::fail("--lowbit-calibration '" + lowbit + "' does not apply to --format gguf: ggml's block types round by "
-                           "ggml's reference rounding, or with 'imatrix' (and --calib) by llama.cpp's importance-weighted one");
-            if (imatrix && calib_tokens.empty())
-                mixq::fail("--lowbit-calibration imatrix needs calibration tokens (--calib TOKENS.npy): the importance is each "
-                           "product's input squared over them");
-            if (!imatrix && !calib_tokens.empty())
-                mixq::fail("--calib with --format gguf needs --lowbit-calibration imatrix (the only calibrated rounding GGUF output has)");
-            for (const char* flag : {"--calibration", "--percentile", "--activation-calibration", "--gptq-damp", "--gptq-block", "--gptq-act-order"})
+                           "ggml's reference rounding (the default), 'imatrix' (llama.cpp's importance-weighted one), or 'gptq' / "
+                           "'mse+gptq' (GPTQ inside each type's codes), the last three with --calib");
+            if ((imatrix || gptq) && calib_tokens.empty())
+                mixq::fail("--lowbit-calibration " + lowbit + " needs calibration tokens (--calib TOKENS.npy): " +
+                           (imatrix ? "the importance is each product's input squared over them"
+                                    : "GPTQ's Hessians come from each product's inputs over them"));
+            if (!imatrix && !gptq && !calib_tokens.empty())
+                mixq::fail("--calib with --format gguf needs --lowbit-calibration imatrix, gptq or mse+gptq (GGUF's calibrated roundings)");
+            for (const char* flag : {"--calibration", "--percentile", "--activation-calibration"})
                 if (app.count(flag) > 0)
                     mixq::fail(std::string(flag) + " does not apply to --format gguf: ggml's block types take their scales "
-                               "from ggml's own rounding, as llama.cpp's quantizer does");
+                               "from ggml's own searches, as llama.cpp's quantizer does");
+            for (const char* flag : {"--gptq-damp", "--gptq-block", "--gptq-act-order"})
+                if (app.count(flag) > 0 && !gptq) mixq::fail(std::string(flag) + " applies with --lowbit-calibration gptq or mse+gptq only");
             std::vector<std::int64_t> tokens;
             if (!eval_tokens.empty()) tokens = mixq::io::read_npy_tokens(eval_tokens);
             const auto in = mixq::io::open_checkpoint(input);
@@ -97,13 +104,26 @@ int main(int argc, char** argv) {
                                                                  mixq::presets::detect_family(in.tensors()))
                                             : mixq::load_table_json(table_path);
             std::optional<mixq::gguf::importance_matrix> importance;
-            if (imatrix) {  // mixq's fp32 forward over the calibration tokens, windows of --window
+            mixq::hessian_set hessians;
+            mixq::gguf::export_options xo{strict, {}, eval.threads};
+            if (imatrix || gptq) {  // mixq's fp32 forward over the calibration tokens, windows of --window
                 const mixq::checkpoint_weights w(in);
                 const mixq::ssm_lm model(w, mixq::infer_config(w, std::filesystem::path(in.path()).parent_path() / "config.json"));
                 const auto calib = mixq::io::read_npy_tokens(calib_tokens);
-                importance = mixq::collect_importance(model, calib, eval.window, std::filesystem::path(calib_tokens).filename().string());
+                if (imatrix) {
+                    importance = mixq::collect_importance(model, calib, eval.window, std::filesystem::path(calib_tokens).filename().string());
+                    xo.importance = &*importance;
+                } else {
+                    // Only the products GPTQ will round (collect_hessians takes an empty list as "all").
+                    if (const auto products = mixq::gguf::block_typed_products(in, table); !products.empty())
+                        hessians = mixq::collect_hessians(model, calib, eval.window, products);
+                    // Damping 0.1 by default: chosen on held-out calibration windows (docs/quality.md), where 0.01 did worst.
+                    const mixq::gptq_options go{app.count("--gptq-damp") > 0 ? gptq_damp : 0.1, gptq_block, act_order};
+                    xo.hessians = &hessians, xo.round = mixq::gptq_rounder(go), xo.gptq_description = mixq::describe(go);
+                    xo.scales = lowbit == "mse+gptq" ? mixq::gguf::block_scales::weighted : mixq::gguf::block_scales::reference;
+                }
             }
-            const auto x = mixq::gguf::export_gguf(in, std::move(table), {strict, {}, eval.threads, importance ? &*importance : nullptr});
+            const auto x = mixq::gguf::export_gguf(in, std::move(table), xo);
             const auto file = mixq::gguf::serialize(x);
             auto record = mixq::gguf::report_json(x);
             std::string quality;

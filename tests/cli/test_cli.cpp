@@ -368,6 +368,57 @@ TEST_CASE("ggml's types (q4_k, IQ4_NL, ...) in a table: GGUF output writes them,
     CHECK_FALSE(std::filesystem::exists(out.path / "u"));
 }
 
+TEST_CASE("mixq-convert --format gguf --lowbit-calibration gptq / mse+gptq: GPTQ inside ggml's codes, same types and sizes",
+          "[cli][gguf][gptq]") {
+    mixq::test::temp_dir scratch, out;
+    const auto hf = mixq::test::fixture_dir().parent_path() / "hf-mamba-fortunes";
+    write_tokens_npy(out.file("calib.npy"), first_tokens((hf / "calib_tokens.npy").string(), 1024));
+    // out_proj: Q4_K; in_proj (rows of 128): Q5_0; the tied embedding table and head: Q8_0 (rounded for the head's input).
+    mixq::test::write_bytes(out.file("t.json"), R"({"name": "k", "rules": [["*.out_proj.weight", "q4_k"], ["*.in_proj.weight", "q5_0"],
+                                                     ["*embeddings.weight", "q8_0"], ["lm_head.weight", "q8_0"], ["*", "fp16"]]})");
+    const auto model = quote((hf / "model.safetensors").string()), table = quote(out.file("t.json")), calib = quote(out.file("calib.npy"));
+    const auto base = " --format gguf --table " + table + " --window 128 --json";
+    const auto ref = run(MIXQ_CONVERT_EXE, model + " -o " + quote(out.file("r")) + base, scratch);
+    REQUIRE(ref.code == 0);
+    const auto jr = nlohmann::json::parse(ref.out);
+    for (const std::string r : {"gptq", "mse+gptq"}) {
+        INFO(r);
+        const auto g = run(MIXQ_CONVERT_EXE, model + " -o " + quote(out.file(r)) + base + " --calib " + calib + " --lowbit-calibration " + r +
+                                                 (r == "gptq" ? " --gptq-act-order" : ""), scratch);
+        INFO(g.err);
+        REQUIRE(g.code == 0);
+        const auto j = nlohmann::json::parse(g.out);
+        CHECK(j["rounding"] == r);
+        CHECK(j["gptq"]["tensors"] == 9);  // 4 out_proj, 4 in_proj, the embedding table
+        CHECK(j["gptq"]["options"] == (r == "gptq" ? "damp 0.1, block 128, act order on" : "damp 0.1, block 128, act order off"));
+        REQUIRE(j["tensors"].size() == jr["tensors"].size());
+        std::size_t differ = 0;
+        for (std::size_t i = 0; i < j["tensors"].size(); ++i) {
+            const auto& t = j["tensors"][i];
+            CHECK(t["type"] == jr["tensors"][i]["type"]);
+            CHECK(t["bytes"] == jr["tensors"][i]["bytes"]);
+            differ += t.value("rounding", "") == "gptq";
+        }
+        CHECK(differ == 9);
+        CHECK(mixq::test::read_bytes(out.file(r + "/model.gguf")) != mixq::test::read_bytes(out.file("r/model.gguf")));
+        const auto i = run(MIXQ_INSPECT_EXE, quote(out.file(r + "/model.gguf")), scratch);
+        CHECK(i.code == 0);
+    }
+    const auto text = run(MIXQ_CONVERT_EXE, model + " -o " + quote(out.file("t")) + " --format gguf --table " + table + " --calib " + calib +
+                                                " --lowbit-calibration mse+gptq --gptq-damp 0.05", scratch);
+    CHECK(has(text.out, "rounding: mixq's GPTQ inside each type's codes (damp 0.05, block 128, act order off), block scales by "
+                        "the importance-weighted search (Hessian diagonal); 9 tensor(s)"));
+    for (const auto& [args, what] : {std::pair{std::string(" --lowbit-calibration gptq"), "needs calibration tokens"},
+                                     {" --gptq-damp 0.2", "applies with --lowbit-calibration gptq or mse+gptq only"},
+                                     {" --calib " + calib + " --lowbit-calibration imatrix --gptq-act-order", "applies with --lowbit-calibration gptq"}}) {
+        INFO(args);
+        const auto r = run(MIXQ_CONVERT_EXE, model + " -o " + quote(out.file("b")) + " --format gguf --table " + table + args, scratch);
+        CHECK(r.code == 2);
+        CHECK(has(r.err, what));
+        CHECK_FALSE(std::filesystem::exists(out.path / "b"));
+    }
+}
+
 TEST_CASE("mixq-convert --format gguf --lowbit-calibration imatrix writes imatrix.gguf and rounds with it, bad flag mixes are refused",
           "[cli][gguf][imatrix]") {
     mixq::test::temp_dir scratch, out;

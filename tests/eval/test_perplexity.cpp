@@ -163,3 +163,17 @@ TEST_CASE("Mamba-2 and Nemotron-H fixtures: fp32 within 0.01 % and every oracle 
         CHECK(tables == 6);
     }
 }
+
+TEST_CASE("the 256-wide Mamba-1 fixture: fp32 within 0.01 % of PyTorch's, rows every K-quant holds", "[perplexity][oracle]") {
+    const auto dir = mixq::test::fixture_dir().parent_path() / "hf-mamba-256-fortunes";
+    const auto o = nlohmann::json::parse(mixq::test::read_bytes((dir / "oracle.json").string()));
+    const auto f = mixq::io::safetensors_file::open((dir / "model.safetensors").string());
+    const mixq::checkpoint_weights w(f);
+    const mixq::ssm_lm model(w, mixq::infer_config(w, dir / "config.json"));
+    CHECK(model.config().d_model == 256);
+    CHECK(model.config().tied_head);  // lm_head.weight absent: computed with the embedding table
+    const auto r = mixq::evaluate_perplexity(model, mixq::io::read_npy_tokens((dir / "eval_tokens.npy").string()), {.threads = 2});
+    CHECK(r.tokens_scored == 223 * 127);
+    INFO("mixq " << r.perplexity << " vs PyTorch " << o["perplexity"]["fp32"].get<double>());
+    CHECK(rel(r.perplexity, o["perplexity"]["fp32"].get<double>()) < 1e-4);
+}

@@ -300,3 +300,44 @@ TEST_CASE("activation rounding as llama.cpp's CPU backend: Q8_K blocks of 256 fo
     CHECK(activation_rounding_for(ggml_type::q4_k) == mixq::activation_rounding::q8_k);
     CHECK(activation_rounding_for(ggml_type::iq4_nl) == mixq::activation_rounding::q8_0);
 }
+
+TEST_CASE("Q4_1 products with Q8_1 activations: llama.cpp's vec_dot_q4_1_q8_1, its stored block sums included", "[gguf][model]") {
+    const std::int64_t T = 3, K = 96, N = 5;  // three blocks of 32 a row
+    const auto x = mixq::test::random_weights(static_cast<std::size_t>(T * K), 41, 1.0f, 0.0);
+    auto w = mixq::test::random_weights(static_cast<std::size_t>(N * K), 42);
+    for (auto& v : w) v += 0.03f;  // an offset, so that the mins are far from 0
+    std::vector<std::byte> q(static_cast<std::size_t>(N * row_bytes(ggml_type::q4_1, K)));
+    for (std::int64_t n = 0; n < N; ++n)
+        quantize_q4_1(std::span(w).subspan(static_cast<std::size_t>(n * K), static_cast<std::size_t>(K)), q.data() + n * row_bytes(ggml_type::q4_1, K));
+    std::vector<float> decoded(w.size()), mins;
+    dequantize_q4_1(q.data(), N * K, decoded.data());
+    std::vector<block_q4_1> blocks(static_cast<std::size_t>(N * K / 32));
+    std::memcpy(blocks.data(), q.data(), q.size());
+    for (const auto& b : blocks) mins.push_back(mixq::half_bits_to_float(b.m));
+    mixq::stored_matrix W{"w", mixq::dtype::f32, N, K, std::as_bytes(std::span<const float>(decoded)), {}};
+    W.rounds_input = mixq::activation_rounding::q8_1;
+    W.block_mins = mins;
+    std::vector<float> y(static_cast<std::size_t>(T * N));
+    mixq::apply_product(nullptr, x.data(), T, W, y.data());
+    for (std::int64_t t = 0; t < T; ++t)
+        for (std::int64_t n = 0; n < N; ++n) {
+            double want = 0.0;  // ggml: d_w d_x Σ q_w q_x + m_w s_x per block, s_x = fp16(d_x unrounded · Σ q_x)
+            for (std::int64_t b = 0; b < K / 32; ++b) {
+                const float* xb = x.data() + t * K + b * 32;
+                float amax = 0.0f;
+                for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(xb[j]));
+                const float d = amax / 127.0f, id = 127.0f / amax;
+                const auto& wb = blocks[static_cast<std::size_t>(n * K / 32 + b)];
+                int dot = 0, sum = 0;
+                for (int j = 0; j < 32; ++j) {
+                    const int qx = static_cast<int>(std::nearbyint(xb[j] * id));
+                    const int qw = j < 16 ? wb.qs[j] & 0xF : wb.qs[j - 16] >> 4;
+                    dot += qx * qw, sum += qx;
+                }
+                want += static_cast<double>(mixq::half_bits_to_float(wb.d)) * mixq::round_to_half(d) * dot +
+                        static_cast<double>(mixq::half_bits_to_float(wb.m)) * mixq::round_to_half(d * static_cast<float>(sum));
+            }
+            INFO("t " << t << " n " << n);
+            CHECK(y[static_cast<std::size_t>(t * N + n)] == Approx(want).epsilon(2e-6).margin(1e-6));
+        }
+}

@@ -123,7 +123,9 @@ def expected(src, rules):
     return out
 
 
-def check_file(path, src, rules, label):
+def check_file(path, src, rules, label, calibrated=False):
+    """Names, types and shapes as the table says; the bytes as the gguf package (or libggml) encodes each type, except
+    block types rounded with calibration (`calibrated`), whose codes are mixq's own."""
     r = gguf.GGUFReader(path)
     exp = expected(src, rules)
     names = [t.name for t in r.tensors]
@@ -145,6 +147,8 @@ def check_file(path, src, rules, label):
             mine = got.view(np.int32).astype(np.int64)
             ulp = np.abs(mine - ref.view(np.int32).astype(np.int64)) if mine.size == ref.size else np.array([99])
             check(ulp.max() <= 1, f"{label}: {t.name} differs from -exp(A_log) by more than 1 ulp")
+            continue
+        if calibrated and typ not in (T.F32, T.F16, T.BF16):
             continue
         if typ == T.F32:
             want = v.reshape(-1).view(np.uint8)
@@ -201,10 +205,11 @@ def check_tokenizer(path, vocab, label):
     print(f"{label}: llama.cpp tokenises 'hello world' as {ids} with the exported gpt2 vocabulary")
 
 
-def llama_perplexity(path, tokens, window, threads):
+def llama_window_nll(path, tokens, window, threads):
+    """llama.cpp's mean next-token NLL of each window of `window` tokens, and its evaluation time in seconds."""
     llm = llama_cpp.Llama(model_path=path, n_ctx=window, n_batch=window, n_ubatch=window, logits_all=True,
                           n_threads=threads, n_threads_batch=threads, verbose=False)
-    nll = 0.0
+    out = []
     llama_cpp.llama_perf_context_reset(llm._ctx.ctx)
     for w in range(len(tokens) // window):
         win = [int(x) for x in tokens[w * window:(w + 1) * window]]
@@ -213,18 +218,33 @@ def llama_perplexity(path, tokens, window, threads):
         s = np.array(llm.scores[:window], dtype=np.float64)
         m = s.max(axis=1, keepdims=True)
         lse = (m[:, 0] + np.log(np.exp(s - m).sum(axis=1)))[:-1]
-        nll += float((lse - s[np.arange(window - 1), win[1:]]).sum())
+        out.append(float((lse - s[np.arange(window - 1), win[1:]]).sum()) / (window - 1))
     perf = llama_cpp.llama_perf_context(llm._ctx.ctx)
-    n = (len(tokens) // window) * (window - 1)
-    return math.exp(nll / n), (perf.t_p_eval_ms + perf.t_eval_ms) / 1000.0
+    return np.array(out), (perf.t_p_eval_ms + perf.t_eval_ms) / 1000.0
 
 
-def llama_quantize(src, dst, ftype, pure=True):
-    """llama.cpp's own quantizer (llama_model_quantize) on an F32 GGUF; pure: every tensor it quantizes gets `ftype`."""
+def llama_perplexity(path, tokens, window, threads):
+    nll, seconds = llama_window_nll(path, tokens, window, threads)
+    return math.exp(float(nll.mean())), seconds
+
+
+def llama_quantize(src, dst, ftype, pure=True, imatrix=None):
+    """llama.cpp's own quantizer (llama_model_quantize) on an F32 GGUF; pure: every tensor it quantizes gets `ftype`
+    (else llama.cpp's own mix for the ftype); imatrix: {GGUF name: importance} (read_imatrix) as llama-quantize --imatrix."""
     p = llama_cpp.llama_model_quantize_default_params()
     p.nthread = 1
     p.ftype = ftype
     p.pure = pure
+    keep = []
+    if imatrix is not None:
+        entries = (llama_cpp.llama_model_imatrix_data * (len(imatrix) + 1))()
+        for i, (name, w) in enumerate(sorted(imatrix.items())):
+            keep.append((name.encode(), w))
+            entries[i].name = keep[-1][0]
+            entries[i].data = w.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
+            entries[i].size = w.size
+        entries[len(imatrix)].name = None
+        p.imatrix = ctypes.cast(entries, type(p.imatrix))
     rc = llama_cpp.llama_model_quantize(src.encode(), dst.encode(), ctypes.byref(p))
     if rc != 0:
         raise SystemExit(f"llama_model_quantize({src}) failed: {rc}")
@@ -297,21 +317,8 @@ def check_imatrix_against_llama_quantize(convert, model, calib, tmp, label, prec
         subprocess.run([convert, model, "-o", out, "--table", table, "--format", "gguf", "--calib", calib,
                         "--lowbit-calibration", "imatrix"], check=True, capture_output=True)
         im = read_imatrix(os.path.join(out, "imatrix.gguf"))
-        entries = (llama_cpp.llama_model_imatrix_data * (len(im) + 1))()
-        keep = []
-        for i, (name, w) in enumerate(sorted(im.items())):
-            keep.append(name.encode())
-            entries[i].name = keep[-1]
-            entries[i].data = w.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
-            entries[i].size = w.size
-        entries[len(im)].name = None
         theirs_path = os.path.join(tmp, f"llama_im_{prec}.gguf")
-        p = llama_cpp.llama_model_quantize_default_params()
-        p.nthread, p.pure = 1, True
-        p.ftype = getattr(llama_cpp, "LLAMA_FTYPE_MOSTLY_" + LLAMA_FTYPES[prec])
-        p.imatrix = ctypes.cast(entries, type(p.imatrix))
-        rc = llama_cpp.llama_model_quantize(f32.encode(), theirs_path.encode(), ctypes.byref(p))
-        check(rc == 0, f"{label}: llama_model_quantize with mixq's imatrix failed: {rc}")
+        llama_quantize(f32, theirs_path, getattr(llama_cpp, "LLAMA_FTYPE_MOSTLY_" + LLAMA_FTYPES[prec]), imatrix=im)
         theirs = {t.name: t for t in gguf.GGUFReader(theirs_path).tensors}
         ours = {t.name: t for t in gguf.GGUFReader(os.path.join(out, "model.gguf")).tensors}
         by_type, weighted = {}, 0
@@ -351,7 +358,10 @@ def main():
                     help="also compare all-<precision> exports with llama.cpp's own quantizer (default: int8 int4_g32)")
     ap.add_argument("--imatrix-against-llama-quantize", nargs="+", choices=sorted(LLAMA_FTYPES), default=[],
                     help="with --calib: all-<precision> exports rounded with mixq's importance matrix against llama.cpp's")
-    ap.add_argument("--calib", help="calibration tokens (.npy) for --imatrix-against-llama-quantize")
+    ap.add_argument("--calib", help="calibration tokens (.npy) for --imatrix-against-llama-quantize and --gptq")
+    ap.add_argument("--gptq", nargs="+", default=[], choices=["gptq", "mse+gptq"],
+                    help="with --calib: each table also exported with mixq's GPTQ rounding inside ggml's types (--lowbit-calibration), "
+                         "evaluated by llama.cpp like the others")
     ap.add_argument("--make-tokenizer", action="store_true",
                     help="write a small byte-level BPE tokenizer.json beside --model first (the model's directory must be scratch)")
     a = ap.parse_args()
@@ -367,17 +377,27 @@ def main():
             toks = np.random.default_rng(7).integers(0, vocab, n)
         tokens_path = os.path.join(tmp, "tokens.npy")
         np.save(tokens_path, toks.astype(np.int64))
-        for table in a.table:
-            label = f"{os.path.basename(a.model)} / {os.path.basename(table)}"
+        variants = [(t, []) for t in a.table] + [(t, ["--calib", a.calib, "--lowbit-calibration", g]) for g in a.gptq for t in a.table]
+        for table, extra in variants:
+            label = f"{os.path.basename(a.model)} / {os.path.basename(table)}" + (f" / {extra[-1]}" if extra else "")
             rules = json.load(open(table))["rules"]
-            out = os.path.join(tmp, os.path.basename(table) + ".out")
+            out = os.path.join(tmp, os.path.basename(table) + (".out" if not extra else f".{extra[-1]}.out"))
             t0 = time.perf_counter()
-            subprocess.run([a.convert, a.model, "-o", out, "--table", table, "--format", "gguf", "--json"], check=True,
+            subprocess.run([a.convert, a.model, "-o", out, "--table", table, "--format", "gguf", "--json", *extra], check=True,
                            capture_output=True)
             export_s = time.perf_counter() - t0
             path = os.path.join(out, "model.gguf")
-            check_file(path, src, rules, label)
-            if a.make_tokenizer:
+            check_file(path, src, rules, label, calibrated=bool(extra))
+            if extra:  # the same types and sizes as the reference rounding's file, other codes
+                ref = {t.name: t for t in gguf.GGUFReader(os.path.join(tmp, os.path.basename(table) + ".out", "model.gguf")).tensors}
+                ours = {t.name: t for t in gguf.GGUFReader(path).tensors}
+                differ = [n for n, t in ours.items() if t.tensor_type not in (T.F32, T.F16, T.BF16)
+                          and not np.array_equal(np.asarray(t.data).view(np.uint8), np.asarray(ref[n].data).view(np.uint8))]
+                check(all(ours[n].tensor_type == ref[n].tensor_type and ours[n].n_bytes == ref[n].n_bytes for n in ours),
+                      f"{label}: types or sizes differ from the reference rounding's file")
+                check(len(differ) >= 1 or not any(t.tensor_type not in (T.F32, T.F16, T.BF16) for t in ours.values()),
+                      f"{label}: no block-typed tensor differs from the reference rounding")
+            if a.make_tokenizer and not extra:
                 check_tokenizer(path, vocab, label)
             m = mixq_eval(a.eval_exe, path, tokens_path, a.window, a.threads)
             ppl, llama_s = llama_perplexity(path, toks, a.window, a.threads)

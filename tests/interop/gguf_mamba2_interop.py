@@ -83,7 +83,9 @@ def main():
     ap.add_argument("--windows", type=int, default=8)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--ppl-tol", type=float, default=5e-4)
-    ap.add_argument("--calib", help="calibration tokens for --imatrix-against-llama-quantize")
+    ap.add_argument("--calib", help="calibration tokens for --imatrix-against-llama-quantize and --gptq")
+    ap.add_argument("--gptq", nargs="+", default=[], choices=["gptq", "mse+gptq"],
+                    help="with --calib: each table also exported with mixq's GPTQ rounding inside ggml's types, evaluated by llama.cpp")
     ap.add_argument("--imatrix-against-llama-quantize", nargs="+", default=[],
                     help="all-<precision> exports rounded with mixq's importance matrix against llama.cpp's, byte for byte")
     a = ap.parse_args()
@@ -94,11 +96,12 @@ def main():
         toks = np.load(a.tokens).astype(np.int64).reshape(-1)[:a.window * a.windows]
         tokens_path = os.path.join(tmp, "tokens.npy")
         np.save(tokens_path, toks)
-        for table in a.table:
-            label = f"{os.path.basename(a.model.rstrip('/'))} / {os.path.basename(table)}"
+        variants = [(t, []) for t in a.table] + [(t, ["--calib", a.calib, "--lowbit-calibration", g]) for g in a.gptq for t in a.table]
+        for table, extra in variants:
+            label = f"{os.path.basename(a.model.rstrip('/'))} / {os.path.basename(table)}" + (f" / {extra[-1]}" if extra else "")
             rules = json.load(open(table))["rules"]
-            out = os.path.join(tmp, os.path.basename(table) + ".out")
-            subprocess.run([a.convert, a.model, "-o", out, "--table", table, "--format", "gguf", "--json"], check=True,
+            out = os.path.join(tmp, os.path.basename(table) + (f".{extra[-1]}" if extra else "") + ".out")
+            subprocess.run([a.convert, a.model, "-o", out, "--table", table, "--format", "gguf", "--json", *extra], check=True,
                            capture_output=True)
             path = os.path.join(out, "model.gguf")
             r = gguf.GGUFReader(path)

@@ -11,11 +11,11 @@
 #include "support/gemv_check.hpp"
 
 namespace {
-struct shape {
+struct gemv_shape {
     std::int64_t N, K;
 };
 // K = 1, 7, 4095, 4097 (tails of every SIMD width and of the conversion chunk); N = 1, 3, 50280.
-const shape shapes[] = {{1, 1}, {3, 7}, {3, 4095}, {1, 4097}, {50280, 7}, {50280, 129}};
+const gemv_shape gemv_shapes[] = {{1, 1}, {3, 7}, {3, 4095}, {1, 4097}, {50280, 7}, {50280, 129}};
 
 // A [batch, N] row-major result as the oracle reads it.
 auto at(const std::vector<float>& y, std::int64_t N) {
@@ -25,7 +25,7 @@ auto at(const std::vector<float>& y, std::int64_t N) {
 
 TEST_CASE("CPU int8 GEMV matches a double-precision product, batch 1..8, per-row and per-tensor scales", "[dequant_gemv]") {
     std::uint32_t seed = 900;
-    for (const auto& [N, K] : shapes)
+    for (const auto& [N, K] : gemv_shapes)
         for (std::int64_t batch = 1; batch <= 8; ++batch) {
             if (N * K > 100000 && batch != 1 && batch != 8) continue;  // keep the double product quick
             const auto w = mixq::test::random_weights(static_cast<std::size_t>(N * K), ++seed, 0.2f, 0.01);
@@ -43,7 +43,7 @@ TEST_CASE("CPU int8 GEMV matches a double-precision product, batch 1..8, per-row
 
 TEST_CASE("CPU int4 GEMV matches a double-precision product, groups 32, 64 and 128", "[dequant_gemv]") {
     std::uint32_t seed = 950;
-    for (const auto& [N, K] : shapes)
+    for (const auto& [N, K] : gemv_shapes)
         for (std::int64_t group : {32, 64, 128})
             for (std::int64_t batch : {1, 3, 8}) {
                 INFO("N=" << N << " K=" << K << " group=" << group << " batch=" << batch);
@@ -58,7 +58,7 @@ TEST_CASE("CPU int4 GEMV matches a double-precision product, groups 32, 64 and 1
 
 TEST_CASE("CPU nf4 GEMV matches a double-precision product, every level decoded", "[dequant_gemv]") {
     std::uint32_t seed = 960;
-    for (const auto& [N, K] : shapes)
+    for (const auto& [N, K] : gemv_shapes)
         for (std::int64_t batch : {1, 2, 8}) {
             INFO("N=" << N << " K=" << K << " batch=" << batch);
             const auto w = mixq::test::random_weights(static_cast<std::size_t>(N * K), ++seed, 0.2f, 0.01);
@@ -83,7 +83,7 @@ TEST_CASE("CPU nf4 GEMV matches a double-precision product, every level decoded"
 
 TEST_CASE("CPU fp8 e4m3 GEMV matches a double-precision product, every code decoded", "[dequant_gemv]") {
     std::uint32_t seed = 970;
-    for (const auto& [N, K] : shapes)
+    for (const auto& [N, K] : gemv_shapes)
         for (std::int64_t batch : {1, 5, 8}) {
             INFO("N=" << N << " K=" << K << " batch=" << batch);
             const auto w = mixq::test::random_weights(static_cast<std::size_t>(N * K), ++seed, 0.2f, 0.01);

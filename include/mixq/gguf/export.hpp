@@ -21,6 +21,7 @@
 #include "../quant/float_cast.hpp"
 #include "../version.hpp"
 #include "ggml_quants.hpp"
+#include "gptq_blocks.hpp"
 #include "imatrix.hpp"
 #include "mamba_names.hpp"
 #include "tokenizer.hpp"
@@ -62,6 +63,13 @@ struct export_options {
     // Collected by collect_importance (Hugging Face names): ggml's types are then rounded as llama-quantize
     // --imatrix rounds them, and the export carries the matrix under GGUF names (gguf_export::imatrix).
     const importance_matrix* importance = nullptr;
+    // mixq's own rounding (gptq_blocks.hpp): a block-type tensor whose input Hessian is here (Hugging Face names,
+    // the head as "lm_head.weight", tied or not) gets its scales by `scales`, then its codes by `round`
+    // (calib/gptq.hpp's gptq_rounder); the others keep ggml's rounding.
+    const hessian_set* hessians = nullptr;
+    rounding_fn round;
+    block_scales scales = block_scales::reference;
+    std::string gptq_description;  // for the report: "damp 0.01, block 128, act order off"
 };
 
 struct exported_tensor {
@@ -71,6 +79,7 @@ struct exported_tensor {
     precision asked = precision::fp32;  // what the table (or the source, when unmatched) says
     ggml_type type = ggml_type::f32;   // what is written
     std::string override_reason;       // non-empty when `type` is not the twin of `asked`
+    bool gptq = false;                 // codes chosen by GPTQ (gptq_blocks.hpp)
     std::vector<std::int64_t> ne;      // ggml order
     std::vector<std::byte> data;       // empty: the source's bytes as they are
     error_stats error;
@@ -89,6 +98,8 @@ struct gguf_export {
     std::vector<kv> kvs;
     std::string tokenizer_note;
     std::optional<importance_matrix> imatrix;  // the importance used, by GGUF name, for imatrix.gguf (with export_options::importance)
+    std::optional<block_scales> gptq;          // mixq's own rounding, with these scales (with export_options::hessians)
+    std::string gptq_description;
     bool head_omitted = false;  // lm_head.weight equal to the embeddings: llama.cpp reuses token_embd
     bool head_absent = false;   // no lm_head.weight in the input at all
     std::uint64_t fp32_bytes = 0;  // every exported parameter x 4
@@ -177,7 +188,9 @@ inline std::string rule_text(const rule_table& t, const std::optional<std::size_
 }
 
 // The values as llama.cpp wants them, encoded as `type`; the error against those values is measured.
-inline void encode(exported_tensor& out, std::span<const float> w, int threads, const float* importance = nullptr) {
+// With `H`, a block type is rounded by GPTQ in its codes (gptq_blocks) instead.
+inline void encode(exported_tensor& out, std::span<const float> w, int threads, const float* importance = nullptr,
+                   const hessian* H = nullptr, const export_options* gptq = nullptr) {
     const auto row = out.ne[0];
     const auto rows = static_cast<std::int64_t>(w.size()) / row;
     std::vector<float> back(w.size());
@@ -197,6 +210,12 @@ inline void encode(exported_tensor& out, std::span<const float> w, int threads, 
         default: {  // a ggml block type: its reference rounding, then its decoding for the error
             const auto& ti = info(out.type);
             const auto rb = row_bytes(out.type, row);
+            if (H && gptq) {
+                out.data = gptq_blocks(out.type, w, rows, row, *H, gptq->round, gptq->scales, threads, "tensor '" + out.source->name + "'");
+                out.gptq = true;
+                ti.dequantize(out.data.data(), rows * row, back.data());
+                break;
+            }
             out.data.resize(static_cast<std::size_t>(rows * rb));
             constexpr std::int64_t chunk = 64;  // rows per work item: the K-quants' scale searches make rows slow
             ::mixq::detail::parallel_for(static_cast<std::size_t>((rows + chunk - 1) / chunk), threads, [&](std::size_t c) {
@@ -212,6 +231,21 @@ inline void encode(exported_tensor& out, std::span<const float> w, int threads, 
     out.error = measure_error(w, [&](std::size_t i) { return back[i]; });
 }
 }  // namespace detail
+
+// The products whose input Hessians mixq's GPTQ rounding of `table` uses: every tensor the table lowers to a
+// ggml block type, and the head ("lm_head.weight", as the forward names it) when the embedding table is one of
+// them (a tied head is computed with it). Collect only these: each is a K x K matrix of doubles.
+[[nodiscard]] inline std::vector<std::string> block_typed_products(const io::safetensors_file& in, const rule_table& table) {
+    std::vector<std::string> out;
+    const auto plan = make_plan(table, in.tensors());
+    for (const auto& e : plan.entries) {
+        const auto t = ggml_type_for(e.target);
+        if (!t || !is_block_quantized(*t)) continue;
+        out.push_back(e.tensor->name);
+        if (e.tensor->name.ends_with("embeddings.weight")) out.push_back("lm_head.weight");
+    }
+    return out;
+}
 
 // Plans and encodes every tensor in memory; any refusal (layout, expand, a precision without a ggml type,
 // a tensor llama.cpp has no place for) is a bad_input error before anything is written.
@@ -261,6 +295,17 @@ inline void encode(exported_tensor& out, std::span<const float> w, int threads, 
         return emb && head_target == emb_target && head->type == emb->type && head->shape == emb->shape && same_bytes(head->bytes, emb->bytes);
     }();
     if (opt.importance) x.imatrix = detail::importance_by_gguf_name(*opt.importance, arch, c.prefix, head_tied);
+    if (opt.hessians) {
+        if (!opt.round) throw error(errc::internal, "export_gguf: Hessians without a rounding function (calib/gptq.hpp's gptq_rounder)");
+        x.gptq = opt.scales, x.gptq_description = opt.gptq_description;
+    }
+    // The Hessian of the product a tensor is used in: its own, or the head's for a tied embedding table.
+    const auto hessian_of = [&](const tensor_view& t) -> const hessian* {
+        if (!opt.hessians) return nullptr;
+        auto it = opt.hessians->find(t.name);
+        if (it == opt.hessians->end() && &t == emb && head_tied) it = opt.hessians->find("lm_head.weight");
+        return it == opt.hessians->end() ? nullptr : &it->second;
+    };
     std::vector<float> w;
     for (const auto& e : x.plan.entries) {
         const auto& t = *e.tensor;
@@ -309,7 +354,8 @@ inline void encode(exported_tensor& out, std::span<const float> w, int threads, 
                     fail("importance of '" + t.name + "' holds " + std::to_string(importance.size()) + " values for rows of " +
                          std::to_string(out.ne[0]));
             }
-            detail::encode(out, w, opt.threads, importance.empty() ? nullptr : importance.data());
+            const hessian* H = g->transform == mamba_transform::none && is_block_quantized(out.type) ? hessian_of(t) : nullptr;
+            detail::encode(out, w, opt.threads, importance.empty() ? nullptr : importance.data(), H, &opt);
         }
         x.tensors.push_back(std::move(out));
     }
@@ -327,6 +373,7 @@ inline void encode(exported_tensor& out, std::span<const float> w, int threads, 
         nlohmann::ordered_json s{{"source", t.source->name}, {"precision", std::string(to_string(t.asked))},
                                  {"type", std::string(to_string(t.type))}};
         if (!t.override_reason.empty()) s["override"] = t.override_reason;
+        if (t.gptq) s["rounding"] = "gptq";
         schemes[t.name] = s;
     }
     kvs.push_back(kv::str("mixq.version", version));

@@ -33,6 +33,13 @@ struct override_group {
     return out;
 }
 
+// How many tensors mixq's GPTQ rounded (export_options::hessians).
+[[nodiscard]] inline std::size_t gptq_tensors(const gguf_export& x) {
+    std::size_t n = 0;
+    for (const auto& t : x.tensors) n += t.gptq;
+    return n;
+}
+
 [[nodiscard]] inline std::string report_text(const gguf_export& x, const std::string& output) {
     using ::mixq::detail::fmt;
     using ::mixq::detail::group_digits;
@@ -64,7 +71,13 @@ struct override_group {
     if (x.head_omitted) o += "tied: lm_head.weight equals the embeddings; output.weight is left out and llama.cpp reuses token_embd.weight\n";
     else if (x.head_absent) o += "tied: the input has no lm_head.weight; llama.cpp reuses token_embd.weight as the output\n";
     o += "tokenizer: " + x.tokenizer_note + "\n";
-    if (x.imatrix)
+    if (x.gptq)
+        o += fmt("rounding: mixq's GPTQ inside each type's codes (%s), block scales by %s; %zu tensor(s) so rounded, "
+                 "the rest by ggml's reference rounding\n",
+                 x.gptq_description.c_str(),
+                 *x.gptq == block_scales::weighted ? "the importance-weighted search (Hessian diagonal)" : "ggml's reference search",
+                 gptq_tensors(x));
+    else if (x.imatrix)
         o += fmt("rounding: importance-weighted, as llama-quantize --imatrix (%zu weights' inputs over %lld windows of %lld tokens); "
                  "the matrix is written as imatrix.gguf in llama.cpp's format\n",
                  x.imatrix->entries.size(), static_cast<long long>(x.imatrix->chunk_count), static_cast<long long>(x.imatrix->chunk_size));
@@ -93,6 +106,7 @@ struct override_group {
                                  {"bytes", t.bytes().size()},
                                  {"max_abs_error", t.error.max_abs_error}, {"rel_rms_error", t.error.rel_rms_error}};
         if (!t.override_reason.empty()) e["override"] = t.override_reason;
+        if (t.gptq) e["rounding"] = "gptq";
         ts.push_back(e);
     }
     j["tensors"] = ts;
@@ -103,7 +117,8 @@ struct override_group {
     j["overrides"] = ov;
     j["tie_word_embeddings"] = x.head_omitted || x.head_absent;
     j["tokenizer"] = x.tokenizer_note;
-    j["rounding"] = x.imatrix ? "imatrix" : "reference";
+    j["rounding"] = x.gptq ? (*x.gptq == block_scales::weighted ? "mse+gptq" : "gptq") : x.imatrix ? "imatrix" : "reference";
+    if (x.gptq) j["gptq"] = {{"options", x.gptq_description}, {"tensors", gptq_tensors(x)}};
     if (x.imatrix)
         j["imatrix"] = {{"file", "imatrix.gguf"}, {"weights", x.imatrix->entries.size()}, {"windows", x.imatrix->chunk_count},
                         {"window", x.imatrix->chunk_size}, {"datasets", x.imatrix->datasets}};

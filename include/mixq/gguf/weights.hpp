@@ -104,6 +104,8 @@ inline nlohmann::json mamba2_config_of(const gguf_file& f, gguf_arch arch, bool 
         case ggml_type::q4_k:
         case ggml_type::q5_k:
         case ggml_type::q6_k: return activation_rounding::q8_k;
+        case ggml_type::q4_1:
+        case ggml_type::q5_1: return activation_rounding::q8_1;
         default: return activation_rounding::q8_0;
     }
 }
@@ -158,7 +160,14 @@ enum class gguf_arithmetic { llama_cpp, fp32 };
     m->weights = std::make_unique<checkpoint_weights>(f.path(), std::move(views));
     if (arithmetic == gguf_arithmetic::llama_cpp)
         for (const auto& t : f.tensors()) {
-            m->weights->set_input_rounding(*to_hf_name(t.name, arch, "backbone."), activation_rounding_for(t.type));
+            std::span<const float> mins;
+            if (t.type == ggml_type::q4_1 || t.type == ggml_type::q5_1) {  // each block's fp16 m, after its fp16 d
+                auto& v = m->decoded.emplace_back(static_cast<std::size_t>(t.numel() / qk));
+                const auto bb = info(t.type).block_bytes;
+                for (std::size_t b = 0; b < v.size(); ++b) v[b] = detail::get_half(t.bytes.data() + static_cast<std::int64_t>(b) * bb + 2);
+                mins = v;
+            }
+            m->weights->set_input_rounding(*to_hf_name(t.name, arch, "backbone."), activation_rounding_for(t.type), mins);
         }
     if (!m->weights->has("backbone.embeddings.weight")) fail(f.path() + ": missing tensor 'token_embd.weight'");
     auto& c = m->config;

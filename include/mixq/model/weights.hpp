@@ -63,7 +63,7 @@ public:
     [[nodiscard]] stored_matrix matrix(const std::string& name) const {
         const auto& t = at(name);
         stored_matrix m{name, t.type, t.rows(), t.cols(), t.bytes, {}};
-        if (const auto it = input_rounding_.find(name); it != input_rounding_.end()) m.rounds_input = it->second;
+        if (const auto it = input_rounding_.find(name); it != input_rounding_.end()) m.rounds_input = it->second.mode, m.block_mins = it->second.block_mins;
         if (t.type == dtype::i8 || t.type == dtype::f8_e4m3 || t.type == dtype::u8) {
             const auto it = lowbit_.find(t.name);
             if (t.type != dtype::i8 && it == lowbit_.end())
@@ -87,7 +87,10 @@ public:
     }
     [[nodiscard]] std::vector<float> vector(const std::string& name) const { return matrix(name).to_vector(); }
     // Products with this weight round their input first, as llama.cpp does for its weight type (GGUF files).
-    void set_input_rounding(const std::string& name, activation_rounding r) { input_rounding_[name] = r; }
+    // `block_mins`: with Q8_1, the weight's per-block mins (stored_matrix::block_mins), kept alive by the caller.
+    void set_input_rounding(const std::string& name, activation_rounding r, std::span<const float> block_mins = {}) {
+        input_rounding_[name] = {r, block_mins};
+    }
 
 private:
     // A quantized tensor's scheme, dtype, packed shape and scale shape must agree; 4-bit views get their
@@ -159,7 +162,11 @@ private:
     std::string source_;
     std::unordered_map<std::string, tensor_view> index_;
     std::unordered_map<std::string, scheme_info> lowbit_;  // 4-bit and fp8 tensors by stored name
-    std::unordered_map<std::string, activation_rounding> input_rounding_;
+    struct input_rounding {
+        activation_rounding mode = activation_rounding::none;
+        std::span<const float> block_mins;
+    };
+    std::unordered_map<std::string, input_rounding> input_rounding_;
 };
 
 }  // namespace mixq

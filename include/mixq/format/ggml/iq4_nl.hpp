@@ -64,7 +64,7 @@ inline void quantize_iq4_nl(std::span<const float> x, std::byte* out, const floa
         y.d = detail::half(scale);
         const float id = scale != 0.0f ? 1 / scale : 0;
         for (int j = 0; j < qk; ++j) L[j] = static_cast<std::uint8_t>(detail::nearest_level(detail::mul(id, v[j])));
-        for (int j = 0; j < qk / 2; ++j) y.qs[j] = static_cast<std::uint8_t>(L[j] | (L[j + 16] << 4));
+        detail::pack_nibbles(L, y.qs);
     });
 }
 

@@ -114,6 +114,37 @@ inline void pack_q3_codes(const std::int8_t* L, block_q3_k& y) {
     pack_2bit(low, y.qs);
 }
 
+// Q4_K: codes 0..15, values j and j + 32 of each 64 sharing a byte.
+inline void pack_q4_k_codes(const std::uint8_t* L, block_q4_k& y) {
+    for (int j = 0; j < qk_k; j += 64)
+        for (int l = 0; l < 32; ++l) y.qs[j / 2 + l] = static_cast<std::uint8_t>(L[j + l] | (L[j + l + 32] << 4));
+}
+// Q5_K: codes 0..31, the low four bits as Q4_K's, the fifth of value n + j (+ 32) in bit 2 n / 64 (+ 1) of qh[j].
+inline void pack_q5_k_codes(const std::uint8_t* L, block_q5_k& y) {
+    std::memset(y.qh, 0, sizeof y.qh);
+    std::uint8_t m1 = 1, m2 = 2;
+    for (int n = 0; n < qk_k; n += 64) {
+        for (int j = 0; j < 32; ++j) {
+            int l1 = L[n + j], l2 = L[n + j + 32];
+            if (l1 > 15) l1 -= 16, y.qh[j] = static_cast<std::uint8_t>(y.qh[j] | m1);
+            if (l2 > 15) l2 -= 16, y.qh[j] = static_cast<std::uint8_t>(y.qh[j] | m2);
+            y.qs[n / 2 + j] = static_cast<std::uint8_t>(l1 | (l2 << 4));
+        }
+        m1 = static_cast<std::uint8_t>(m1 << 2), m2 = static_cast<std::uint8_t>(m2 << 2);
+    }
+}
+// Q6_K: codes 0..63 as four low bits in ql and two high bits in qh, values l, l + 32, l + 64, l + 96 of each
+// half super-block together.
+inline void pack_q6_k_codes(const std::int8_t* L, block_q6_k& y) {
+    for (int j = 0; j < qk_k; j += 128)
+        for (int l = 0; l < 32; ++l) {
+            const int q1 = L[j + l], q2 = L[j + l + 32], q3 = L[j + l + 64], q4 = L[j + l + 96];
+            y.ql[j / 2 + l] = static_cast<std::uint8_t>((q1 & 0xF) | ((q3 & 0xF) << 4));
+            y.ql[j / 2 + l + 32] = static_cast<std::uint8_t>((q2 & 0xF) | ((q4 & 0xF) << 4));
+            y.qh[j / 4 + l] = static_cast<std::uint8_t>((q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6));
+        }
+}
+
 // With an importance matrix (quantize_row_q4_K_impl / q5_K_impl): each value weighted qw * sqrt(sigma2 + x^2)
 // (sigma2 twice the super-block's mean square), sub-block scales and mins by make_qkx3_quants, then both
 // quantized to 6 bits by the weighted make_qp_quants.
@@ -262,8 +293,7 @@ inline void quantize_q4_k(std::span<const float> x, std::byte* out, const float*
         std::uint8_t L[qk_k];
         if (q) detail::k_scales_mins_weighted<15>(v, q, L, y.scales, y.d, y.dmin);
         else detail::k_scales_mins<15>(v, L, y.scales, y.d, y.dmin, -1.f, 20);
-        for (int j = 0; j < qk_k; j += 64)
-            for (int l = 0; l < 32; ++l) y.qs[j / 2 + l] = static_cast<std::uint8_t>(L[j + l] | (L[j + l + 32] << 4));
+        detail::pack_q4_k_codes(L, y);
     });
 }
 
@@ -273,17 +303,7 @@ inline void quantize_q5_k(std::span<const float> x, std::byte* out, const float*
         std::uint8_t L[qk_k];
         if (q) detail::k_scales_mins_weighted<31>(v, q, L, y.scales, y.d, y.dmin);
         else detail::k_scales_mins<31>(v, L, y.scales, y.d, y.dmin, -0.5f, 15);
-        std::memset(y.qh, 0, sizeof y.qh);
-        std::uint8_t m1 = 1, m2 = 2;
-        for (int n = 0; n < qk_k; n += 64) {
-            for (int j = 0; j < 32; ++j) {
-                int l1 = L[n + j], l2 = L[n + j + 32];
-                if (l1 > 15) l1 -= 16, y.qh[j] = static_cast<std::uint8_t>(y.qh[j] | m1);
-                if (l2 > 15) l2 -= 16, y.qh[j] = static_cast<std::uint8_t>(y.qh[j] | m2);
-                y.qs[n / 2 + j] = static_cast<std::uint8_t>(l1 | (l2 << 4));
-            }
-            m1 = static_cast<std::uint8_t>(m1 << 2), m2 = static_cast<std::uint8_t>(m2 << 2);
-        }
+        detail::pack_q5_k_codes(L, y);
     });
 }
 
@@ -303,13 +323,7 @@ inline void quantize_q6_k(std::span<const float> x, std::byte* out, const float*
         for (int ib = 0; ib < qk_k / 16; ++ib)
             y.scales[ib] = static_cast<std::int8_t>(std::min(127, detail::nearest_int(iscale * scales[ib])));
         detail::recode_symmetric<32>(v, L, [&](int j) { return detail::unhalf(y.d) * static_cast<float>(y.scales[j]); });
-        for (int j = 0; j < qk_k; j += 128)
-            for (int l = 0; l < 32; ++l) {
-                const int q1 = L[j + l], q2 = L[j + l + 32], q3 = L[j + l + 64], q4 = L[j + l + 96];
-                y.ql[j / 2 + l] = static_cast<std::uint8_t>((q1 & 0xF) | ((q3 & 0xF) << 4));
-                y.ql[j / 2 + l + 32] = static_cast<std::uint8_t>((q2 & 0xF) | ((q4 & 0xF) << 4));
-                y.qh[j / 4 + l] = static_cast<std::uint8_t>((q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6));
-            }
+        detail::pack_q6_k_codes(L, y);
     });
 }
 

@@ -67,6 +67,10 @@ inline void min_max(const float* x, int n, float& lo, float& hi) {
         if (x[j] > hi) hi = x[j];
     }
 }
+// Q4_0 / Q4_1 / IQ4_NL: the 4-bit code of value j in the low nibble of byte j, of value j + 16 in the high one.
+inline void pack_nibbles(const std::uint8_t* L, std::uint8_t* qs) {
+    for (int j = 0; j < qk / 2; ++j) qs[j] = static_cast<std::uint8_t>(L[j] | (L[j + qk / 2] << 4));
+}
 // Q5_0 / Q5_1: the low nibbles of values j and j + 16 in byte j, their fifth bits in the 32-bit qh.
 // code(j) is the 5-bit code of value j.
 template <class Code>
@@ -101,7 +105,7 @@ inline void quantize_q4_0(std::span<const float> x, std::byte* out, const float*
         detail::weighted_blocks<block_q4_0>(x, out, qw, [](const float* v, const float* w, block_q4_0& y) {
             std::int8_t L[qk];
             y.d = detail::half(detail::make_qx_quants(qk, 8, v, L, w));
-            for (int j = 0; j < qk / 2; ++j) y.qs[j] = static_cast<std::uint8_t>(L[j] | (L[j + 16] << 4));
+            detail::pack_nibbles(reinterpret_cast<const std::uint8_t*>(L), y.qs);
         });
         return;
     }
@@ -121,7 +125,7 @@ inline void quantize_q4_1(std::span<const float> x, std::byte* out, const float*
             float min;
             y.d = detail::half(detail::make_qkx2_quants(qk, 15, v, w, L, &min, Laux, -0.9f, 0.05f, 36, false));
             y.m = detail::half(-min);
-            for (int j = 0; j < qk / 2; ++j) y.qs[j] = static_cast<std::uint8_t>(L[j] | (L[j + 16] << 4));
+            detail::pack_nibbles(L, y.qs);
         });
         return;
     }

@@ -22,7 +22,8 @@ int main(int argc, char** argv) {
     app.add_option("-o,--output", output, "output directory (created if missing)")->required();
     auto* p = app.add_option("--preset", preset,
                              "built-in table: conservative, conservative-moe, aggressive, int8-linear, fp16, bf16 "
-                             "(default conservative)");
+                             "(default conservative); with --format gguf also llama-quantize's mixes Q3_K_M, Q4_K_M, Q5_K_M, "
+                             "Q6_K, Q8_0 (the types llama.cpp would give each tensor)");
     app.add_option("--table", table_path, "precision table JSON file")->excludes(p);
     app.add_option("--calibration", calibration, "int8 calibrator: max, percentile, mse, entropy, or gptq (percentile scales, "
                                                  "GPTQ rounding; needs --calib)")->capture_default_str();
@@ -100,12 +101,15 @@ int main(int argc, char** argv) {
             std::vector<std::int64_t> tokens;
             if (!eval_tokens.empty()) tokens = mixq::io::read_npy_tokens(eval_tokens);
             const auto in = mixq::io::open_checkpoint(input);
-            auto table = table_path.empty() ? mixq::presets::get(preset.empty() ? "conservative" : preset,
-                                                                 mixq::presets::detect_family(in.tensors()))
-                                            : mixq::load_table_json(table_path);
+            const auto mix = mixq::gguf::find_llama_mix(preset);
+            auto table = !table_path.empty() ? mixq::load_table_json(table_path)
+                         : mix             ? mixq::gguf::llama_mix_table(*mix, in)
+                                           : mixq::presets::get(preset.empty() ? "conservative" : preset,
+                                                                mixq::presets::detect_family(in.tensors()));
             std::optional<mixq::gguf::importance_matrix> importance;
             mixq::hessian_set hessians;
-            mixq::gguf::export_options xo{strict, {}, eval.threads};
+            mixq::gguf::export_options xo;
+            xo.strict = strict, xo.threads = eval.threads;
             if (imatrix || gptq) {  // mixq's fp32 forward over the calibration tokens, windows of --window
                 const mixq::checkpoint_weights w(in);
                 const mixq::ssm_lm model(w, mixq::infer_config(w, std::filesystem::path(in.path()).parent_path() / "config.json"));
@@ -169,6 +173,8 @@ int main(int argc, char** argv) {
         if (!calib_tokens.empty()) calib = mixq::io::read_npy_tokens(calib_tokens);
         const auto amethod = mixq::parse_calibration(act_method);
         if (!amethod) mixq::fail("--activation-calibration '" + act_method + "': expected max, percentile, mse or entropy");
+        if (mixq::gguf::find_llama_mix(preset))
+            mixq::fail("--preset " + preset + " is llama-quantize's mix of ggml block types, which only a GGUF file holds: add --format gguf");
         const auto in = mixq::io::open_checkpoint(input);
         const auto config_json = std::filesystem::path(input).parent_path() / "config.json";  // beside the checkpoint, if any
         // A config.json travels into the output: it must describe these tensors (a Mamba-2 family's layers,

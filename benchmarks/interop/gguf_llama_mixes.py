@@ -1,9 +1,9 @@
 """mixq's rounding against llama-quantize's at exactly llama.cpp's own mixes (Q4_K_M, Q3_K_M, ...), by llama.cpp's perplexity.
 
 For a Hugging Face model directory: mixq writes the F32 GGUF; llama_model_quantize makes the ftype's mix from it, without
-and with an importance matrix (mixq's imatrix.gguf from each calibration third); mixq writes the same tensor types (a
-table read from llama.cpp's file, checked tensor by tensor, so the tensor data has the same bytes) with its own rounding
-from each third. llama.cpp evaluates every file on the same tokens; each change is against the F32 file, with the paired
+and with an importance matrix (mixq's imatrix.gguf from each calibration third); mixq writes the same tensor types
+(`--preset <MIX>`, checked against llama.cpp's file tensor by tensor, so the tensor data has the same bytes) with its own
+rounding from each third. llama.cpp evaluates every file on the same tokens; each change is against the F32 file, with the paired
 standard error over the eval windows. Run with the interop environment's python (scripts/test-interop.sh makes it):
 
   python benchmarks/interop/gguf_llama_mixes.py --convert build/examples/mixq-convert --model examples/data/hf-mamba-fortunes
@@ -30,10 +30,13 @@ def change(base, q):
     return 100 * (r - 1), 100 * r * d.std(ddof=1) / math.sqrt(len(d))
 
 
-def convert(exe, model, out, table_rules, extra=()):
-    table = out + ".json"
-    json.dump({"name": os.path.basename(out), "rules": table_rules}, open(table, "w"))
-    subprocess.run([exe, model, "-o", out, "--table", table, "--format", "gguf", *extra], check=True, capture_output=True)
+def convert(exe, model, out, table_rules=None, extra=()):
+    """mixq-convert to GGUF with a table of rules, or with `extra` alone (--preset ...)."""
+    args = []
+    if table_rules is not None:
+        json.dump({"name": os.path.basename(out), "rules": table_rules}, open(out + ".json", "w"))
+        args = ["--table", out + ".json"]
+    subprocess.run([exe, model, "-o", out, *args, "--format", "gguf", *extra], check=True, capture_output=True)
     return os.path.join(out, "model.gguf")
 
 
@@ -59,7 +62,6 @@ def main():
             thirds.append(os.path.join(tmp, f"third{i}.npy"))
             np.save(thirds[-1], calib[i * n:(i + 1) * n])
         f32 = convert(a.convert, a.model, os.path.join(tmp, "f32"), [["*", "fp32"]])
-        source_of = {t["name"]: t["source"] for t in json.load(open(os.path.join(tmp, "f32", "metadata.json")))["tensors"]}
         base = window_nll(f32, tokens, a.window, a.threads)
         print(f"{name}: F32 perplexity {math.exp(base.mean()):.4f} over {len(base)} windows of {a.window}", flush=True)
         for ft in a.ftypes:
@@ -67,10 +69,6 @@ def main():
             theirs = os.path.join(tmp, f"llama_{ft}.gguf")
             llama_quantize(f32, theirs, code, pure=False)
             types = {t.name: t.tensor_type.name for t in gguf.GGUFReader(theirs).tensors}
-            rules = [[source_of[g], t.lower() if t not in ("F32", "F16", "BF16") else {"F32": "fp32", "F16": "fp16", "BF16": "bf16"}[t]]
-                     for g, t in types.items()]
-            if "token_embd.weight" in types and "output.weight" not in types:  # a tied head: the same type as the table
-                rules.append(["lm_head.weight", rules[[r[0] for r in rules].index(source_of["token_embd.weight"])][1]])
             mix = {"types": {}, "llama": {}, "llama_imatrix": [], "mixq": {}}
             for t in types.values():
                 mix["types"][t] = mix["types"].get(t, 0) + 1
@@ -79,7 +77,7 @@ def main():
             print(f"{name} {ft}: types {mix['types']}; llama-quantize: {mix['llama']['change'][0]:+.3f} % "
                   f"+- {mix['llama']['change'][1]:.3f} ({mix['llama']['file_bytes']} bytes)", flush=True)
             for i, third in enumerate(thirds):
-                out = convert(a.convert, a.model, os.path.join(tmp, f"im{i}"), rules, ["--calib", third, "--lowbit-calibration", "imatrix"])
+                out = convert(a.convert, a.model, os.path.join(tmp, f"im{i}"), None, ["--preset", ft, "--calib", third, "--lowbit-calibration", "imatrix"])
                 im = read_imatrix(os.path.join(os.path.dirname(out), "imatrix.gguf"))
                 path = os.path.join(tmp, f"llama_{ft}_im{i}.gguf")
                 llama_quantize(f32, path, code, pure=False, imatrix=im)
@@ -89,7 +87,8 @@ def main():
             for r in a.rounding:
                 mix["mixq"][r] = []
                 for i, third in enumerate(thirds):
-                    path = convert(a.convert, a.model, os.path.join(tmp, f"mixq{i}"), rules, ["--calib", third, "--lowbit-calibration", *r.split()])
+                    path = convert(a.convert, a.model, os.path.join(tmp, f"mixq{i}"), None,
+                                   ["--preset", ft, "--calib", third, "--lowbit-calibration", *r.split()])
                     ours = {t.name: t for t in gguf.GGUFReader(path).tensors}
                     for g, t in types.items():  # the same mix: every tensor of the same type and size
                         if g not in ours or ours[g].tensor_type.name != t:

@@ -408,6 +408,17 @@ TEST_CASE("mixq-convert --format gguf --lowbit-calibration gptq / mse+gptq: GPTQ
                                                 " --lowbit-calibration mse+gptq --gptq-damp 0.05", scratch);
     CHECK(has(text.out, "rounding: mixq's GPTQ inside each type's codes (damp 0.05, block 128, act order off), block scales by "
                         "the importance-weighted search (Hessian diagonal); 9 tensor(s)"));
+    // llama-quantize's mixes are presets of GGUF output only; with GPTQ they keep their types.
+    const auto mix = run(MIXQ_CONVERT_EXE, model + " -o " + quote(out.file("m")) + " --format gguf --preset Q4_K_M --calib " + calib +
+                                               " --lowbit-calibration mse+gptq --json", scratch);
+    REQUIRE(mix.code == 0);
+    const auto jm = nlohmann::json::parse(mix.out);
+    CHECK(jm["table"] == "Q4_K_M");
+    CHECK(jm["gptq"]["tensors"] == 13);  // 4 in_proj (Q5_0), 4 x_proj, 4 out_proj (Q4_K), the tied embeddings (Q8_0)
+    const auto st = run(MIXQ_CONVERT_EXE, model + " -o " + quote(out.file("s")) + " --preset Q4_K_M", scratch);
+    CHECK(st.code == 2);
+    CHECK(has(st.err, "--preset Q4_K_M is llama-quantize's mix of ggml block types, which only a GGUF file holds"));
+    CHECK_FALSE(std::filesystem::exists(out.path / "s"));
     for (const auto& [args, what] : {std::pair{std::string(" --lowbit-calibration gptq"), "needs calibration tokens"},
                                      {" --gptq-damp 0.2", "applies with --lowbit-calibration gptq or mse+gptq only"},
                                      {" --calib " + calib + " --lowbit-calibration imatrix --gptq-act-order", "applies with --lowbit-calibration gptq"}}) {

@@ -1,5 +1,6 @@
 // GGUF export of the trained Hugging Face fixture: names, types, overrides, refusals, and mixq reading it back.
 #include <mixq/gguf/export.hpp>
+#include <mixq/gguf/llama_mixes.hpp>
 #include <mixq/gguf/report.hpp>
 #include <mixq/gguf/weights.hpp>
 #include <mixq/io/npy.hpp>
@@ -340,4 +341,50 @@ TEST_CASE("Q4_1 products with Q8_1 activations: llama.cpp's vec_dot_q4_1_q8_1, i
             INFO("t " << t << " n " << n);
             CHECK(y[static_cast<std::size_t>(t * N + n)] == Approx(want).epsilon(2e-6).margin(1e-6));
         }
+}
+
+TEST_CASE("llama-quantize's mixes as tables: the head's Q6_K or Q8_0, attention V and FFN down by llama.cpp's counters", "[gguf][export]") {
+    const auto data = mixq::test::fixture_dir().parent_path();
+    const auto decide = [](const mixq::rule_table& t, const std::string& name) {
+        const auto i = t.decide_index(name);
+        return i ? std::optional(t.rules()[*i].precision) : std::nullopt;
+    };
+    CHECK(find_llama_mix("q4_k_m")->base == mixq::precision::q4_k);
+    CHECK(find_llama_mix("Q3_K_M")->base == mixq::precision::q3_k);
+    CHECK_FALSE(find_llama_mix("Q4_K_S"));
+    CHECK_FALSE(find_llama_mix("conservative"));
+    {  // rows of 256: the tied embeddings (standing for the head) Q6_K; every other weight the base type
+        const auto f = mixq::io::safetensors_file::open((data / "hf-mamba-256-fortunes" / "model.safetensors").string());
+        const auto t = llama_mix_table(*find_llama_mix("Q4_K_M"), f);
+        CHECK(decide(t, "backbone.embeddings.weight") == mixq::precision::q6_k);
+        CHECK(decide(t, "backbone.layers.3.mixer.in_proj.weight") == mixq::precision::q4_k);
+        CHECK(decide(t, "backbone.layers.0.mixer.dt_proj.weight") == mixq::precision::q4_k);  // its rows of 16: F16 in the export
+        CHECK_FALSE(decide(t, "backbone.layers.0.mixer.A_log"));                              // not quantized: no rule
+        CHECK_FALSE(decide(t, "backbone.layers.0.mixer.conv1d.weight"));
+        CHECK_FALSE(decide(t, "backbone.norm_f.weight"));
+        CHECK(decide(llama_mix_table(*find_llama_mix("Q8_0"), f), "backbone.embeddings.weight") == mixq::precision::q8_0);
+    }
+    {  // rows of 128, a head tied by equal bytes: embeddings and head Q8_0 (llama.cpp: the row is no whole Q4_K block)
+        const auto f = mixq::io::safetensors_file::open((data / "hf-mamba-fortunes" / "model.safetensors").string());
+        const auto t = llama_mix_table(*find_llama_mix("Q4_K_M"), f);
+        CHECK(decide(t, "backbone.embeddings.weight") == mixq::precision::q8_0);
+        CHECK(decide(t, "lm_head.weight") == mixq::precision::q8_0);
+    }
+    {  // Nemotron-H "M-M*M-": one attention V (use_more_bits(0, 1): Q6_K in Q4_K_M; Q5_K in Q3_K_M), FFN down of 6 layers
+        const auto f = mixq::io::safetensors_file::open((data / "nemotronh-fortunes" / "model.safetensors").string());
+        const auto q4 = llama_mix_table(*find_llama_mix("Q4_K_M"), f), q3 = llama_mix_table(*find_llama_mix("Q3_K_M"), f);
+        CHECK(decide(q4, "backbone.layers.3.mixer.v_proj.weight") == mixq::precision::q6_k);
+        CHECK(decide(q4, "backbone.layers.3.mixer.k_proj.weight") == mixq::precision::q4_k);
+        CHECK(decide(q4, "backbone.layers.5.mixer.down_proj.weight") == mixq::precision::q4_k);
+        CHECK(decide(q4, "lm_head.weight") == mixq::precision::q8_0);  // untied output, rows of 128
+        CHECK(decide(q4, "backbone.embeddings.weight") == mixq::precision::q4_k);  // untied: the base type
+        CHECK(decide(q3, "backbone.layers.3.mixer.v_proj.weight") == mixq::precision::q5_k);
+        CHECK(decide(q3, "backbone.layers.3.mixer.o_proj.weight") == mixq::precision::q4_k);
+        CHECK(decide(q3, "backbone.layers.1.mixer.down_proj.weight") == mixq::precision::q4_k);
+        CHECK(decide(q3, "backbone.layers.0.mixer.in_proj.weight") == mixq::precision::q3_k);
+    }
+    CHECK(detail::use_more_bits(0, 24));   // the first eighth
+    CHECK(detail::use_more_bits(23, 24));  // the last eighth
+    CHECK(detail::use_more_bits(5, 24));   // (5 - 3) % 3 == 2
+    CHECK_FALSE(detail::use_more_bits(4, 24));
 }

@@ -288,6 +288,33 @@ def check_against_llama_quantize(convert, model, tmp, label, precisions):
               ", ".join(f"{k} x{v}" for k, v in sorted(by_type.items())))
 
 
+def check_llama_mixes(convert, model, tmp, label, mixes):
+    """mixq-convert --preset <MIX> --format gguf against llama_model_quantize's own mix (not --pure) of the F32 export:
+    every tensor the same type and, with ggml's reference rounding, the same bytes."""
+    f32_dir = os.path.join(tmp, "mix_fp32")
+    json.dump({"name": "fp32", "rules": [["*", "fp32"]]}, open(f32_dir + ".json", "w"))
+    subprocess.run([convert, model, "-o", f32_dir, "--table", f32_dir + ".json", "--format", "gguf"], check=True, capture_output=True)
+    for mix in mixes:
+        theirs_path = os.path.join(tmp, f"llama_mix_{mix}.gguf")
+        llama_quantize(os.path.join(f32_dir, "model.gguf"), theirs_path, getattr(llama_cpp, "LLAMA_FTYPE_MOSTLY_" + mix), pure=False)
+        out = os.path.join(tmp, f"mix_{mix}")
+        subprocess.run([convert, model, "-o", out, "--preset", mix, "--format", "gguf"], check=True, capture_output=True)
+        theirs = {t.name: t for t in gguf.GGUFReader(theirs_path).tensors}
+        ours = {t.name: t for t in gguf.GGUFReader(os.path.join(out, "model.gguf")).tensors}
+        check(sorted(theirs) == sorted(ours), f"{label}: {mix}: tensor names differ: {sorted(set(theirs) ^ set(ours))}")
+        by_type = {}
+        for n, t in theirs.items():
+            if n not in ours:
+                continue
+            if not check(ours[n].tensor_type == t.tensor_type,
+                         f"{label}: {mix}: {n} is {ours[n].tensor_type.name} in mixq's file, {t.tensor_type.name} in llama_model_quantize's"):
+                continue
+            check(np.array_equal(np.asarray(ours[n].data).view(np.uint8), np.asarray(t.data).view(np.uint8)),
+                  f"{label}: {mix}: {n} ({t.tensor_type.name}) differs from llama_model_quantize's")
+            by_type[t.tensor_type.name] = by_type.get(t.tensor_type.name, 0) + 1
+        print(f"{label}: --preset {mix}: llama-quantize's own mix, byte-identical: " + ", ".join(f"{k} x{v}" for k, v in sorted(by_type.items())))
+
+
 def read_imatrix(path):
     """llama-quantize's load_imatrix: per tensor, in_sum2 / counts (1 where the count is 0), from llama.cpp's imatrix GGUF."""
     r = gguf.GGUFReader(path)
@@ -359,6 +386,7 @@ def main():
     ap.add_argument("--imatrix-against-llama-quantize", nargs="+", choices=sorted(LLAMA_FTYPES), default=[],
                     help="with --calib: all-<precision> exports rounded with mixq's importance matrix against llama.cpp's")
     ap.add_argument("--calib", help="calibration tokens (.npy) for --imatrix-against-llama-quantize and --gptq")
+    ap.add_argument("--llama-mixes", nargs="+", default=[], help="mixq-convert --preset MIX against llama-quantize's MIX (Q4_K_M ...)")
     ap.add_argument("--gptq", nargs="+", default=[], choices=["gptq", "mse+gptq"],
                     help="with --calib: each table also exported with mixq's GPTQ rounding inside ggml's types (--lowbit-calibration), "
                          "evaluated by llama.cpp like the others")
@@ -413,6 +441,8 @@ def main():
                                         "tokens": int(m["tokens_scored"]), "threads": a.threads}) + "\n")
         if a.imatrix_against_llama_quantize:
             check_imatrix_against_llama_quantize(a.convert, a.model, a.calib, tmp, os.path.basename(a.model), a.imatrix_against_llama_quantize)
+        if a.llama_mixes:
+            check_llama_mixes(a.convert, a.model, tmp, os.path.basename(a.model), a.llama_mixes)
         if a.against_llama_quantize is not None:
             check_against_llama_quantize(a.convert, a.model, tmp, os.path.basename(a.model), a.against_llama_quantize or ["int8", "int4_g32"])
     return finish()

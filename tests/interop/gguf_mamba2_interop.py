@@ -21,7 +21,7 @@ try:
     import numpy as np
     import gguf
     from gguf import GGMLQuantizationType as T
-    from gguf_interop import check_imatrix_against_llama_quantize, llama_perplexity, mixq_eval, read_safetensors
+    from gguf_interop import check_imatrix_against_llama_quantize, check_llama_mixes, llama_perplexity, mixq_eval, read_safetensors
 except ImportError as e:
     print(f"SKIP: {e}; run scripts/test-interop.sh (it installs the pinned gguf and llama-cpp-python)")
     sys.exit(77)
@@ -86,6 +86,7 @@ def main():
     ap.add_argument("--calib", help="calibration tokens for --imatrix-against-llama-quantize and --gptq")
     ap.add_argument("--gptq", nargs="+", default=[], choices=["gptq", "mse+gptq"],
                     help="with --calib: each table also exported with mixq's GPTQ rounding inside ggml's types, evaluated by llama.cpp")
+    ap.add_argument("--llama-mixes", nargs="+", default=[], help="mixq-convert --preset MIX against llama-quantize's MIX (Q4_K_M ...)")
     ap.add_argument("--imatrix-against-llama-quantize", nargs="+", default=[],
                     help="all-<precision> exports rounded with mixq's importance matrix against llama.cpp's, byte for byte")
     a = ap.parse_args()
@@ -123,6 +124,8 @@ def main():
         if a.imatrix_against_llama_quantize:
             check_imatrix_against_llama_quantize(a.convert, a.model, a.calib, tmp, os.path.basename(a.model.rstrip('/')),
                                                  a.imatrix_against_llama_quantize)
+        if a.llama_mixes:
+            check_llama_mixes(a.convert, a.model, tmp, os.path.basename(a.model.rstrip('/')), a.llama_mixes)
     return finish()
 
 

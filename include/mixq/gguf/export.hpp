@@ -67,9 +67,9 @@ struct export_options {
     // the head as "lm_head.weight", tied or not) gets its scales by `scales`, then its codes by `round`
     // (calib/gptq.hpp's gptq_rounder); the others keep ggml's rounding.
     const hessian_set* hessians = nullptr;
-    rounding_fn round;
+    rounding_fn round = {};
     block_scales scales = block_scales::reference;
-    std::string gptq_description;  // for the report: "damp 0.01, block 128, act order off"
+    std::string gptq_description = {};  // for the report: "damp 0.01, block 128, act order off"
 };
 
 struct exported_tensor {

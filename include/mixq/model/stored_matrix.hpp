@@ -28,7 +28,7 @@ struct stored_matrix {
     activation_rounding rounds_input = activation_rounding::none;
     // Q4_1 / Q5_1 weights (Q8_1 activations): each block's min m, [rows, cols / 32], for the min term llama.cpp
     // computes from the activations' stored block sums (activation_rounding.hpp's q8_1_sum_errors).
-    std::span<const float> block_mins;
+    std::span<const float> block_mins = {};
 
     [[nodiscard]] bool is_int8() const noexcept { return type == dtype::i8; }
     [[nodiscard]] bool is_packed4() const noexcept { return type == dtype::u8; }

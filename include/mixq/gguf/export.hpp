@@ -12,7 +12,6 @@
 
 #include "../core/bytes.hpp"
 #include "../core/half.hpp"
-#include "../core/parallel_for.hpp"
 #include "../io/safetensors_reader.hpp"
 #include "../model/config.hpp"
 #include "../precision/match_plan.hpp"
@@ -208,23 +207,14 @@ inline void encode(exported_tensor& out, std::span<const float> w, int threads, 
             break;
         }
         default: {  // a ggml block type: its reference rounding, then its decoding for the error
-            const auto& ti = info(out.type);
-            const auto rb = row_bytes(out.type, row);
             if (H && gptq) {
                 out.data = gptq_blocks(out.type, w, rows, row, *H, gptq->round, gptq->scales, threads, "tensor '" + out.source->name + "'");
                 out.gptq = true;
-                ti.dequantize(out.data.data(), rows * row, back.data());
+                info(out.type).dequantize(out.data.data(), rows * row, back.data());
                 break;
             }
-            out.data.resize(static_cast<std::size_t>(rows * rb));
-            constexpr std::int64_t chunk = 64;  // rows per work item: the K-quants' scale searches make rows slow
-            ::mixq::detail::parallel_for(static_cast<std::size_t>((rows + chunk - 1) / chunk), threads, [&](std::size_t c) {
-                for (auto r = static_cast<std::int64_t>(c) * chunk; r < std::min(rows, static_cast<std::int64_t>(c + 1) * chunk); ++r) {
-                    auto* dst = out.data.data() + r * rb;
-                    ti.quantize(w.subspan(static_cast<std::size_t>(r * row), static_cast<std::size_t>(row)), dst, importance);
-                    ti.dequantize(dst, row, back.data() + r * row);
-                }
-            });
+            out.data.resize(static_cast<std::size_t>(rows * row_bytes(out.type, row)));
+            quantize_rows(out.type, w, rows, row, importance, threads, out.data.data(), back.data());
             break;
         }
     }

@@ -1,4 +1,4 @@
-// mixq's own rounding of ggml's types: each block's scales first, then its codes by GPTQ on that fixed grid.
+// Rounding whole tensors into ggml's types: ggml's own rounding row by row in parallel, and mixq's (each block's scales first, then its codes by GPTQ on that fixed grid).
 #pragma once
 
 #include <algorithm>
@@ -20,6 +20,22 @@ enum class block_scales {
     weighted,   // llama.cpp's importance-weighted search, the Hessian's diagonal (mean xᵢ²) as the importance
 };
 
+// ggml's rounding of W [rows, cols] into `out` (rows x row_bytes), `threads` chunks of rows at a time (the
+// K-quants' scale searches make rows slow); `importance` as the traits' quantize takes it; with `back`, each row
+// is decoded there too, while its blocks are still in cache.
+inline void quantize_rows(ggml_type t, std::span<const float> w, std::int64_t rows, std::int64_t cols, const float* importance,
+                          int threads, std::byte* out, float* back = nullptr) {
+    const auto& ti = info(t);
+    const auto rb = row_bytes(t, cols);
+    constexpr std::int64_t chunk = 64;
+    ::mixq::detail::parallel_for(static_cast<std::size_t>((rows + chunk - 1) / chunk), threads, [&](std::size_t c) {
+        for (auto r = static_cast<std::int64_t>(c) * chunk; r < std::min(rows, static_cast<std::int64_t>(c + 1) * chunk); ++r) {
+            ti.quantize(w.subspan(static_cast<std::size_t>(r * cols), static_cast<std::size_t>(cols)), out + r * rb, importance);
+            if (back) ti.dequantize(out + r * rb, cols, back + r * cols);
+        }
+    });
+}
+
 // W [rows, cols] (a weight with its input along the row, as GGUF stores it) into `t`'s blocks. Stage 1 writes
 // every block as ggml's quantizer does (its scales chosen on the unrounded W, as GPTQ's "static groups");
 // stage 2 keeps those scales and lets `round` (calib/gptq.hpp's gptq_rounder) pick every value on its block's
@@ -40,12 +56,7 @@ enum class block_scales {
         for (std::int64_t i = 0; i < cols; ++i) importance[static_cast<std::size_t>(i)] = static_cast<float>(H.at(i, i) / static_cast<double>(H.samples));
     }
     std::vector<std::byte> out(static_cast<std::size_t>(rows * rb));
-    constexpr std::int64_t chunk = 64;
-    ::mixq::detail::parallel_for(static_cast<std::size_t>((rows + chunk - 1) / chunk), threads, [&](std::size_t c) {
-        for (auto r = static_cast<std::int64_t>(c) * chunk; r < std::min(rows, static_cast<std::int64_t>(c + 1) * chunk); ++r)
-            ti.quantize(w.subspan(static_cast<std::size_t>(r * cols), static_cast<std::size_t>(cols)), out.data() + r * rb,
-                        importance.empty() ? nullptr : importance.data());
-    });
+    quantize_rows(t, w, rows, cols, importance.empty() ? nullptr : importance.data(), threads, out.data());
 
     // Every value's grid, a and b (lo, hi and the kind are the type's): GPTQ may ask for columns in any order
     // (act order), and 8 bytes a value is what its own double copy of W costs.

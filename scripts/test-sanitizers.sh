@@ -17,6 +17,6 @@ cd "$root/build-sanitize"
 # few windows (every phase of a search, MIXQ_TEST_SMALL), the search CLI's bad inputs, the KL passes.
 skip='downstream_cmake_consumers|headers_compile_on_their_own|PyTorch|evaluates exactly like|mixq-eval prints|bring the oracle|seven outputs'
 skip+='|search under a quality budget'
-skip+='|Mamba-2 and Nemotron-H fixtures|256-wide Mamba-1 fixture|same types and sizes|Mamba-2 family through the CLIs|mixq-search on the hybrid|ggml block types to GGUF'  # whole-model evaluations and searches: plain suite only
+skip+='|Mamba-2 and Nemotron-H fixtures|256-wide Mamba-1 fixture|same types and sizes|Mamba-2 family through the CLIs|mixq-search on the hybrid|GGUF search: exact|mixq-search --format gguf|ggml block types to GGUF'  # whole-model evaluations and searches: plain suite only
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --output-on-failure -j "$(nproc)" --timeout 900 -E "$skip"

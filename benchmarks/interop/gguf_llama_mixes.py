@@ -7,6 +7,9 @@ rounding from each third. llama.cpp evaluates every file on the same tokens; eac
 standard error over the eval windows. Run with the interop environment's python (scripts/test-interop.sh makes it):
 
   python benchmarks/interop/gguf_llama_mixes.py --convert build/examples/mixq-convert --model examples/data/hf-mamba-fortunes
+
+With --search build/examples/mixq-search, also mixq-search --format gguf --target-size <llama-quantize's file size> from each
+third (the goal: <= 50 % of llama-quantize's increase at that size); --search-only skips the fixed-mix roundings.
 """
 import argparse, json, math, os, subprocess, sys, tempfile
 
@@ -49,6 +52,10 @@ def main():
                     help="mixq-convert --lowbit-calibration values, each with its further flags ('mse+gptq --gptq-act-order')")
     ap.add_argument("--window", type=int, default=128)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--search", help="mixq-search: also search a GGUF of llama-quantize's file size from each third")
+    ap.add_argument("--search-flags", default="--lowbit-calibration mse+gptq --gptq-act-order",
+                    help="further mixq-search flags")
+    ap.add_argument("--search-only", action="store_true", help="with --search: skip the imatrix files and the fixed-mix roundings")
     ap.add_argument("--json", help="also write the numbers here")
     a = ap.parse_args()
     name = os.path.basename(a.model.rstrip("/"))
@@ -76,7 +83,7 @@ def main():
             mix["llama"]["change"] = change(base, window_nll(theirs, tokens, a.window, a.threads))
             print(f"{name} {ft}: types {mix['types']}; llama-quantize: {mix['llama']['change'][0]:+.3f} % "
                   f"+- {mix['llama']['change'][1]:.3f} ({mix['llama']['file_bytes']} bytes)", flush=True)
-            for i, third in enumerate(thirds):
+            for i, third in enumerate(thirds if not a.search_only else []):
                 out = convert(a.convert, a.model, os.path.join(tmp, f"im{i}"), None, ["--preset", ft, "--calib", third, "--lowbit-calibration", "imatrix"])
                 im = read_imatrix(os.path.join(os.path.dirname(out), "imatrix.gguf"))
                 path = os.path.join(tmp, f"llama_{ft}_im{i}.gguf")
@@ -84,7 +91,26 @@ def main():
                 c = change(base, window_nll(path, tokens, a.window, a.threads))
                 mix["llama_imatrix"].append(c)
                 print(f"{name} {ft}: llama-quantize --imatrix (mixq's imatrix of third {i}): {c[0]:+.3f} % +- {c[1]:.3f}", flush=True)
-            for r in a.rounding:
+            if a.search:
+                mix["search"] = []
+                for i, third in enumerate(thirds):
+                    out = os.path.join(tmp, f"search{i}")
+                    subprocess.run([a.search, a.model, "-o", out, "--format", "gguf", "--target-size", str(mix["llama"]["file_bytes"]),
+                                    "--calib", third, "--eval", os.path.join(a.model, "eval_tokens.npy"), "--threads", str(a.threads),
+                                    "--no-reference-points", "--frontier-points", "0", "--quiet", *a.search_flags.split()],
+                                   check=True, capture_output=True)
+                    path = os.path.join(out, "model.gguf")
+                    if os.path.getsize(path) > mix["llama"]["file_bytes"]:
+                        raise SystemExit(f"{name} {ft}: the searched file has {os.path.getsize(path)} bytes, over the budget")
+                    picked = [f["file"] for f in json.load(open(os.path.join(out, "search.json")))["selection"]["files"] if f["written"]]
+                    c = change(base, window_nll(path, tokens, a.window, a.threads))
+                    mix["search"].append(c + (os.path.getsize(path), picked[0]))
+                    print(f"{name} {ft}: mixq-search --target-size {mix['llama']['file_bytes']} (third {i}): {c[0]:+.3f} % +- {c[1]:.3f} "
+                          f"({os.path.getsize(path)} bytes, wrote {picked[0]})", flush=True)
+                m = np.array([c[0] for c in mix["search"]])
+                print(f"{name} {ft} search: mixq {m.mean():+.3f} % (sd {m.std(ddof=1):.3f}) vs llama-quantize {mix['llama']['change'][0]:+.3f} % "
+                      f"({100 * m.mean() / mix['llama']['change'][0]:.0f} %, goal <= 50 %)", flush=True)
+            for r in (a.rounding if not a.search_only else []):
                 mix["mixq"][r] = []
                 for i, third in enumerate(thirds):
                     path = convert(a.convert, a.model, os.path.join(tmp, f"mixq{i}"), None,
@@ -96,7 +122,7 @@ def main():
                     c = change(base, window_nll(path, tokens, a.window, a.threads))
                     mix["mixq"][r].append(c)
                     print(f"{name} {ft}: mixq {r} (third {i}): {c[0]:+.3f} % +- {c[1]:.3f} ({os.path.getsize(path)} bytes)", flush=True)
-            li = np.array([c[0] for c in mix["llama_imatrix"]])
+            li = np.array([c[0] for c in mix["llama_imatrix"]] or [math.nan])
             for r, cs in mix["mixq"].items():
                 m = np.array([c[0] for c in cs])
                 print(f"{name} {ft} {r}: mixq {m.mean():+.3f} % (sd {m.std(ddof=1):.3f}) vs llama-quantize {mix['llama']['change'][0]:+.3f} % "

@@ -109,3 +109,61 @@ TEST_CASE("mixq-search bad input: exit 2, a message naming the problem, nothing 
         CHECK_FALSE(std::filesystem::exists(work.path / "o"));
     }
 }
+
+TEST_CASE("mixq-search --format gguf: a model.gguf within the size, table.json that mixq-convert turns into the same file, bad input",
+          "[cli][search][gguf]") {
+    mixq::test::temp_dir scratch, work;
+    const auto hf = mixq::test::fixture_dir().parent_path() / "hf-mamba-fortunes";
+    const auto model = quote((hf / "model.safetensors").string());
+    write_head("../hf-mamba-fortunes/calib_tokens.npy", 6 * 128, work.file("calib.npy"));
+    write_head("../hf-mamba-fortunes/eval_tokens.npy", 4 * 128, work.file("eval.npy"));
+    const auto tokens = " --calib " + quote(work.file("calib.npy")) + " --eval " + quote(work.file("eval.npy"));
+    const auto base = model + tokens + " --format gguf --sensitivity-windows 2 --frontier-points 0 --no-reference-points --threads 2";
+    const auto common = base + " --candidates q4_0,q5_0,q8_0";
+    const auto r = run(quote(MIXQ_SEARCH_EXE) + " " + common + " --target-size 1200KiB --lowbit-calibration mse+gptq -o " + quote(work.file("a")), scratch);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    CHECK(r.out.find("budget: GGUF file of at most 1228800 bytes") != std::string::npos);
+    CHECK(r.out.find("rounding: mse+gptq: mixq's GPTQ inside each type's codes") != std::string::npos);
+    for (const char* f : {"model.gguf", "metadata.json", "table.json", "search.json", "frontier.svg"})
+        CHECK(std::filesystem::exists(work.path / "a" / f));
+    const auto search = nlohmann::json::parse(mixq::test::read_bytes(work.file("a/search.json")));
+    const auto size = std::filesystem::file_size(work.path / "a" / "model.gguf");
+    CHECK(size <= 1228800u);
+    CHECK(search["file_bytes"].get<std::uintmax_t>() == size);
+    // mixq-eval reads the file and measures what the search measured.
+    const auto e = run(quote(MIXQ_EVAL_EXE) + " " + quote(work.file("a/model.gguf")) + " --tokens " + quote(work.file("eval.npy")) + " --json", scratch);
+    INFO(e.err);
+    REQUIRE(e.code == 0);
+    CHECK(nlohmann::json::parse(e.out)["perplexity"].get<double>() == Approx(search["measured_perplexity"].get<double>()).epsilon(1e-9));
+    // mixq-convert with the same rounding turns table.json into the same model.gguf, byte for byte.
+    const auto c = run(quote(MIXQ_CONVERT_EXE) + " " + model + " -o " + quote(work.file("c")) + " --format gguf --table " +
+                           quote(work.file("a/table.json")) + " --calib " + quote(work.file("calib.npy")) + " --lowbit-calibration mse+gptq",
+                       scratch);
+    INFO(c.err);
+    REQUIRE(c.code == 0);
+    CHECK(mixq::test::read_bytes(work.file("c/model.gguf")) == mixq::test::read_bytes(work.file("a/model.gguf")));
+
+    struct bad {
+        std::string args, expect;
+    };
+    for (const auto& b : std::vector<bad>{
+             {common + " --target-size 100KB", "impossible; with these candidates the file ranges from"},
+             {base + " --target-size 1MB --candidates q4_0,int4_g64", "int4_g64 is not a GGUF candidate"},
+             {common + " --max-ppl-increase 1", "--max-ppl-increase is not available with --format gguf yet"},
+             {common + " --target-size 1MB --lowbit-calibration mse", "--lowbit-calibration 'mse': expected max, imatrix, gptq or mse+gptq"},
+             {common + " --target-size 1MB --lowbit-calibration max --gptq-act-order", "applies with --lowbit-calibration gptq or mse+gptq only"},
+             {common + " --target-size 1MB --widen-core", "--widen-core does not apply to --format gguf"},
+             {model + tokens + " --target-size 1MB", "--target-size applies with --format gguf only"},
+             {quote(mixq::test::fixture("model.safetensors")) + " --calib " + quote(mixq::test::fixture("calib_tokens.npy")) + " --eval " +
+                  quote(mixq::test::fixture("calib_tokens.npy")) + " --format gguf --target-bpw 5",
+              "the Itera-Lite layout has no llama.cpp architecture"},
+         }) {
+        INFO(b.args);
+        const auto x = run(quote(MIXQ_SEARCH_EXE) + " " + b.args + " -o " + quote(work.file("o")), scratch);
+        CHECK(x.code == 2);
+        INFO(x.err);
+        CHECK(x.err.find(b.expect) != std::string::npos);
+        CHECK_FALSE(std::filesystem::exists(work.path / "o"));
+    }
+}

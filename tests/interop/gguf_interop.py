@@ -369,6 +369,34 @@ def mixq_eval(exe, path, tokens_path, window, threads):
     return json.loads(out)
 
 
+def check_search(search, eval_exe, model, calib, tokens_path, toks, window, threads, tmp, tol):
+    """mixq-search --format gguf under a bits-per-weight budget: the file llama.cpp loads, of the size and types search.json
+    says, with llama.cpp's perplexity equal to mixq-eval's."""
+    label = f"{os.path.basename(model)} / mixq-search --format gguf"
+    out = os.path.join(tmp, "search.out")
+    subprocess.run([search, model, "-o", out, "--format", "gguf", "--target-bpw", "5.5", "--calib", calib, "--eval", tokens_path,
+                    "--window", str(window), "--sensitivity-windows", "2", "--frontier-points", "0", "--no-reference-points",
+                    "--threads", str(threads), "--quiet"], check=True, capture_output=True)
+    path = os.path.join(out, "model.gguf")
+    record = json.load(open(os.path.join(out, "search.json")))
+    check(record["file_bytes"] == os.path.getsize(path), f"{label}: search.json says {record['file_bytes']} bytes, the file has {os.path.getsize(path)}")
+    check(record["bpw"] <= 5.5, f"{label}: {record['bpw']} bits per weight over the budget of 5.5")
+    ours = {t.name: t for t in gguf.GGUFReader(path).tensors}
+    data = sum(int(t.n_bytes) for t in ours.values())
+    params = sum(int(np.prod(t.shape)) for t in ours.values())
+    check(abs(8 * data / params - record["bpw"]) < 1e-9, f"{label}: the file's bits per weight {8 * data / params} differ from search.json's")
+    for u in record["units"]:
+        check(u["gguf"] in ours and ours[u["gguf"]].tensor_type.name == u["written"],
+              f"{label}: {u['gguf']} is not {u['written']} in the file")
+    m = mixq_eval(eval_exe, path, tokens_path, window, threads)
+    ppl, _ = llama_perplexity(path, toks, window, threads)
+    rel = abs(ppl / m["perplexity"] - 1.0)
+    check(rel <= tol, f"{label}: llama.cpp perplexity {ppl:.6f} vs mixq {m['perplexity']:.6f} ({rel:.2e} > {tol})")
+    kinds = sorted({u["written"] for u in record["units"]})
+    print(f"{label}: {os.path.getsize(path)} bytes, {record['bpw']:.4f} bits per weight, types {kinds}; llama.cpp ppl {ppl:.6f}, "
+          f"mixq {m['perplexity']:.6f}, rel diff {rel:.2e}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--convert", required=True)
@@ -390,6 +418,7 @@ def main():
     ap.add_argument("--gptq", nargs="+", default=[], choices=["gptq", "mse+gptq"],
                     help="with --calib: each table also exported with mixq's GPTQ rounding inside ggml's types (--lowbit-calibration), "
                          "evaluated by llama.cpp like the others")
+    ap.add_argument("--search", help="with --calib: mixq-search, whose --format gguf file llama.cpp then evaluates")
     ap.add_argument("--make-tokenizer", action="store_true",
                     help="write a small byte-level BPE tokenizer.json beside --model first (the model's directory must be scratch)")
     a = ap.parse_args()
@@ -439,6 +468,8 @@ def main():
                                         "bytes": os.path.getsize(path), "llama_ppl": ppl, "mixq_ppl": m["perplexity"],
                                         "rel_diff": rel, "llama_s": llama_s, "mixq_s": m["seconds"], "export_s": export_s,
                                         "tokens": int(m["tokens_scored"]), "threads": a.threads}) + "\n")
+        if a.search:
+            check_search(a.search, a.eval_exe, a.model, a.calib, tokens_path, toks, a.window, a.threads, tmp, a.ppl_tol)
         if a.imatrix_against_llama_quantize:
             check_imatrix_against_llama_quantize(a.convert, a.model, a.calib, tmp, os.path.basename(a.model), a.imatrix_against_llama_quantize)
         if a.llama_mixes:

@@ -21,7 +21,8 @@ try:
     import numpy as np
     import gguf
     from gguf import GGMLQuantizationType as T
-    from gguf_interop import check_imatrix_against_llama_quantize, check_llama_mixes, llama_perplexity, mixq_eval, read_safetensors
+    from gguf_interop import (check_imatrix_against_llama_quantize, check_llama_mixes, check_search, llama_perplexity, mixq_eval,
+                              read_safetensors)
 except ImportError as e:
     print(f"SKIP: {e}; run scripts/test-interop.sh (it installs the pinned gguf and llama-cpp-python)")
     sys.exit(77)
@@ -87,6 +88,7 @@ def main():
     ap.add_argument("--gptq", nargs="+", default=[], choices=["gptq", "mse+gptq"],
                     help="with --calib: each table also exported with mixq's GPTQ rounding inside ggml's types, evaluated by llama.cpp")
     ap.add_argument("--llama-mixes", nargs="+", default=[], help="mixq-convert --preset MIX against llama-quantize's MIX (Q4_K_M ...)")
+    ap.add_argument("--search", help="with --calib: mixq-search, whose --format gguf file llama.cpp then evaluates")
     ap.add_argument("--imatrix-against-llama-quantize", nargs="+", default=[],
                     help="all-<precision> exports rounded with mixq's importance matrix against llama.cpp's, byte for byte")
     a = ap.parse_args()
@@ -121,6 +123,8 @@ def main():
             check(rel <= a.ppl_tol, f"{label}: llama.cpp perplexity {ppl:.6f} vs mixq {m['perplexity']:.6f} ({rel:.2e} > {a.ppl_tol})")
             print(f"{label}: {os.path.getsize(path)} bytes, llama.cpp ppl {ppl:.6f}, mixq {m['perplexity']:.6f}, rel diff {rel:.2e}; "
                   f"llama.cpp {llama_s:.3f} s, mixq {m['seconds']:.3f} s")
+        if a.search:
+            check_search(a.search, a.eval_exe, a.model, a.calib, tokens_path, toks, a.window, a.threads, tmp, a.ppl_tol)
         if a.imatrix_against_llama_quantize:
             check_imatrix_against_llama_quantize(a.convert, a.model, a.calib, tmp, os.path.basename(a.model.rstrip('/')),
                                                  a.imatrix_against_llama_quantize)

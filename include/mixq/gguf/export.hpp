@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -55,22 +56,6 @@ inline constexpr const char* representable =
     "fp32 (F32), fp16 (F16), bf16 (BF16), int8 (Q8_0), int4_g32 (Q4_0) and ggml's own types q4_0, q4_1, q5_0, q5_1, q8_0, "
     "iq4_nl, q2_k, q3_k, q4_k, q5_k, q6_k";
 
-struct export_options {
-    bool strict = false;                   // unmatched tensors and rules that match nothing are errors
-    std::filesystem::path tokenizer_json;  // empty: tokenizer.json beside the input, if any
-    int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));  // rows encoded in parallel (same bytes)
-    // Collected by collect_importance (Hugging Face names): ggml's types are then rounded as llama-quantize
-    // --imatrix rounds them, and the export carries the matrix under GGUF names (gguf_export::imatrix).
-    const importance_matrix* importance = nullptr;
-    // mixq's own rounding (gptq_blocks.hpp): a block-type tensor whose input Hessian is here (Hugging Face names,
-    // the head as "lm_head.weight", tied or not) gets its scales by `scales`, then its codes by `round`
-    // (calib/gptq.hpp's gptq_rounder); the others keep ggml's rounding.
-    const hessian_set* hessians = nullptr;
-    rounding_fn round = {};
-    block_scales scales = block_scales::reference;
-    std::string gptq_description = {};  // for the report: "damp 0.01, block 128, act order off"
-};
-
 struct exported_tensor {
     const tensor_view* source = nullptr;
     std::string name;                  // the GGUF name
@@ -86,6 +71,25 @@ struct exported_tensor {
     [[nodiscard]] std::span<const std::byte> bytes() const noexcept {
         return data.empty() ? source->bytes : std::span<const std::byte>(data);
     }
+};
+
+struct export_options {
+    bool strict = false;                   // unmatched tensors and rules that match nothing are errors
+    std::filesystem::path tokenizer_json;  // empty: tokenizer.json beside the input, if any
+    int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));  // rows encoded in parallel (same bytes)
+    // Collected by collect_importance (Hugging Face names): ggml's types are then rounded as llama-quantize
+    // --imatrix rounds them, and the export carries the matrix under GGUF names (gguf_export::imatrix).
+    const importance_matrix* importance = nullptr;
+    // mixq's own rounding (gptq_blocks.hpp): a block-type tensor whose input Hessian is here (Hugging Face names,
+    // the head as "lm_head.weight", tied or not) gets its scales by `scales`, then its codes by `round`
+    // (calib/gptq.hpp's gptq_rounder); the others keep ggml's rounding.
+    const hessian_set* hessians = nullptr;
+    rounding_fn round = {};
+    block_scales scales = block_scales::reference;
+    std::string gptq_description = {};  // for the report: "damp 0.01, block 128, act order off"
+    // A tensor already encoded as `type` from this source (an earlier export of the same input and options):
+    // its bytes are copied instead of encoded again, so the search's measured tables cost no re-rounding.
+    std::function<const exported_tensor*(const tensor_view& source, ggml_type type)> reuse = {};
 };
 
 struct gguf_export {
@@ -331,7 +335,9 @@ inline void encode(exported_tensor& out, std::span<const float> w, int threads, 
         }
         const bool negate_exp = g->transform == mamba_transform::negative_exp || g->transform == mamba_transform::negative_exp_column;
         const bool unchanged = t.type == dtype::f32 && out.type == ggml_type::f32 && !negate_exp;
-        if (!unchanged) {
+        if (const auto* r = !unchanged && opt.reuse ? opt.reuse(t, out.type) : nullptr; r && !r->data.empty()) {
+            out.data = r->data, out.gptq = r->gptq, out.error = r->error;
+        } else if (!unchanged) {
             w.resize(static_cast<std::size_t>(t.numel()));
             to_float(t, w);
             check_finite(w, t.name);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "../model/config.hpp"
+#include "decode.hpp"
 #include "ggml_quants.hpp"
 #include "mamba_names.hpp"
 #include "reader.hpp"
@@ -141,32 +142,14 @@ enum class gguf_arithmetic { llama_cpp, fp32 };
         }
         // Decoded once, exactly: the products then run through fp32 BLAS, the fastest path for evaluation.
         auto& v = m->decoded.emplace_back(static_cast<std::size_t>(t.numel()));
-        const auto row = t.ne[0], rows = t.numel() / row, rb = row_bytes(t.type, row);
-        for (std::int64_t r = 0; r < rows; ++r) {
-            const auto* in = t.bytes.data() + r * rb;
-            float* o = v.data() + r * row;
-            if (const auto& ti = info(t.type); ti.dequantize) {
-                ti.dequantize(in, row, o);
-            } else if (t.type != ggml_type::f32) {  // F16 / BF16
-                for (std::int64_t i = 0; i < row; ++i) {
-                    std::uint16_t h;
-                    std::memcpy(&h, in + 2 * i, 2);
-                    o[i] = t.type == ggml_type::f16 ? half_bits_to_float(h) : bf16_bits_to_float(h);
-                }
-            }
-        }
+        decode_values(t.type, t.bytes.data(), t.numel(), v.data());
         views.push_back({*hf, dtype::f32, shape, std::as_bytes(std::span<const float>(v))});
     }
     m->weights = std::make_unique<checkpoint_weights>(f.path(), std::move(views));
     if (arithmetic == gguf_arithmetic::llama_cpp)
         for (const auto& t : f.tensors()) {
             std::span<const float> mins;
-            if (t.type == ggml_type::q4_1 || t.type == ggml_type::q5_1) {  // each block's fp16 m, after its fp16 d
-                auto& v = m->decoded.emplace_back(static_cast<std::size_t>(t.numel() / qk));
-                const auto bb = info(t.type).block_bytes;
-                for (std::size_t b = 0; b < v.size(); ++b) v[b] = detail::get_half(t.bytes.data() + static_cast<std::int64_t>(b) * bb + 2);
-                mins = v;
-            }
+            if (auto v = q8_1_block_mins(t.type, t.bytes.data(), t.numel()); !v.empty()) mins = m->decoded.emplace_back(std::move(v));
             m->weights->set_input_rounding(*to_hf_name(t.name, arch, "backbone."), activation_rounding_for(t.type), mins);
         }
     if (!m->weights->has("backbone.embeddings.weight")) fail(f.path() + ": missing tensor 'token_embd.weight'");

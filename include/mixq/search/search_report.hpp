@@ -65,16 +65,17 @@ struct comparison {
 // Every (searched point, reference of equal or smaller size) pair, searched points in order: the tables
 // that would dominate the searched one if they measured better. "Below the uniform frontier" means every
 // change here is negative; the standard errors say which of them the eval set can tell apart from zero.
-[[nodiscard]] inline std::vector<comparison> reference_comparisons(const search_result& r) {
+[[nodiscard]] inline std::vector<comparison> reference_comparisons(const std::vector<measured_point>& points) {
     std::vector<comparison> out;
-    for (std::size_t s = 0; s < r.points.size(); ++s) {
-        if (r.points[s].kind != "searched") continue;
-        for (std::size_t k = 0; k < r.points.size(); ++k)
-            if (r.points[k].kind != "searched" && r.points[k].bytes <= r.points[s].bytes)
-                out.push_back({s, k, paired_change(r.points[k].eval, r.points[s].eval)});
+    for (std::size_t s = 0; s < points.size(); ++s) {
+        if (points[s].kind != "searched") continue;
+        for (std::size_t k = 0; k < points.size(); ++k)
+            if (points[k].kind != "searched" && points[k].bytes <= points[s].bytes)
+                out.push_back({s, k, paired_change(points[k].eval, points[s].eval)});
     }
     return out;
 }
+[[nodiscard]] inline std::vector<comparison> reference_comparisons(const search_result& r) { return reference_comparisons(r.points); }
 
 // search.json: the budget, the candidates, every unit's bytes and measured KL per candidate and its choice,
 // and every measured point. No timings: the same inputs give the same file.
@@ -134,12 +135,13 @@ struct comparison {
 }
 
 // frontier.svg: measured perplexity change against compression ratio, searched tables as a line, presets
-// and uniform tables as marks, each labelled.
-[[nodiscard]] inline std::string frontier_svg(const search_result& r) {
+// (and llama-quantize's mixes) and uniform tables (and those mixes in mixq's rounding) as marks, each labelled;
+// the first point is the chosen one.
+[[nodiscard]] inline std::string frontier_svg(const std::vector<measured_point>& points, const std::string& budget) {
     using ::mixq::detail::fmt;
     const double W = 960, H = 480, L = 70, R = 390, T = 40, B = 50;  // R: room for the labels, error included
     double x0 = 1e9, x1 = 0, y0 = 1e9, y1 = -1e9;
-    for (const auto& p : r.points)  // the error bars inside the plot too
+    for (const auto& p : points)  // the error bars inside the plot too
         x0 = std::min(x0, p.ratio), x1 = std::max(x1, p.ratio), y0 = std::min(y0, p.delta_percent - p.stderr_percent),
         y1 = std::max(y1, p.delta_percent + p.stderr_percent);
     if (x1 <= x0) x1 = x0 + 1;
@@ -152,7 +154,7 @@ struct comparison {
     std::string s = fmt("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\" font-size=\"11\">\n", W, H);
     s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
     s += fmt("<text x=\"%.0f\" y=\"22\" font-size=\"14\">mixq-search: measured perplexity change vs compression (%s)</text>\n", L,
-             ::mixq::detail::xml_escape(describe(r.options.target)).c_str());
+             ::mixq::detail::xml_escape(budget).c_str());
     s += fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n", L, H - B, W - R, H - B);
     s += fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n", L, T, L, H - B);
     for (int i = 0; i <= 5; ++i) {
@@ -165,21 +167,22 @@ struct comparison {
     s += fmt("<text x=\"16\" y=\"%.1f\" transform=\"rotate(-90 16 %.1f)\" text-anchor=\"middle\">perplexity change on the eval tokens</text>\n",
              (T + H - B) / 2, (T + H - B) / 2);
     std::vector<const measured_point*> searched;
-    for (const auto& p : r.points)
+    for (const auto& p : points)
         if (p.kind == "searched") searched.push_back(&p);
     std::sort(searched.begin(), searched.end(), [](auto a, auto b) { return a->ratio < b->ratio; });
     std::string line;
     for (const auto* p : searched) line += fmt("%s%.1f,%.1f", line.empty() ? "" : " ", X(p->ratio), Y(p->delta_percent));
     s += "<polyline fill=\"none\" stroke=\"#2a7ab9\" stroke-width=\"2\" points=\"" + line + "\"/>\n";
     double ly = T + 10;
-    for (const auto& p : r.points) {
-        const char* colour = p.kind == "searched" ? "#2a7ab9" : p.kind == "preset" ? "#f28e2b" : "#59a14f";
-        const bool chosen = &p == &r.points.front();
+    for (const auto& p : points) {
+        const bool preset = p.kind == "preset" || p.kind == "llama.cpp";
+        const char* colour = p.kind == "searched" ? "#2a7ab9" : preset ? "#f28e2b" : "#59a14f";
+        const bool chosen = &p == &points.front();
         if (p.stderr_percent > 0.0)  // one standard error either way: what the eval set cannot resolve
             s += fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-opacity=\"0.5\"/>\n", X(p.ratio),
                      Y(p.delta_percent - p.stderr_percent), X(p.ratio), Y(p.delta_percent + p.stderr_percent), colour);
         if (p.kind == "searched") s += fmt("<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%d\" fill=\"%s\"/>\n", X(p.ratio), Y(p.delta_percent), chosen ? 6 : 4, colour);
-        else if (p.kind == "preset") s += fmt("<rect x=\"%.1f\" y=\"%.1f\" width=\"8\" height=\"8\" fill=\"%s\"/>\n", X(p.ratio) - 4, Y(p.delta_percent) - 4, colour);
+        else if (preset) s += fmt("<rect x=\"%.1f\" y=\"%.1f\" width=\"8\" height=\"8\" fill=\"%s\"/>\n", X(p.ratio) - 4, Y(p.delta_percent) - 4, colour);
         else s += fmt("<path d=\"M%.1f %.1f l5 9 h-10 z\" fill=\"%s\"/>\n", X(p.ratio), Y(p.delta_percent) - 5, colour);
         s += fmt("<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">%s%s: %.2fx, %+.3f &#177; %.3f %%</text>\n", W - R + 12, ly, colour, chosen ? "* " : "",
                  ::mixq::detail::xml_escape(p.label).c_str(), p.ratio, p.delta_percent, p.stderr_percent);
@@ -187,6 +190,7 @@ struct comparison {
     }
     return s + "</svg>\n";
 }
+[[nodiscard]] inline std::string frontier_svg(const search_result& r) { return frontier_svg(r.points, describe(r.options.target)); }
 
 // The text report: budget, what was chosen (one line per tensor role), the measured result.
 [[nodiscard]] inline std::string report_text(const search_result& r, const std::string& input) {

@@ -4,6 +4,7 @@
 #include <mixq/mixq.hpp>
 
 #include <mixq/eval/importance.hpp>
+#include <mixq/gguf/export_layerwise.hpp>
 #include <mixq/io/checkpoint.hpp>
 
 #include "cli_main.hpp"
@@ -107,8 +108,8 @@ int main(int argc, char** argv) {
                                            : mixq::presets::get(preset.empty() ? "conservative" : preset,
                                                                 mixq::presets::detect_family(in.tensors()));
             std::optional<mixq::gguf::importance_matrix> importance;
-            mixq::hessian_set hessians;
             mixq::gguf::export_options xo;
+            mixq::gguf::gguf_export x;
             xo.strict = strict, xo.threads = eval.threads;
             if (imatrix || gptq) {  // mixq's fp32 forward over the calibration tokens, windows of --window
                 const mixq::checkpoint_weights w(in);
@@ -118,16 +119,15 @@ int main(int argc, char** argv) {
                     importance = mixq::collect_importance(model, calib, eval.window, std::filesystem::path(calib_tokens).filename().string());
                     xo.importance = &*importance;
                 } else {
-                    // Only the products GPTQ will round (collect_hessians takes an empty list as "all").
-                    if (const auto products = mixq::gguf::block_typed_products(in, table); !products.empty())
-                        hessians = mixq::collect_hessians(model, calib, eval.window, products);
                     // Damping 0.1 by default: chosen on held-out calibration windows (docs/quality.md), where 0.01 did worst.
                     const mixq::gptq_options go{app.count("--gptq-damp") > 0 ? gptq_damp : 0.1, gptq_block, act_order};
-                    xo.hessians = &hessians, xo.round = mixq::gptq_rounder(go), xo.gptq_description = mixq::describe(go);
+                    xo.round = mixq::gptq_rounder(go), xo.gptq_description = mixq::describe(go);
                     xo.scales = lowbit == "mse+gptq" ? mixq::gguf::block_scales::weighted : mixq::gguf::block_scales::reference;
+                    // A layer's Hessians at a time (gguf/export_layerwise.hpp): memory stays that of one layer.
+                    x = std::move(mixq::gguf::export_gguf_layerwise(in, {table}, xo, {&model, calib, eval.window}).front());
                 }
             }
-            const auto x = mixq::gguf::export_gguf(in, std::move(table), xo);
+            if (!gptq) x = mixq::gguf::export_gguf(in, std::move(table), xo);
             const auto file = mixq::gguf::serialize(x);
             auto record = mixq::gguf::report_json(x);
             std::string quality;

@@ -26,6 +26,59 @@ struct gptq_calibration {
     std::int64_t batch = 16;
 };
 
+// The calibration tokens' residual stream carried through the fp32 model a layer at a time, each layer's
+// wanted input Hessians accumulated as collect_hessians would (same batches, same order: the same sums).
+class layer_hessians {
+public:
+    layer_hessians(const ssm_lm& model, const gptq_calibration& cal) : model_(model) {
+        const auto [L, windows] = detail::calibration_windows(model.config(), cal.tokens.size(), cal.window);
+        L_ = L;
+        for (std::int64_t w0 = 0; w0 < windows; w0 += cal.batch) {
+            const auto nw = std::min(cal.batch, windows - w0);
+            batches_.push_back({nw, model.embed(cal.tokens.data() + w0 * L, nw, L)});
+        }
+    }
+    // Runs layer l on the stream, adding the inputs of the products in `want` to `into`.
+    void run_layer(std::int64_t l, const std::set<std::string, std::less<>>& want, hessian_set& into) {
+        std::int64_t T = 0;
+        const input_observer observe = [&](const std::string& name, std::span<const float> x) {
+            if (want.count(name)) detail::accumulate_into(into, name, x, T, L_);
+        };
+        for (auto& b : batches_) {
+            T = b.n_seq * L_;
+            model_.run_layer(l, b.x, b.n_seq, L_, want.empty() ? nullptr : &observe);
+        }
+    }
+    // After the last layer: the head's input (the final norm of the stream) as "lm_head.weight".
+    void head(hessian_set& into) const {
+        for (const auto& b : batches_) detail::accumulate_into(into, "lm_head.weight", model_.head_input(b.x), b.n_seq * L_, L_);
+    }
+    // Layers 0..last (n_layers: the head too), want[l] collected into `current`, then done(l), then cleared.
+    void walk(const std::vector<std::set<std::string, std::less<>>>& want, std::int64_t last, hessian_set& current,
+              const std::function<void(std::int64_t)>& done) {
+        const auto n = model_.config().n_layers;
+        for (std::int64_t l = 0; l <= std::min(last, n - 1); ++l) {
+            run_layer(l, want[static_cast<std::size_t>(l)], current);
+            done(l);
+            current.clear();
+        }
+        if (last == n) {
+            head(current);
+            done(n);
+            current.clear();
+        }
+    }
+
+private:
+    struct batch {
+        std::int64_t n_seq;
+        std::vector<float> x;  // the residual stream entering the next layer
+    };
+    const ssm_lm& model_;
+    std::int64_t L_ = 0;
+    std::vector<batch> batches_;
+};
+
 // Converts `in` with each of `tables` (as convert(in, table, options) would, with
 // options.hessians = collect_hessians(*cal.model, cal.tokens, cal.window): the same bytes). Why: a layer's
 // Hessians are K x K doubles, 42 MB per layer at Mamba-130M's shape and 302 MB per layer (14.5 GB in all)
@@ -89,38 +142,11 @@ struct gptq_calibration {
     };
     fill(jobs[0]);
 
-    if (last >= 0) {
-        const auto [L, windows] = detail::calibration_windows(cfg, cal.tokens.size(), cal.window);
-        const std::int64_t rows = L;  // a structured binding, which clang before 16 cannot capture
-        struct batch {
-            std::int64_t n_seq;
-            std::vector<float> x;  // the residual stream entering the current layer
-        };
-        std::vector<batch> bs;
-        for (std::int64_t w0 = 0; w0 < windows; w0 += cal.batch) {
-            const auto nw = std::min(cal.batch, windows - w0);
-            bs.push_back({nw, model.embed(cal.tokens.data() + w0 * L, nw, L)});
-        }
-        for (std::int64_t l = 0; l <= std::min(last, cfg.n_layers - 1); ++l) {
-            const auto& want = wanted[static_cast<std::size_t>(l)];
-            std::int64_t T = 0;
-            const input_observer observe = [&](const std::string& name, std::span<const float> x) {
-                if (want.count(name)) detail::accumulate_into(current, name, x, T, rows);
-            };
-            for (auto& b : bs) {
-                T = b.n_seq * L;
-                model.run_layer(l, b.x, b.n_seq, L, want.empty() ? nullptr : &observe);
-            }
+    if (last >= 0)
+        layer_hessians(model, cal).walk(wanted, last, current, [&](std::int64_t l) {
             fill(jobs[static_cast<std::size_t>(l + 1)]);
-            current.clear();
-            if (progress) progress(static_cast<std::size_t>(l + 1), static_cast<std::size_t>(cfg.n_layers + 1));
-        }
-        if (last == cfg.n_layers) {  // the head's input: the final norm of the stream leaving the last layer
-            for (const auto& b : bs) detail::accumulate_into(current, "lm_head.weight", model.head_input(b.x), b.n_seq * L, L);
-            fill(jobs.back());
-            current.clear();
-        }
-    }
+            if (progress && l < cfg.n_layers) progress(static_cast<std::size_t>(l + 1), static_cast<std::size_t>(cfg.n_layers + 1));
+        });
     if (progress) progress(static_cast<std::size_t>(cfg.n_layers + 1), static_cast<std::size_t>(cfg.n_layers + 1));
 
     for (std::size_t k = 0; k < cs.size(); ++k) {

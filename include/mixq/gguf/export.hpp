@@ -7,6 +7,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -87,6 +88,10 @@ struct export_options {
     rounding_fn round = {};
     block_scales scales = block_scales::reference;
     std::string gptq_description = {};  // for the report: "damp 0.01, block 128, act order off"
+    // With GPTQ's Hessians collected a layer at a time instead (gguf/export_layerwise.hpp): the products the
+    // forward observes; a block-type tensor whose product is one of them is left unencoded, listed in
+    // gguf_export::deferred, for that driver to round (and `hessians` is not used).
+    const std::set<std::string>* deferred_products = nullptr;
     // A tensor already encoded as `type` from this source (an earlier export of the same input and options):
     // its bytes are copied instead of encoded again, so the search's measured tables cost no re-rounding.
     std::function<const exported_tensor*(const tensor_view& source, ggml_type type)> reuse = {};
@@ -103,8 +108,12 @@ struct gguf_export {
     std::optional<importance_matrix> imatrix;  // the importance used, by GGUF name, for imatrix.gguf (with export_options::importance)
     std::optional<block_scales> gptq;          // mixq's own rounding, with these scales (with export_options::hessians)
     std::string gptq_description;
+    // Tensors left for GPTQ with layer-wise Hessians (export_options::deferred_products): index into
+    // `tensors`, and the product whose input Hessian rounds it.
+    std::vector<std::pair<std::size_t, std::string>> deferred;
     bool head_omitted = false;  // lm_head.weight equal to the embeddings: llama.cpp reuses token_embd
     bool head_absent = false;   // no lm_head.weight in the input at all
+    std::filesystem::path tokenizer_json;  // the tokenizer.json the metadata comes from (if it exists)
     std::uint64_t fp32_bytes = 0;  // every exported parameter x 4
     std::uint64_t data_bytes = 0;  // tensor data, alignment padding included
     std::uint64_t file_bytes = 0;  // the whole .gguf
@@ -226,19 +235,41 @@ inline void encode(exported_tensor& out, std::span<const float> w, int threads, 
 }
 }  // namespace detail
 
-// The products whose input Hessians mixq's GPTQ rounding of `table` uses: every tensor the table lowers to a
-// ggml block type, and the head ("lm_head.weight", as the forward names it) when the embedding table is one of
-// them (a tied head is computed with it). Collect only these: each is a K x K matrix of doubles.
-[[nodiscard]] inline std::vector<std::string> block_typed_products(const io::safetensors_file& in, const rule_table& table) {
-    std::vector<std::string> out;
-    const auto plan = make_plan(table, in.tensors());
-    for (const auto& e : plan.entries) {
-        const auto t = ggml_type_for(e.target);
-        if (!t || !is_block_quantized(*t)) continue;
-        out.push_back(e.tensor->name);
-        if (e.tensor->name.ends_with("embeddings.weight")) out.push_back("lm_head.weight");
+// The metadata (the architecture's keys, the tokenizer, mixq's record of each tensor) and the sizes, once
+// every tensor is encoded: export_gguf calls it, or the layer-wise driver after rounding the deferred tensors.
+inline void finish_export(gguf_export& x) {
+    if (!x.deferred.empty()) throw error(errc::internal, "finish_export: " + std::to_string(x.deferred.size()) + " tensor(s) not encoded yet");
+    const auto& in = *x.input;
+    const auto& c = x.config;
+    const auto arch = arch_of(c.layout, in.path());
+    x.kvs.clear();
+    x.fp32_bytes = x.data_bytes = 0;
+    auto& kvs = x.kvs;
+    detail::architecture_kvs(kvs, arch, c, std::filesystem::path(in.path()).parent_path().filename().string());
+    auto tok = tokenizer_from(x.tokenizer_json, c.vocab);
+    x.tokenizer_note = tok.note;
+    for (auto& k : tok.kvs) kvs.push_back(std::move(k));
+    // mixq's own record: the version, the table and, per tensor, what was asked and what was written.
+    nlohmann::ordered_json rules = nlohmann::ordered_json::array();
+    for (const auto& r : x.table.rules()) rules.push_back({r.pattern, std::string(to_string(r.precision))});
+    nlohmann::ordered_json schemes = nlohmann::ordered_json::object();
+    for (const auto& t : x.tensors) {
+        nlohmann::ordered_json s{{"source", t.source->name}, {"precision", std::string(to_string(t.asked))},
+                                 {"type", std::string(to_string(t.type))}};
+        if (!t.override_reason.empty()) s["override"] = t.override_reason;
+        if (t.gptq) s["rounding"] = "gptq";
+        schemes[t.name] = s;
     }
-    return out;
+    kvs.push_back(kv::str("mixq.version", version));
+    kvs.push_back(kv::str("mixq.table", nlohmann::ordered_json{{"name", x.table.name()}, {"rules", rules}}.dump()));
+    kvs.push_back(kv::str("mixq.schemes", schemes.dump()));
+    kvs.push_back(kv::boolean("mixq.tie_word_embeddings", x.head_omitted || x.head_absent));
+
+    for (const auto& t : x.tensors) {
+        x.fp32_bytes += static_cast<std::uint64_t>(t.source->numel()) * 4u;
+        x.data_bytes += align_up(t.bytes().size());
+    }
+    x.file_bytes = gguf_header(x.kvs, x.outputs()).size() + x.data_bytes;
 }
 
 // Plans and encodes every tensor in memory; any refusal (layout, expand, a precision without a ggml type,
@@ -289,7 +320,7 @@ inline void encode(exported_tensor& out, std::span<const float> w, int threads, 
         return emb && head_target == emb_target && head->type == emb->type && head->shape == emb->shape && same_bytes(head->bytes, emb->bytes);
     }();
     if (opt.importance) x.imatrix = detail::importance_by_gguf_name(*opt.importance, arch, c.prefix, head_tied);
-    if (opt.hessians) {
+    if (opt.hessians || opt.deferred_products) {
         if (!opt.round) throw error(errc::internal, "export_gguf: Hessians without a rounding function (calib/gptq.hpp's gptq_rounder)");
         x.gptq = opt.scales, x.gptq_description = opt.gptq_description;
     }
@@ -350,38 +381,22 @@ inline void encode(exported_tensor& out, std::span<const float> w, int threads, 
                     fail("importance of '" + t.name + "' holds " + std::to_string(importance.size()) + " values for rows of " +
                          std::to_string(out.ne[0]));
             }
-            const hessian* H = g->transform == mamba_transform::none && is_block_quantized(out.type) ? hessian_of(t) : nullptr;
-            detail::encode(out, w, opt.threads, importance.empty() ? nullptr : importance.data(), H, &opt);
+            const bool gptq_able = g->transform == mamba_transform::none && is_block_quantized(out.type);
+            if (gptq_able && opt.deferred_products) {  // the product this tensor feeds (a tied embedding table: the head)
+                const auto product = &t == emb && head_tied ? std::string("lm_head.weight") : t.name;
+                if (opt.deferred_products->count(product)) {
+                    x.deferred.emplace_back(x.tensors.size(), product);
+                    x.tensors.push_back(std::move(out));
+                    continue;
+                }
+            }
+            detail::encode(out, w, opt.threads, importance.empty() ? nullptr : importance.data(), gptq_able ? hessian_of(t) : nullptr, &opt);
         }
         x.tensors.push_back(std::move(out));
     }
 
-    auto& kvs = x.kvs;
-    detail::architecture_kvs(kvs, arch, c, std::filesystem::path(in.path()).parent_path().filename().string());
-    auto tok = tokenizer_from(opt.tokenizer_json.empty() ? dir / "tokenizer.json" : opt.tokenizer_json, c.vocab);
-    x.tokenizer_note = tok.note;
-    for (auto& k : tok.kvs) kvs.push_back(std::move(k));
-    // mixq's own record: the version, the table and, per tensor, what was asked and what was written.
-    nlohmann::ordered_json rules = nlohmann::ordered_json::array();
-    for (const auto& r : x.table.rules()) rules.push_back({r.pattern, std::string(to_string(r.precision))});
-    nlohmann::ordered_json schemes = nlohmann::ordered_json::object();
-    for (const auto& t : x.tensors) {
-        nlohmann::ordered_json s{{"source", t.source->name}, {"precision", std::string(to_string(t.asked))},
-                                 {"type", std::string(to_string(t.type))}};
-        if (!t.override_reason.empty()) s["override"] = t.override_reason;
-        if (t.gptq) s["rounding"] = "gptq";
-        schemes[t.name] = s;
-    }
-    kvs.push_back(kv::str("mixq.version", version));
-    kvs.push_back(kv::str("mixq.table", nlohmann::ordered_json{{"name", x.table.name()}, {"rules", rules}}.dump()));
-    kvs.push_back(kv::str("mixq.schemes", schemes.dump()));
-    kvs.push_back(kv::boolean("mixq.tie_word_embeddings", x.head_omitted || x.head_absent));
-
-    for (const auto& t : x.tensors) {
-        x.fp32_bytes += static_cast<std::uint64_t>(t.source->numel()) * 4u;
-        x.data_bytes += align_up(t.bytes().size());
-    }
-    x.file_bytes = gguf_header(x.kvs, x.outputs()).size() + x.data_bytes;
+    x.tokenizer_json = opt.tokenizer_json.empty() ? dir / "tokenizer.json" : opt.tokenizer_json;
+    if (x.deferred.empty()) finish_export(x);
     x.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return x;
 }

@@ -20,6 +20,7 @@
 #include "../eval/perplexity.hpp"
 #include "../gguf/decode.hpp"
 #include "../gguf/export.hpp"
+#include "../gguf/export_layerwise.hpp"
 #include "../gguf/llama_mixes.hpp"
 #include "../gguf/weights.hpp"
 #include "kl.hpp"
@@ -163,24 +164,33 @@ public:
         r.fp32_perplexity = r.fp32_eval.perplexity;
         step();
 
-        // The rounding's calibration, from the fp32 model on all calibration tokens, then one export per candidate.
-        begin("candidate exports", o_.candidates.size() + 1);
+        // One export per candidate, and per further type llama-quantize's mixes use (for the selection and the
+        // reference points), rounded as asked: GPTQ's Hessians from the fp32 model on all calibration tokens, one
+        // layer's at a time, in one pass for every export (gguf/export_layerwise.hpp).
+        begin("candidate exports", 1);
         xo_.threads = o_.threads;
-        if (o_.rounding == gguf_rounding::imatrix) {
-            importance_ = collect_importance(fp32_model, calib_, o_.window, "calibration tokens");
-            xo_.importance = &*importance_;
-        } else if (o_.rounding != gguf_rounding::reference) {
-            std::vector<std::string> products = searched_;
-            if (std::find(products.begin(), products.end(), cfg_.embedding()) != products.end()) products.push_back("lm_head.weight");
-            hessians_ = collect_hessians(fp32_model, calib_, o_.window, products);
-            xo_.hessians = &hessians_, xo_.round = gptq_rounder(o_.gptq), xo_.gptq_description = ::mixq::describe(o_.gptq);
+        std::vector<rule_table> export_tables;
+        std::vector<precision> types = o_.candidates;
+        for (const auto& mix : gguf::llama_mixes) {
+            const auto table = gguf::llama_mix_table(mix, in_);
+            for (const auto& rule : table.rules())
+                if (std::find(types.begin(), types.end(), rule.precision) == types.end()) types.push_back(rule.precision);
+        }
+        for (auto p : types) export_tables.push_back(table_for({}, p));
+        std::vector<gguf::gguf_export> exports;
+        if (o_.rounding == gguf_rounding::gptq || o_.rounding == gguf_rounding::mse_gptq) {
+            xo_.round = gptq_rounder(o_.gptq), xo_.gptq_description = ::mixq::describe(o_.gptq);
             xo_.scales = o_.rounding == gguf_rounding::mse_gptq ? gguf::block_scales::weighted : gguf::block_scales::reference;
+            exports = gguf::export_gguf_layerwise(in_, export_tables, xo_, {&fp32_model, calib_, o_.window});
+        } else {
+            if (o_.rounding == gguf_rounding::imatrix) {
+                importance_ = collect_importance(fp32_model, calib_, o_.window, "calibration tokens");
+                xo_.importance = &*importance_;
+            }
+            for (const auto& t : export_tables) exports.push_back(gguf::export_gguf(in_, t, xo_));
         }
         step();
-        for (auto p : o_.candidates) {
-            candidates_.push_back(gguf::export_gguf(in_, table_for({}, p), xo_));
-            step();
-        }
+        for (std::size_t k = 0; k < exports.size(); ++k) (k < o_.candidates.size() ? candidates_ : extras_).push_back(std::move(exports[k]));
         const auto& x0 = candidates_.front();
         r.fp32_bytes = x0.fp32_bytes;
         for (const auto& t : x0.tensors) r.params += t.source->numel();
@@ -188,9 +198,10 @@ public:
         // Every measured table copies what the candidates already rounded.
         measure_xo_ = xo_;
         measure_xo_.reuse = [this](const tensor_view& source, gguf::ggml_type type) -> const gguf::exported_tensor* {
-            for (const auto& c : candidates_)
-                for (const auto& t : c.tensors)
-                    if (t.source == &source && t.type == type) return &t;
+            for (const auto* xs : {&candidates_, &extras_})
+                for (const auto& c : *xs)
+                    for (const auto& t : c.tensors)
+                        if (t.source == &source && t.type == type) return &t;
             return nullptr;
         };
 
@@ -451,9 +462,8 @@ private:
     std::vector<std::string> unit_names_;  // per unit, filled by run() (table_for needs them)
     bool head_follows_ = false;
     std::optional<gguf::importance_matrix> importance_;
-    hessian_set hessians_;
     gguf::export_options xo_, measure_xo_;
-    std::vector<gguf::gguf_export> candidates_;
+    std::vector<gguf::gguf_export> candidates_, extras_;  // extras_: the mixes' further types, not knapsack options
     reference_distribution ref_;
     layer_inputs inputs_;
     std::mutex progress_mutex_;

@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
     auto* b = app.add_option("--target-bits", bits, "budget: bits per parameter (scales included) at most this");
     auto* q = app.add_option("--max-ppl-increase", ppl, "budget: perplexity increase over fp32 at most this many percent");
     auto* sz = app.add_option("--target-size", size, "budget (--format gguf): the .gguf file at most this large, metadata and alignment "
-                                                     "included (bytes, or 48MB, 1.5GiB, ...)");
+                                                     "included (bytes, or 48MB, 1536MiB, 2GiB: whole numbers)");
     auto* bw = app.add_option("--target-bpw", bpw, "budget (--format gguf): llama.cpp's bits per weight (8 x tensor data bytes / "
                                                    "parameters) at most this");
     for (auto* x : {r, b, q, sz, bw})

@@ -71,6 +71,18 @@ int main(int argc, char** argv) {
                     mixq::fail(std::string(tokens == &calib ? calib_path : eval_path) + ": token id " + std::to_string((*tokens)[i]) +
                                " at index " + std::to_string(i) + " is outside the vocabulary of " + std::to_string(cfg.vocab));
     };
+    // The result on stdout: search.json's content with --json, else the report and the files written.
+    const auto print = [&](const auto& res, const std::string& files) {
+        if (json) {
+            auto j = mixq::search::search_json(res);
+            j["input"] = input;
+            j["output"] = output;
+            j["seconds"] = res.seconds;
+            std::cout << j.dump(1) << "\n";
+        } else {
+            std::cout << mixq::search::report_text(res, input) << "wrote " << output << "/{" << files << "}\n";
+        }
+    };
     // --format gguf: ggml's types, sizes in GGUF bytes, a model.gguf; shares the token files, windows and threads.
     auto search_gguf = [&]() -> int {
         mixq::search::gguf_search_options g;
@@ -125,17 +137,7 @@ int main(int argc, char** argv) {
             return s.run();
         }();
         mixq::search::write_search_outputs(output, res);
-        if (json) {
-            auto j = mixq::search::search_json(res);
-            j["input"] = input;
-            j["output"] = output;
-            j["seconds"] = res.seconds;
-            std::cout << j.dump(1) << "\n";
-        } else {
-            std::cout << mixq::search::report_text(res, input);
-            std::cout << "wrote " << output << "/{model.gguf, metadata.json" << (res.chosen.imatrix ? ", imatrix.gguf" : "")
-                      << ", table.json, search.json, frontier.svg}\n";
-        }
+        print(res, std::string("model.gguf, metadata.json") + (res.chosen.imatrix ? ", imatrix.gguf" : "") + ", table.json, search.json, frontier.svg");
         return 0;
     };
 
@@ -197,17 +199,7 @@ int main(int argc, char** argv) {
                              {"convert_command", "mixq-convert " + input + " -o DIR --table table.json --calibration gptq "
                                                  "--lowbit-calibration mse+gptq --calib " + calib_path}};
         mixq::search::write_search_outputs(output, res);
-        if (json) {
-            auto j = mixq::search::search_json(res);
-            j["input"] = input;
-            j["output"] = output;
-            j["seconds"] = res.seconds;
-            std::cout << j.dump(1) << "\n";
-        } else {
-            std::cout << mixq::search::report_text(res, input);
-            std::cout << "wrote " << output << "/{table.json, search.json, frontier.svg, model.safetensors, metadata.json, "
-                      << "statistics.json, precision_allocation.svg}\n";
-        }
+        print(res, "table.json, search.json, frontier.svg, model.safetensors, metadata.json, statistics.json, precision_allocation.svg");
         return 0;
     });
 }

@@ -130,17 +130,12 @@ public:
     gguf_searcher(const io::safetensors_file& in, model_config cfg, std::span<const std::int64_t> calib, std::span<const std::int64_t> eval,
                   gguf_search_options o)
         : in_(in), cfg_(std::move(cfg)), calib_(calib.begin(), calib.end()), eval_(eval.begin(), eval.end()), o_(std::move(o)) {
-        if (o_.candidates.empty()) fail("--candidates: the list is empty");
-        if (o_.candidates.size() > 32) fail("--candidates: at most 32 candidates");
-        for (std::size_t i = 0; i < o_.candidates.size(); ++i) {
-            const auto g = gguf::ggml_type_for(o_.candidates[i]);
-            if (!g || o_.candidates[i] == precision::int8 || o_.candidates[i] == precision::int4_g32 || o_.candidates[i] == precision::fp32)
-                fail("--candidates: " + std::string(to_string(o_.candidates[i])) +
+        detail::check_candidates(o_.candidates);
+        for (auto p : o_.candidates)
+            if (!gguf::ggml_type_for(p) || p == precision::int8 || p == precision::int4_g32 || p == precision::fp32)
+                fail("--candidates: " + std::string(to_string(p)) +
                      " is not a GGUF candidate; --format gguf searches ggml's types q2_k, q3_k, q4_0, q4_1, q5_0, q5_1, q8_0, iq4_nl, "
                      "q4_k, q5_k, q6_k, and fp16 / bf16");
-            for (std::size_t j = 0; j < i; ++j)
-                if (o_.candidates[i] == o_.candidates[j]) fail("--candidates: " + std::string(to_string(o_.candidates[i])) + " twice");
-        }
         (void)gguf::arch_of(cfg_.layout, in_.path());
         // What llama-quantize quantizes (2-D weights but norms and conv1d): the search's tensors; the rest stays.
         const auto all = gguf::llama_mix_table(*gguf::find_llama_mix("Q8_0"), in_);

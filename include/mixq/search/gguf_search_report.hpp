@@ -78,11 +78,7 @@ namespace detail {
             {"against_references", against}};
 }
 
-[[nodiscard]] inline std::string table_json(const gguf_search_result& r) {
-    nlohmann::ordered_json rules = nlohmann::ordered_json::array();
-    for (const auto& x : r.table.rules()) rules.push_back({x.pattern, std::string(to_string(x.precision))});
-    return nlohmann::ordered_json{{"name", "searched"}, {"rules", rules}}.dump(1) + "\n";
-}
+[[nodiscard]] inline std::string table_json(const gguf_search_result& r) { return detail::table_json(r.table); }
 
 // The text report: budget, rounding, what was chosen (one line per tensor role), the file and its measurement,
 // and the chosen file against llama-quantize's mixes of equal or smaller size.
@@ -98,18 +94,6 @@ namespace detail {
     s += fmt("sensitivity: %s on %lld calibration windows, %zu tensors x %zu candidates in %.1f s\n",
              o.measure == sensitivity_measure::kl ? "mean KL of the next-token distributions" : "change of the calibration loss",
              static_cast<long long>(o.sensitivity_windows), r.units.size(), o.candidates.size(), r.sensitivity_seconds);
-    // Per written type, then one line per role with the layers that took each type.
-    std::map<std::string, std::pair<std::int64_t, std::int64_t>> by;
-    std::map<std::string, std::map<std::string, std::vector<std::int64_t>>> roles;
-    std::vector<std::string> order;
-    for (const auto& u : r.units) {
-        const std::string type(gguf::to_string(r.written(u)));
-        ++by[type].first;
-        by[type].second += u.params;
-        const auto role = detail::short_name(u.name);
-        if (!roles.count(role)) order.push_back(role);
-        roles[role][type].push_back(detail::layer_index(u.name).value_or(-1));
-    }
     if (r.held_out_windows > 0) {
         s += fmt("\nfiles within the budget, judged on %lld held-out calibration windows (%s, nats):\n", static_cast<long long>(r.held_out_windows),
                  o.measure == sensitivity_measure::kl ? "mean KL from fp32" : "change of the calibration loss");
@@ -118,20 +102,20 @@ namespace detail {
                      ::mixq::detail::group_digits(static_cast<std::int64_t>(r.selection[k].file_bytes)).c_str(), r.selection[k].kl,
                      r.selection[k].delta_nll);
     }
+    // Per written type, then one line per role with the layers that took each type.
+    std::map<std::string, std::pair<std::int64_t, std::int64_t>> by;
+    std::vector<detail::role_choice> choices;
+    for (const auto& u : r.units) {
+        const auto t = r.written(u);
+        const std::string type(gguf::to_string(t));
+        ++by[type].first;
+        by[type].second += u.params;
+        choices.push_back({u.name, type, static_cast<int>(t), 1});
+    }
     s += "\nwritten (ggml types, llama-quantize's fallbacks included):\n";
     for (const auto& [type, n] : by)
         s += fmt("  %-8s %5lld tensors %14s params\n", type.c_str(), static_cast<long long>(n.first), ::mixq::detail::group_digits(n.second).c_str());
-    for (const auto& role : order) {
-        std::vector<std::pair<std::string, std::vector<std::int64_t>>> by_count(roles[role].begin(), roles[role].end());
-        std::stable_sort(by_count.begin(), by_count.end(), [](const auto& a, const auto& b) { return a.second.size() > b.second.size(); });
-        std::string line;
-        for (auto& [type, ls] : by_count) {
-            std::sort(ls.begin(), ls.end());
-            line += (line.empty() ? "" : "; ") + type;
-            if (ls.back() >= 0) line += fmt(" in %zu layer%s (%s)", ls.size(), ls.size() == 1 ? "" : "s", detail::ranges(ls).c_str());
-        }
-        s += fmt("  %-24s %s\n", role.c_str(), line.c_str());
-    }
+    s += detail::role_lines(choices);
     const auto& c = r.points.front();
     s += fmt("\nresult: %s bytes (%.2f MiB), %.4f bits per weight, %.3fx; perplexity %.4f -> %.4f measured (%+.4f %% +- %.4f), %.4f predicted\n",
              ::mixq::detail::group_digits(static_cast<std::int64_t>(r.chosen.file_bytes)).c_str(),

@@ -126,6 +126,14 @@ inline bool searchable(const tensor_view& t, bool widen) {
     if (widen) return true;
     return t.shape.size() >= 2 && t.rows() > 1 && t.cols() > 1 && !is_core(t.name);
 }
+// A candidate list the knapsack takes: 1..32 precisions, none twice.
+inline void check_candidates(const std::vector<precision>& c) {
+    if (c.empty()) fail("--candidates: the list is empty");
+    if (c.size() > 32) fail("--candidates: at most 32 candidates");
+    for (std::size_t i = 0; i < c.size(); ++i)
+        for (std::size_t j = 0; j < i; ++j)
+            if (c[i] == c[j]) fail("--candidates: " + std::string(to_string(c[i])) + " twice");
+}
 // "Every linear weight" as the oracle's uniform tables mean it: embeddings, head, in/out projections, MoE ffns.
 inline bool is_uniform_linear(const std::string& n) {
     for (const char* p : {"embedding.weight", "*.embeddings.weight", "lm_head.weight", "*.in_proj.weight", "*.out_proj.weight",
@@ -143,11 +151,7 @@ public:
     searcher(const io::safetensors_file& in, model_config cfg, std::span<const std::int64_t> calib, std::span<const std::int64_t> eval,
              search_options o)
         : in_(in), cfg_(std::move(cfg)), calib_(calib.begin(), calib.end()), eval_(eval.begin(), eval.end()), o_(std::move(o)) {
-        if (o_.candidates.empty()) fail("--candidates: the list is empty");
-        if (o_.candidates.size() > 32) fail("--candidates: at most 32 candidates");
-        for (std::size_t i = 0; i < o_.candidates.size(); ++i)
-            for (std::size_t j = 0; j < i; ++j)
-                if (o_.candidates[i] == o_.candidates[j]) fail("--candidates: " + std::string(to_string(o_.candidates[i])) + " twice");
+        detail::check_candidates(o_.candidates);
         for (const auto& t : in_.tensors()) {
             if (detail::searchable(t, o_.widen)) searchable_.push_back(t.name);
             else if (is_readable_float(t.type)) fixed_.push_back(t.name);

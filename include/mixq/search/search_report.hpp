@@ -53,6 +53,46 @@ inline std::string ranges(const std::vector<std::int64_t>& v) {
     }
     return s;
 }
+// One line per tensor role (the name without its layer), each choice with the layers that took it: a 64-layer
+// model's report stays as long as a 4-layer one's. Per unit in order: its first tensor's name, its choice, the
+// choice's rank (ties in layer count keep rank order) and how many tensors it ties.
+struct role_choice {
+    std::string name, choice;
+    int rank = 0;
+    std::size_t tied = 1;
+};
+inline std::string role_lines(const std::vector<role_choice>& units) {
+    using choice_key = std::pair<int, std::string>;
+    std::map<std::string, std::map<choice_key, std::vector<std::int64_t>>> roles;  // role -> choice -> layers
+    std::map<std::string, std::size_t> tied;
+    std::vector<std::string> order;
+    for (const auto& u : units) {
+        const auto role = short_name(u.name);
+        if (!roles.count(role)) order.push_back(role);
+        roles[role][{u.rank, u.choice}].push_back(layer_index(u.name).value_or(-1));
+        if (u.tied > 1) tied[role] = u.tied;
+    }
+    std::string s;
+    for (const auto& role : order) {
+        std::vector<std::pair<choice_key, std::vector<std::int64_t>>> by_count(roles[role].begin(), roles[role].end());
+        for (auto& [c, ls] : by_count) std::sort(ls.begin(), ls.end());
+        std::stable_sort(by_count.begin(), by_count.end(), [](const auto& a, const auto& b) { return a.second.size() > b.second.size(); });
+        std::string line;
+        for (const auto& [c, ls] : by_count) {
+            line += (line.empty() ? "" : "; ") + c.second;
+            if (ls.back() >= 0) line += ::mixq::detail::fmt(" in %zu layer%s (%s)", ls.size(), ls.size() == 1 ? "" : "s", ranges(ls).c_str());
+        }
+        if (tied.count(role)) line += " (tied x" + std::to_string(tied[role]) + ")";
+        s += ::mixq::detail::fmt("  %-24s %s\n", role.c_str(), line.c_str());
+    }
+    return s;
+}
+// table.json's content: the chosen precision of every tensor by exact name, in the existing JSON form.
+[[nodiscard]] inline std::string table_json(const rule_table& t) {
+    nlohmann::ordered_json rules = nlohmann::ordered_json::array();
+    for (const auto& x : t.rules()) rules.push_back({x.pattern, std::string(to_string(x.precision))});
+    return nlohmann::ordered_json{{"name", "searched"}, {"rules", rules}}.dump(1) + "\n";
+}
 }  // namespace detail
 
 // A searched point against a preset or uniform table no larger than it, on the same eval windows:
@@ -128,11 +168,7 @@ struct comparison {
 }
 
 // table.json: the chosen precision of every tensor by exact name, in the existing JSON form.
-[[nodiscard]] inline std::string table_json(const search_result& r) {
-    nlohmann::ordered_json rules = nlohmann::ordered_json::array();
-    for (const auto& x : r.table.rules()) rules.push_back({x.pattern, std::string(to_string(x.precision))});
-    return nlohmann::ordered_json{{"name", "searched"}, {"rules", rules}}.dump(1) + "\n";
-}
+[[nodiscard]] inline std::string table_json(const search_result& r) { return detail::table_json(r.table); }
 
 // frontier.svg: measured perplexity change against compression ratio, searched tables as a line, presets
 // (and llama-quantize's mixes) and uniform tables (and those mixes in mixq's rounding) as marks, each labelled;
@@ -215,30 +251,12 @@ struct comparison {
     for (const auto& [p, n] : by)
         s += fmt("  %-10s %5lld tensors %14s params\n", std::string(to_string(p)).c_str(), static_cast<long long>(n.first),
                  ::mixq::detail::group_digits(n.second).c_str());
-    // One line per tensor role (the name without its layer), each precision with the layers that took it:
-    // a 64-layer model's report stays as long as a 4-layer one's (table.json has every name).
-    std::map<std::string, std::map<precision, std::vector<std::int64_t>>> roles;  // role -> precision -> layers
-    std::map<std::string, std::size_t> tied;
-    std::vector<std::string> order;
+    std::vector<detail::role_choice> choices;  // table.json has every name
     for (const auto& u : r.units) {
-        const auto name = r.chosen.tensors[u.tensors.front()].source->name;
-        const auto role = detail::short_name(name);
-        if (!roles.count(role)) order.push_back(role);
-        roles[role][o.candidates[u.chosen]].push_back(detail::layer_index(name).value_or(-1));
-        if (u.tensors.size() > 1) tied[role] = u.tensors.size();
+        const auto p = o.candidates[u.chosen];
+        choices.push_back({r.chosen.tensors[u.tensors.front()].source->name, std::string(to_string(p)), static_cast<int>(p), u.tensors.size()});
     }
-    for (const auto& role : order) {
-        std::vector<std::pair<precision, std::vector<std::int64_t>>> by_count(roles[role].begin(), roles[role].end());
-        for (auto& [p, ls] : by_count) std::sort(ls.begin(), ls.end());
-        std::stable_sort(by_count.begin(), by_count.end(), [](const auto& a, const auto& b) { return a.second.size() > b.second.size(); });
-        std::string line;
-        for (const auto& [p, ls] : by_count) {
-            line += (line.empty() ? "" : "; ") + std::string(to_string(p));
-            if (ls.back() >= 0) line += fmt(" in %zu layer%s (%s)", ls.size(), ls.size() == 1 ? "" : "s", detail::ranges(ls).c_str());
-        }
-        if (tied.count(role)) line += " (tied x" + std::to_string(tied[role]) + ")";
-        s += fmt("  %-24s %s\n", role.c_str(), line.c_str());
-    }
+    s += detail::role_lines(choices);
     if (r.repair_rounds) {
         s += fmt("repairs: %d round(s):", r.repair_rounds);
         for (const auto& x : r.repairs) s += " " + x + ";";

@@ -1,9 +1,10 @@
-// mixq's dequantizing product (int4 / nf4 / fp8 / int8 / fp16 / fp32 weights) against OpenBLAS cblas_sgemm on
+// mixq's dequantizing product (int4 / nf4 / fp8 / int8 / fp16 / fp32 weights, ggml blocks) against OpenBLAS cblas_sgemm on
 // fp32, same shapes, same run: each row also times OpenBLAS itself and reports x_vs_openblas_fp32.
 #include <benchmark/benchmark.h>
 #include <cblas.h>
 
 #include <mixq/calib/absmax.hpp>
+#include <mixq/gguf/ggml_quants.hpp>
 #include <mixq/model/linear.hpp>
 #include <chrono>
 #include <mixq/quant/lowbit.hpp>
@@ -112,6 +113,35 @@ void mixq_dequant_gemm(benchmark::State& s) {
     set_flops(s, T, N, K);
     s.counters["x_vs_openblas_fp32"] = openblas_seconds(x, w, T, N, K) / best;  // both best-of, same shape
 }
+
+// Mamba-130M's in_proj and out_proj on a 512-token window: rows the K-quants hold (K a multiple of 256).
+void args_130m(benchmark::internal::Benchmark* b) { b->Args({512, 3072, 768})->Args({512, 768, 1536})->Unit(benchmark::kMillisecond); }
+
+// ggml's block types read in place: dequant_gemm decodes each panel's rows with the type's decoder.
+template <mixq::gguf::ggml_type G>
+void mixq_gemm_ggml(benchmark::State& s) {
+    const auto T = s.range(0), N = s.range(1), K = s.range(2);
+    const auto x = randn(static_cast<std::size_t>(T * K), 1), w = randn(static_cast<std::size_t>(N * K), 2);
+    const auto& ti = mixq::gguf::info(G);
+    std::vector<std::byte> q(static_cast<std::size_t>(N * K / ti.block * ti.block_bytes));
+    for (std::int64_t n = 0; n < N; ++n)
+        ti.quantize(std::span(w).subspan(static_cast<std::size_t>(n * K), static_cast<std::size_t>(K)), q.data() + n * (K / ti.block) * ti.block_bytes,
+                    nullptr);
+    std::vector<float> wq(w.size());
+    ti.dequantize(q.data(), N * K, wq.data());
+    mixq::stored_matrix m{"w", mixq::dtype::u8, N, K, q, {}};
+    m.blocks = {ti.dequantize, ti.block, ti.block_bytes};
+    std::vector<float> y(static_cast<std::size_t>(T * N));
+    double best = 1e30;
+    for (auto _ : s) {
+        const auto a = std::chrono::steady_clock::now();
+        mixq::dequant_gemm(x.data(), T, m, y.data());
+        benchmark::DoNotOptimize(y.data());
+        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count());
+    }
+    set_flops(s, T, N, K);
+    s.counters["x_vs_openblas_fp32"] = openblas_seconds(x, wq, T, N, K) / best;
+}
 }  // namespace
 
 BENCHMARK(openblas_sgemm_fp32)->Apply(args);
@@ -121,4 +151,8 @@ BENCHMARK(mixq_dequant_gemm<mixq::precision::int8>)->Name("mixq_gemm_int8")->App
 BENCHMARK(mixq_dequant_gemm<mixq::precision::int4_g64>)->Name("mixq_gemm_int4_g64")->Apply(args);
 BENCHMARK(mixq_dequant_gemm<mixq::precision::nf4>)->Name("mixq_gemm_nf4")->Apply(args);
 BENCHMARK(mixq_dequant_gemm<mixq::precision::fp8_e4m3>)->Name("mixq_gemm_fp8_e4m3")->Apply(args);
+BENCHMARK(mixq_gemm_ggml<mixq::gguf::ggml_type::q8_0>)->Name("mixq_gemm_ggml_q8_0")->Apply(args_130m);
+BENCHMARK(mixq_gemm_ggml<mixq::gguf::ggml_type::q4_0>)->Name("mixq_gemm_ggml_q4_0")->Apply(args_130m);
+BENCHMARK(mixq_gemm_ggml<mixq::gguf::ggml_type::q4_k>)->Name("mixq_gemm_ggml_q4_k")->Apply(args_130m);
+BENCHMARK(mixq_gemm_ggml<mixq::gguf::ggml_type::q6_k>)->Name("mixq_gemm_ggml_q6_k")->Apply(args_130m);
 BENCHMARK_MAIN();

@@ -1,11 +1,12 @@
-// The CPU int8 / int4 / nf4 / fp8 dequant-GEMV (batch 1..8, one thread) against OpenBLAS on the fp32 version of the same
-// matrix in the same run: cblas_sgemv for batch 1, cblas_sgemm with n = batch above. Counters: GB/s of weight
+// The CPU int8 / int4 / nf4 / fp8 / ggml-block dequant-GEMV (batch 1..8, one thread) against OpenBLAS on the fp32 version
+// of the same matrix in the same run: cblas_sgemv for batch 1, cblas_sgemm with n = batch above. Counters: GB/s of weight
 // traffic and the speed-up over OpenBLAS (x_vs_openblas_fp32).
 #include <benchmark/benchmark.h>
 #include <cblas.h>
 
 #include <chrono>
 #include <mixq/calib/absmax.hpp>
+#include <mixq/gguf/ggml_quants.hpp>
 #include <mixq/model/dequant_gemv.hpp>
 #include <mixq/quant/lowbit.hpp>
 #include <mixq/quant/symmetric.hpp>
@@ -81,6 +82,29 @@ void gemv(benchmark::State& state) {
     state.counters["x_vs_openblas_fp32"] = openblas_fp32_s(w, x, N, K, batch, reps) / s;
 }
 
+// ggml's block types read in place (gemv_blocks: each row chunk decoded by the type's decoder into L1).
+template <mixq::gguf::ggml_type G>
+void gemv_ggml(benchmark::State& state) {
+    const auto N = state.range(0), K = state.range(1), batch = state.range(2);
+    const int reps = N * K > 100'000'000 ? 5 : 21;
+    const auto w = randn(static_cast<std::size_t>(N * K), 1), x = randn(static_cast<std::size_t>(batch * K), 2);
+    const auto& ti = mixq::gguf::info(G);
+    std::vector<std::byte> q(static_cast<std::size_t>(N * K / ti.block * ti.block_bytes));
+    for (std::int64_t n = 0; n < N; ++n)
+        ti.quantize(std::span(w).subspan(static_cast<std::size_t>(n * K), static_cast<std::size_t>(K)), q.data() + n * (K / ti.block) * ti.block_bytes,
+                    nullptr);
+    std::vector<float> wq(w.size()), y(static_cast<std::size_t>(batch * N));
+    ti.dequantize(q.data(), N * K, wq.data());  // the baseline multiplies the same values in fp32
+    const mixq::block_rows b{ti.dequantize, ti.block, ti.block_bytes};
+    double s = 0;
+    for (auto _ : state) {
+        s = median_s([&] { mixq::gemv_blocks(b, q.data(), x.data(), batch, N, K, y.data()); benchmark::DoNotOptimize(y.data()); }, reps);
+        state.SetIterationTime(s);
+    }
+    state.counters["GB/s"] = static_cast<double>(q.size()) / s / 1e9;
+    state.counters["x_vs_openblas_fp32"] = openblas_fp32_s(wq, x, N, K, batch, reps) / s;
+}
+
 // {N, K, batch}: 16384 x 16384 (fp32 1 GiB, int8 256 MiB: beyond the 300 MiB L3 this VM reports) and
 // 4096 x 4096 (fp32 64 MiB), batch 1, 4, 8.
 void args(benchmark::internal::Benchmark* b) {
@@ -95,4 +119,14 @@ BENCHMARK(gemv<fmt::int4_g128>)->Name("cpu_int4_g128_gemv")->Apply(args);
 BENCHMARK(gemv<fmt::int4_g64>)->Name("cpu_int4_g64_gemv")->Apply(args);
 BENCHMARK(gemv<fmt::nf4>)->Name("cpu_nf4_gemv")->Apply(args);
 BENCHMARK(gemv<fmt::fp8>)->Name("cpu_fp8_e4m3_gemv")->Apply(args);
+using gt = mixq::gguf::ggml_type;
+BENCHMARK(gemv_ggml<gt::q8_0>)->Name("cpu_ggml_q8_0_gemv")->Apply(args);
+BENCHMARK(gemv_ggml<gt::q4_0>)->Name("cpu_ggml_q4_0_gemv")->Apply(args);
+BENCHMARK(gemv_ggml<gt::q5_0>)->Name("cpu_ggml_q5_0_gemv")->Apply(args);
+BENCHMARK(gemv_ggml<gt::iq4_nl>)->Name("cpu_ggml_iq4_nl_gemv")->Apply(args);
+BENCHMARK(gemv_ggml<gt::q2_k>)->Name("cpu_ggml_q2_k_gemv")->Apply(args);
+BENCHMARK(gemv_ggml<gt::q3_k>)->Name("cpu_ggml_q3_k_gemv")->Apply(args);
+BENCHMARK(gemv_ggml<gt::q4_k>)->Name("cpu_ggml_q4_k_gemv")->Apply(args);
+BENCHMARK(gemv_ggml<gt::q5_k>)->Name("cpu_ggml_q5_k_gemv")->Apply(args);
+BENCHMARK(gemv_ggml<gt::q6_k>)->Name("cpu_ggml_q6_k_gemv")->Apply(args);
 BENCHMARK_MAIN();

@@ -16,9 +16,12 @@
 
 namespace mixq::gguf {
 
-// F32 tensors are views into the mapped file; every other type is decoded once to fp32 (ggml's dequantize_row_*),
-// exact for Q8_0 / Q4_0 (an fp16 scale times a small integer) and within fp32 rounding of llama.cpp's integer
-// dot products for the types with mins or two-level scales, so mixq evaluates the weights llama.cpp holds. ssm_a is exposed as "mixer.A" (A itself, which the forward uses as it is).
+// Every tensor is read in place from the mapped file: F32 / F16 / BF16 as those dtypes, the block types as
+// ggml blocks that the products decode a panel or a row chunk at a time (ggml's dequantize_row_*: exact, and
+// within fp32 rounding of llama.cpp's integer dot products for the types with mins or two-level scales), so
+// mixq evaluates the weights llama.cpp holds in the memory llama.cpp needs. Only block-typed vectors (which
+// llama-quantize never writes) are decoded to fp32 at load. ssm_a is exposed as "mixer.A" (A itself, which
+// the forward uses as it is).
 struct gguf_model {
     gguf_file file;
     std::deque<std::vector<float>> decoded;  // a deque: views into earlier elements stay valid
@@ -129,6 +132,7 @@ enum class gguf_arithmetic { llama_cpp, fp32 };
     if (!(eps > 0.0 && eps < 1.0))
         fail(f.path() + ": " + a + ".attention.layer_norm_rms_epsilon = " + std::to_string(eps) + " is not in (0, 1)");
     std::vector<tensor_view> views;
+    std::vector<std::pair<std::string, block_rows>> in_blocks;
     for (const auto& t : f.tensors()) {
         const auto hf = to_hf_name(t.name, arch, "backbone.");
         if (!hf) fail(f.path() + ": tensor '" + t.name + "' has no place in llama.cpp's " + a + " layout");
@@ -136,16 +140,22 @@ enum class gguf_arithmetic { llama_cpp, fp32 };
         if (t.name.ends_with("ssm_conv1d.weight") && shape.size() == 2) shape = {shape[0], 1, shape[1]};
         if (arch != gguf_arch::mamba && (t.name.ends_with(".ssm_a") || t.name.ends_with(".ssm_d") || t.name.ends_with("ssm_norm.weight")))
             shape = {t.numel()};  // [1, heads] and [d_inner / groups, groups] in ggml; Hugging Face's vectors
-        if (t.type == ggml_type::f32) {
-            views.push_back({*hf, dtype::f32, shape, t.bytes});
+        if (t.type == ggml_type::f32 || t.type == ggml_type::f16 || t.type == ggml_type::bf16) {
+            views.push_back({*hf, t.type == ggml_type::f32 ? dtype::f32 : t.type == ggml_type::f16 ? dtype::f16 : dtype::bf16, shape, t.bytes});
             continue;
         }
-        // Decoded once, exactly: the products then run through fp32 BLAS, the fastest path for evaluation.
+        const auto& ti = info(t.type);
+        if (shape.size() == 2 && shape[1] == t.ne[0]) {  // rows of whole blocks (the reader checked the byte count)
+            views.push_back({*hf, dtype::u8, shape, t.bytes});
+            in_blocks.emplace_back(*hf, block_rows{ti.dequantize, ti.block, ti.block_bytes});
+            continue;
+        }
         auto& v = m->decoded.emplace_back(static_cast<std::size_t>(t.numel()));
         decode_values(t.type, t.bytes.data(), t.numel(), v.data());
         views.push_back({*hf, dtype::f32, shape, std::as_bytes(std::span<const float>(v))});
     }
     m->weights = std::make_unique<checkpoint_weights>(f.path(), std::move(views));
+    for (const auto& [name, b] : in_blocks) m->weights->set_block_rows(name, b);
     if (arithmetic == gguf_arithmetic::llama_cpp)
         for (const auto& t : f.tensors()) {
             std::span<const float> mins;

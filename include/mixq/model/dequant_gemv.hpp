@@ -1,5 +1,6 @@
 // y[b, n] = Σ_k x[b, k] · dequant(W[n, k]) on the CPU for batch 1..8 (decode): int8 and fp8 rows with one
-// scale per row (int8 also per tensor), int4 / nf4 with group scales. xsimd FMAs; memory-bound like the CUDA GEMV.
+// scale per row (int8 also per tensor), int4 / nf4 with group scales, ggml blocks. xsimd FMAs; memory-bound like
+// the CUDA GEMV.
 #pragma once
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 
 #include "../core/error.hpp"
 #include "../detail/static_int.hpp"
+#include "../format/block_rows.hpp"
 #include "../format/fp8_e4m3.hpp"
 #include "../format/packed4.hpp"
 
@@ -376,6 +378,14 @@ void gemv_fp8_rows(const std::uint8_t* W, std::span<const float> scales, const f
         [&](std::int64_t n) { return scales[static_cast<std::size_t>(n)]; }, x, N, K, y);
 }
 
+// ggml blocks: each row's chunk decoded into the L1 buffer by the format's own decoder (vectorised loops, see
+// format/ggml/), then met with x there.
+template <int B>
+void gemv_block_rows(const block_rows& b, const std::byte* W, const float* x, std::int64_t N, std::int64_t K, float* y) {
+    dequant_gemv_rows<B>([&](std::int64_t n, std::int64_t k0, std::int64_t kc, float* out) { b.decode(W + b.offset(n, K, k0), kc, out); },
+                         [](std::int64_t) { return 1.0f; }, x, N, K, y);
+}
+
 template <class F>
 void with_gemv_batch(std::int64_t batch, F f) {
     mixq::detail::with_static_int<1, dequant_gemv_tuning::max_batch>(static_cast<int>(std::clamp<std::int64_t>(batch, 0, 9)), f, [&] {
@@ -402,6 +412,15 @@ inline void gemv_packed4(const packed4_view& W, const float* x, std::int64_t bat
     });
 }
 inline void gemv_int4(const packed4_matrix& W, const float* x, std::int64_t batch, float* y) { gemv_packed4(W.view(), x, batch, y); }
+
+// W: [N, K] in blocks that `b` decodes (ggml's types); x: [batch, K]; y: [batch, N].
+inline void gemv_blocks(const block_rows& b, const std::byte* W, const float* x, std::int64_t batch, std::int64_t N, std::int64_t K,
+                        float* y) {
+    if (b.block <= 0 || dequant_gemv_tuning::chunk % b.block != 0 || K % b.block != 0)  // chunks of whole blocks
+        throw error(errc::internal, "gemv_blocks: blocks of " + std::to_string(b.block) + " values do not tile rows of " + std::to_string(K) +
+                                        " in chunks of " + std::to_string(dequant_gemv_tuning::chunk));
+    detail::with_gemv_batch(batch, [&](auto B) { detail::gemv_block_rows<decltype(B)::value>(b, W, x, N, K, y); });
+}
 
 // W: [N, K] fp8 e4m3 codes; scales: one per row; x: [batch, K]; y: [batch, N].
 inline void gemv_fp8(const std::uint8_t* W, std::span<const float> scales, const float* x, std::int64_t batch, std::int64_t N,

@@ -15,7 +15,7 @@ namespace mixq {
 // x: [T, K] row-major, y: [T, N] row-major, W: [N, K]. fp32 weights go to BLAS in place or to mixq's own
 // kernel, whichever chosen_fp32_product() measured faster on this machine; every other
 // precision goes through mixq's own dequantizing kernel, which never holds more than one packed panel of W
-// in fp32; quantized weights (int8, int4, nf4, fp8) with at most 8 rows of x (decoding) take the
+// in fp32; quantized weights (int8, int4, nf4, fp8, ggml blocks) with at most 8 rows of x (decoding) take the
 // memory-bound GEMV, which reads the codes in place.
 inline void linear(const float* x, std::int64_t T, const stored_matrix& W, float* y, const float* bias = nullptr) {
     const auto N = W.rows, K = W.cols;
@@ -27,6 +27,8 @@ inline void linear(const float* x, std::int64_t T, const stored_matrix& W, float
         gemv_int8(reinterpret_cast<const std::int8_t*>(W.bytes.data()), W.scales, x, T, N, K, y);
     } else if (T >= 1 && T <= dequant_gemv_tuning::max_batch && W.is_packed4()) {
         gemv_packed4(W.packed4(), x, T, y);
+    } else if (T >= 1 && T <= dequant_gemv_tuning::max_batch && W.is_blocks()) {
+        gemv_blocks(W.blocks, W.bytes.data(), x, T, N, K, y);
     } else if (T >= 1 && T <= dequant_gemv_tuning::max_batch && W.is_fp8()) {
         gemv_fp8(W.codes(), W.scales, x, T, N, K, y);
     } else {

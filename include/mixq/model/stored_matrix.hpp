@@ -1,5 +1,5 @@
-// A weight as stored in a checkpoint (fp32, fp16, bf16, int8 / fp8 codes with per-row scales, or int4 / nf4
-// codes with group scales), seen as [rows, cols].
+// A weight as stored in a checkpoint (fp32, fp16, bf16, int8 / fp8 codes with per-row scales, int4 / nf4
+// codes with group scales, or a GGUF file's ggml blocks), seen as [rows, cols].
 #pragma once
 
 #include <cstdint>
@@ -11,6 +11,7 @@
 #include "../core/half.hpp"
 #include "activation_rounding.hpp"
 #include "../core/tensor_view.hpp"
+#include "../format/block_rows.hpp"
 #include "../format/fp8_e4m3.hpp"
 #include "../format/packed4.hpp"
 
@@ -18,7 +19,7 @@ namespace mixq {
 
 struct stored_matrix {
     std::string name;
-    dtype type = dtype::f32;  // U8: packed 4-bit codes; F8_E4M3: fp8 codes
+    dtype type = dtype::f32;  // U8: packed 4-bit codes or ggml blocks; F8_E4M3: fp8 codes
     std::int64_t rows = 0, cols = 0;  // the logical shape (a packed row holds ceil(cols / 2) bytes)
     std::span<const std::byte> bytes;
     std::vector<float> scales;  // int8: one per row or one for the tensor; fp8: one per row; 4-bit: [rows, groups]
@@ -29,9 +30,11 @@ struct stored_matrix {
     // Q4_1 / Q5_1 weights (Q8_1 activations): each block's min m, [rows, cols / 32], for the min term llama.cpp
     // computes from the activations' stored block sums (activation_rounding.hpp's q8_1_sum_errors).
     std::span<const float> block_mins = {};
+    block_rows blocks = {};  // set for ggml block types (type U8, the raw bytes)
 
     [[nodiscard]] bool is_int8() const noexcept { return type == dtype::i8; }
-    [[nodiscard]] bool is_packed4() const noexcept { return type == dtype::u8; }
+    [[nodiscard]] bool is_blocks() const noexcept { return blocks.decode != nullptr; }
+    [[nodiscard]] bool is_packed4() const noexcept { return type == dtype::u8 && !is_blocks(); }
     [[nodiscard]] bool is_fp8() const noexcept { return type == dtype::f8_e4m3; }
     [[nodiscard]] float scale(std::int64_t r) const noexcept {
         return scales.size() == 1 ? scales[0] : scales[static_cast<std::size_t>(r)];
@@ -48,9 +51,13 @@ struct stored_matrix {
 
     // Rows [r0, r0 + n) as fp32 into out ([n, cols]). int8 rows are written as raw codes (scale NOT
     // applied) so a product can apply each row's scale once, after its reduction; fp8 and 4-bit rows come
-    // out dequantized (a 4-bit scale changes along the row).
+    // out dequantized (a 4-bit scale changes along the row), as do ggml blocks.
     void rows_unscaled(std::int64_t r0, std::int64_t n, float* out) const {
         const auto count = static_cast<std::size_t>(n * cols);
+        if (is_blocks()) {
+            for (std::int64_t i = 0; i < n; ++i) blocks.decode(bytes.data() + blocks.offset(r0 + i, cols), cols, out + i * cols);
+            return;
+        }
         if (is_packed4()) {
             const auto v = packed4();
             for (std::int64_t i = 0; i < n; ++i) v.row_values(r0 + i, 0, cols, out + i * cols);

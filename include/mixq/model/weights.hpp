@@ -64,6 +64,10 @@ public:
         const auto& t = at(name);
         stored_matrix m{name, t.type, t.rows(), t.cols(), t.bytes, {}};
         if (const auto it = input_rounding_.find(name); it != input_rounding_.end()) m.rounds_input = it->second.mode, m.block_mins = it->second.block_mins;
+        if (const auto it = blocks_.find(name); it != blocks_.end()) {
+            m.blocks = it->second;
+            return m;
+        }
         if (t.type == dtype::i8 || t.type == dtype::f8_e4m3 || t.type == dtype::u8) {
             const auto it = lowbit_.find(t.name);
             if (t.type != dtype::i8 && it == lowbit_.end())
@@ -91,6 +95,9 @@ public:
     void set_input_rounding(const std::string& name, activation_rounding r, std::span<const float> block_mins = {}) {
         input_rounding_[name] = {r, block_mins};
     }
+    // A tensor held as ggml blocks (a GGUF file's, in place): its view is U8 with the logical shape, and matrix()
+    // decodes its rows through `b`. The caller has checked the byte count.
+    void set_block_rows(const std::string& name, block_rows b) { blocks_[name] = b; }
 
 private:
     // A quantized tensor's scheme, dtype, packed shape and scale shape must agree; 4-bit views get their
@@ -167,6 +174,7 @@ private:
         std::span<const float> block_mins;
     };
     std::unordered_map<std::string, input_rounding> input_rounding_;
+    std::unordered_map<std::string, block_rows> blocks_;
 };
 
 }  // namespace mixq

@@ -1,7 +1,14 @@
 // ggml's block layouts (ggml-common.h), each written once with its size checked: the GGUF bytes mixq writes and reads.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
+#if defined(__F16C__)
+#include <immintrin.h>
+#endif
+
+#include "../../core/half.hpp"
 
 namespace mixq::gguf {
 
@@ -36,5 +43,26 @@ static_assert(sizeof(block_q6_k) == 210);
 
 // IQ4_NL's 16 non-linear levels (kvalues_iq4nl).
 inline constexpr std::int8_t iq4nl_values[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+// Decoding reads each block's fields in place, never a copy of the block: vector loads of a block just
+// copied with scalar stores stall on store forwarding, which made Q8_0 decoding 5x slower (0.39 against
+// 0.07 ns a value on the Zen 4 VM, in-cache rows).
+namespace detail {
+[[nodiscard]] inline float half_at(const std::byte* p) noexcept {  // an fp16 field, exactly (F16C where the build has it)
+    std::uint16_t h;
+    std::memcpy(&h, p, 2);
+#if defined(__F16C__)
+    return _cvtsh_ss(h);
+#else
+    return half_bits_to_float(h);
+#endif
+}
+[[nodiscard]] inline const std::uint8_t* bytes_at(const std::byte* p) noexcept { return reinterpret_cast<const std::uint8_t*>(p); }
+// decode(block's bytes, its values) for each block of a run of n values; `out` never overlaps `in`.
+template <class Block, class Decode>
+inline void decode_in_place(const std::byte* in, std::int64_t n, float* out, std::int64_t per_block, Decode&& decode) {
+    for (std::int64_t b = 0; b < n; b += per_block, in += sizeof(Block)) decode(in, out + b);
+}
+}  // namespace detail
 
 }  // namespace mixq::gguf

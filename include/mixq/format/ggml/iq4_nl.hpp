@@ -2,8 +2,12 @@
 #pragma once
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <span>
+#if defined(__SSSE3__)
+#include <immintrin.h>
+#endif
 
 #include "blocks.hpp"
 #include "k_scales.hpp"
@@ -68,13 +72,34 @@ inline void quantize_iq4_nl(std::span<const float> x, std::byte* out, const floa
     });
 }
 
+// Decoding, as ggml's dequantize_row_iq4_nl (d times a level: exact in fp32). With SSSE3 the 16 levels are
+// looked up 16 codes at a time by a byte shuffle; the compiler does not vectorise the table lookup itself
+// (0.54 ns a value against 0.06 for Q4_0 on the Zen 4 VM).
 inline void dequantize_iq4_nl(const std::byte* in, std::int64_t n, float* out) {
-    detail::decode_blocks<block_iq4_nl>(in, n, out, qk, [](const block_iq4_nl& b, float* y) {
-        const float d = detail::unhalf(b.d);
-        for (int j = 0; j < qk / 2; ++j) {
-            y[j] = d * static_cast<float>(iq4nl_values[b.qs[j] & 0xF]);
-            y[j + qk / 2] = d * static_cast<float>(iq4nl_values[b.qs[j] >> 4]);
+    detail::decode_in_place<block_iq4_nl>(in, n, out, qk, [](const std::byte* b, float* __restrict y) {
+        const float d = detail::half_at(b + offsetof(block_iq4_nl, d));
+        const auto* q = detail::bytes_at(b + offsetof(block_iq4_nl, qs));
+#if defined(__SSSE3__)
+        const __m128i table = _mm_loadu_si128(reinterpret_cast<const __m128i*>(iq4nl_values)), low = _mm_set1_epi8(0x0f);
+        const __m128i codes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+        const __m128i levels[2] = {_mm_shuffle_epi8(table, _mm_and_si128(codes, low)),
+                                   _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(codes, 4), low))};
+        for (int i = 0; i < 2; ++i) {
+#if defined(__AVX512F__)
+            _mm512_storeu_ps(y + 16 * i, _mm512_mul_ps(_mm512_set1_ps(d), _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(levels[i]))));
+#elif defined(__AVX2__)
+            _mm256_storeu_ps(y + 16 * i, _mm256_mul_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(levels[i]))));
+            _mm256_storeu_ps(y + 16 * i + 8, _mm256_mul_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(levels[i], 8)))));
+#else
+            alignas(16) std::int8_t v[16];
+            _mm_store_si128(reinterpret_cast<__m128i*>(v), levels[i]);
+            for (int j = 0; j < 16; ++j) y[16 * i + j] = d * static_cast<float>(v[j]);
+#endif
         }
+#else
+        for (int j = 0; j < qk / 2; ++j) y[j] = d * static_cast<float>(iq4nl_values[q[j] & 0xF]);
+        for (int j = 0; j < qk / 2; ++j) y[j + qk / 2] = d * static_cast<float>(iq4nl_values[q[j] >> 4]);
+#endif
     });
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <span>
@@ -33,14 +34,6 @@ inline void encode_blocks_with(std::span<const float> x, std::byte* out, std::in
         encode(x.data() + b, qw ? qw + b : nullptr, blk);
         std::memcpy(out, &blk, sizeof blk);
         out += sizeof blk;
-    }
-}
-template <class Block, class Decode>
-inline void decode_blocks(const std::byte* in, std::int64_t n, float* out, std::int64_t per_block, Decode&& decode) {
-    for (std::int64_t b = 0; b < n; b += per_block, in += sizeof(Block)) {
-        Block blk;
-        std::memcpy(&blk, in, sizeof blk);
-        decode(blk, out + b);
     }
 }
 // The 32-value types with an importance matrix (quantize_row_*_impl): sigma2 is the mean square of the whole
@@ -179,54 +172,55 @@ inline void quantize_q5_1(std::span<const float> x, std::byte* out, const float*
     });
 }
 
-// Decoding, as ggml's dequantize_row_* (each product rounded before its add, as numpy computes it).
+// Decoding, as ggml's dequantize_row_*. Bit for bit without ggml's unfused products: d · q is exact in fp32
+// (an fp16 scale times a code of at most 8 bits), so a fused multiply-add with the min rounds as ggml does.
 inline void dequantize_q8_0(const std::byte* in, std::int64_t n, float* out) {
-    detail::decode_blocks<block_q8_0>(in, n, out, qk, [](const block_q8_0& b, float* y) {
-        const float d = detail::unhalf(b.d);
-        for (int j = 0; j < qk; ++j) y[j] = d * static_cast<float>(b.qs[j]);
+    detail::decode_in_place<block_q8_0>(in, n, out, qk, [](const std::byte* b, float* __restrict y) {
+        const float d = detail::half_at(b + offsetof(block_q8_0, d));
+        const auto* q = detail::bytes_at(b + offsetof(block_q8_0, qs));
+        for (int j = 0; j < qk; ++j) y[j] = d * static_cast<float>(static_cast<std::int8_t>(q[j]));
     });
 }
 inline void dequantize_q4_0(const std::byte* in, std::int64_t n, float* out) {
-    detail::decode_blocks<block_q4_0>(in, n, out, qk, [](const block_q4_0& b, float* y) {
-        const float d = detail::unhalf(b.d);
-        for (int j = 0; j < qk / 2; ++j) {
-            y[j] = d * static_cast<float>((b.qs[j] & 0x0f) - 8);
-            y[j + qk / 2] = d * static_cast<float>((b.qs[j] >> 4) - 8);
-        }
+    detail::decode_in_place<block_q4_0>(in, n, out, qk, [](const std::byte* b, float* __restrict y) {
+        const float d = detail::half_at(b + offsetof(block_q4_0, d));
+        const auto* q = detail::bytes_at(b + offsetof(block_q4_0, qs));
+        for (int j = 0; j < qk / 2; ++j) y[j] = d * static_cast<float>((q[j] & 0x0f) - 8);
+        for (int j = 0; j < qk / 2; ++j) y[j + qk / 2] = d * static_cast<float>((q[j] >> 4) - 8);
     });
 }
 inline void dequantize_q4_1(const std::byte* in, std::int64_t n, float* out) {
-    detail::decode_blocks<block_q4_1>(in, n, out, qk, [](const block_q4_1& b, float* y) {
-        const float d = detail::unhalf(b.d), m = detail::unhalf(b.m);
-        for (int j = 0; j < qk / 2; ++j) {
-            y[j] = detail::mul(d, static_cast<float>(b.qs[j] & 0x0f)) + m;
-            y[j + qk / 2] = detail::mul(d, static_cast<float>(b.qs[j] >> 4)) + m;
-        }
+    detail::decode_in_place<block_q4_1>(in, n, out, qk, [](const std::byte* b, float* __restrict y) {
+        const float d = detail::half_at(b + offsetof(block_q4_1, d)), m = detail::half_at(b + offsetof(block_q4_1, m));
+        const auto* q = detail::bytes_at(b + offsetof(block_q4_1, qs));
+        for (int j = 0; j < qk / 2; ++j) y[j] = d * static_cast<float>(q[j] & 0x0f) + m;
+        for (int j = 0; j < qk / 2; ++j) y[j + qk / 2] = d * static_cast<float>(q[j] >> 4) + m;
     });
 }
 namespace detail {
-inline int fifth_bit(const std::uint8_t* qh, int j) {
+// The fifth bits of a Q5_0 / Q5_1 block: value j's is bit j of qh, moved to bit 4 of its code.
+inline std::uint32_t fifth_bits(const std::byte* qh) {
     std::uint32_t h;
     std::memcpy(&h, qh, 4);
-    return static_cast<int>((h >> j) & 1u) << 4;
+    return h;
 }
 }  // namespace detail
 inline void dequantize_q5_0(const std::byte* in, std::int64_t n, float* out) {
-    detail::decode_blocks<block_q5_0>(in, n, out, qk, [](const block_q5_0& b, float* y) {
-        const float d = detail::unhalf(b.d);
-        for (int j = 0; j < qk / 2; ++j) {
-            y[j] = d * static_cast<float>(((b.qs[j] & 0x0f) | detail::fifth_bit(b.qh, j)) - 16);
-            y[j + qk / 2] = d * static_cast<float>(((b.qs[j] >> 4) | detail::fifth_bit(b.qh, j + qk / 2)) - 16);
-        }
+    detail::decode_in_place<block_q5_0>(in, n, out, qk, [](const std::byte* b, float* __restrict y) {
+        const float d = detail::half_at(b + offsetof(block_q5_0, d));
+        const auto h = detail::fifth_bits(b + offsetof(block_q5_0, qh));
+        const auto* q = detail::bytes_at(b + offsetof(block_q5_0, qs));
+        for (int j = 0; j < qk / 2; ++j) y[j] = d * static_cast<float>(static_cast<int>((q[j] & 0x0fu) | (((h >> j) << 4) & 0x10u)) - 16);
+        for (int j = 0; j < qk / 2; ++j) y[j + qk / 2] = d * static_cast<float>(static_cast<int>((q[j] >> 4) | ((h >> (j + 12)) & 0x10u)) - 16);
     });
 }
 inline void dequantize_q5_1(const std::byte* in, std::int64_t n, float* out) {
-    detail::decode_blocks<block_q5_1>(in, n, out, qk, [](const block_q5_1& b, float* y) {
-        const float d = detail::unhalf(b.d), m = detail::unhalf(b.m);
-        for (int j = 0; j < qk / 2; ++j) {
-            y[j] = detail::mul(d, static_cast<float>((b.qs[j] & 0x0f) | detail::fifth_bit(b.qh, j))) + m;
-            y[j + qk / 2] = detail::mul(d, static_cast<float>((b.qs[j] >> 4) | detail::fifth_bit(b.qh, j + qk / 2))) + m;
-        }
+    detail::decode_in_place<block_q5_1>(in, n, out, qk, [](const std::byte* b, float* __restrict y) {
+        const float d = detail::half_at(b + offsetof(block_q5_1, d)), m = detail::half_at(b + offsetof(block_q5_1, m));
+        const auto h = detail::fifth_bits(b + offsetof(block_q5_1, qh));
+        const auto* q = detail::bytes_at(b + offsetof(block_q5_1, qs));
+        for (int j = 0; j < qk / 2; ++j) y[j] = d * static_cast<float>((q[j] & 0x0fu) | (((h >> j) << 4) & 0x10u)) + m;
+        for (int j = 0; j < qk / 2; ++j) y[j + qk / 2] = d * static_cast<float>((q[j] >> 4) | ((h >> (j + 12)) & 0x10u)) + m;
     });
 }
 

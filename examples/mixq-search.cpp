@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
                                                       core = "fp16";
     double ratio = 0, bits = 0, ppl = -1, bpw = 0;
     std::string size, format = "safetensors", lowbit = "mse+gptq";
-    bool widen = false, json = false, no_refs = false, act_order = false, quiet = false, progress = false;
+    bool widen = false, json = false, no_refs = false, knapsack_only = false, act_order = false, quiet = false, progress = false;
     mixq::search::search_options o;
     o.threads = mixq::cli::default_threads();
     app.add_option("input", input, "checkpoint (.safetensors, or a model directory holding model.safetensors)")->required();
@@ -56,6 +56,9 @@ int main(int argc, char** argv) {
     app.add_option("--frontier-points", o.frontier_points, "further budgets solved and measured for the chart")
         ->capture_default_str()->check(CLI::NonNegativeNumber);
     app.add_flag("--no-reference-points", no_refs, "do not measure the presets and uniform tables for the chart");
+    app.add_flag("--knapsack-only", knapsack_only,
+                 "write the knapsack's table as it is; by default, under a size budget, the presets and uniform tables (with --format gguf: "
+                 "llama-quantize's mixes) that fit compete with it on the calibration windows the sensitivities did not use");
     app.add_option("--gptq-damp", o.gptq.damp, "GPTQ damping, a fraction of the mean Hessian diagonal (default 0.01; with --format gguf 0.1)");
     app.add_option("--gptq-block", o.gptq.block, "GPTQ columns per block")->capture_default_str()->check(CLI::PositiveNumber);
     app.add_flag("--gptq-act-order", act_order, "GPTQ: columns in order of decreasing Hessian diagonal");
@@ -124,6 +127,7 @@ int main(int argc, char** argv) {
         g.sensitivity_windows = o.sensitivity_windows, g.window = o.window, g.threads = o.threads;
         g.frontier_points = app.count("--frontier-points") > 0 ? o.frontier_points : 3;
         g.reference_points = !no_refs;
+        g.reference_choice = !knapsack_only;
         const auto calib = mixq::io::read_npy_tokens(calib_path);
         const auto eval = mixq::io::read_npy_tokens(eval_path);
         const auto in = mixq::io::open_checkpoint(input);
@@ -171,6 +175,7 @@ int main(int argc, char** argv) {
         else mixq::fail("--sensitivity '" + measure + "': expected nll or kl");
         o.widen = widen;
         o.reference_points = !no_refs;
+        o.reference_choice = !knapsack_only;
         o.gptq.act_order = act_order;
         // Inputs are all read and checked before any work, so a mistake costs nothing and writes nothing.
         const auto calib = mixq::io::read_npy_tokens(calib_path);

@@ -102,7 +102,7 @@ def main():
                     path = os.path.join(out, "model.gguf")
                     if os.path.getsize(path) > mix["llama"]["file_bytes"]:
                         raise SystemExit(f"{name} {ft}: the searched file has {os.path.getsize(path)} bytes, over the budget")
-                    picked = [f["file"] for f in json.load(open(os.path.join(out, "search.json")))["selection"]["files"] if f["written"]]
+                    picked = [f["label"] for f in json.load(open(os.path.join(out, "search.json")))["selection"]["entries"] if f["written"]]
                     c = change(base, window_nll(path, tokens, a.window, a.threads))
                     mix["search"].append(c + (os.path.getsize(path), picked[0]))
                     print(f"{name} {ft}: mixq-search --target-size {mix['llama']['file_bytes']} (third {i}): {c[0]:+.3f} % +- {c[1]:.3f} "

@@ -83,7 +83,7 @@ TEST_CASE("mixq-search on the hybrid: a table at the budget over its projections
     const auto r = mixq::test::run_command(quote(MIXQ_SEARCH_EXE) + " " + quote(dir.string()) + " --calib " + quote(scratch.file("calib.npy")) +
                                                " --eval " + quote(scratch.file("eval.npy")) +
                                                " --target-ratio 5 --candidates int8,int4_g64 --sensitivity-windows 2 --frontier-points 1"
-                                               " --no-reference-points --threads 2 -o " + quote(scratch.file("s")),
+                                               " --no-reference-points --knapsack-only --threads 2 -o " + quote(scratch.file("s")),
                                            scratch);
     INFO(r.err);
     REQUIRE(r.code == 0);

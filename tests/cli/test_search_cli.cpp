@@ -48,7 +48,16 @@ TEST_CASE("mixq-search: seven outputs, a table mixq-convert turns into the same 
     CHECK(meta["quality"]["delta_stderr_percent"].get<double>() == search["points"][0]["delta_stderr_percent"].get<double>());
     CHECK(meta["quality"]["delta_stderr_percent"].get<double>() > 0.0);
     CHECK(meta["search"]["budget"] == "compression ratio >= 6");
-    CHECK(search["points"][0]["kind"] == "searched");
+    {  // the written table: the knapsack's, or a preset / uniform table that fits and diverged less on held-out windows
+        const auto& e = search["selection"]["entries"];
+        REQUIRE(e.size() >= 1);
+        CHECK(search["selection"]["held_out_windows"] == 6);  // 8 calibration windows, 2 for the sensitivities
+        std::string written;
+        for (const auto& x : e)
+            if (x["written"].get<bool>()) written = x["label"].get<std::string>();
+        CHECK(search["points"][0]["kind"] == "searched");  // the search's output, whichever table won
+        CHECK(search["points"][0]["label"] == written + " (chosen)");
+    }
     {  // the chosen table, one line per tensor role: in_proj's line counts the layers at each precision as table.json
         const auto table = nlohmann::json::parse(mixq::test::read_bytes(work.file("a/table.json")));
         std::map<std::string, int> layers_at;

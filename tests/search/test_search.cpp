@@ -22,6 +22,7 @@ mixq::search::search_options small(mixq::search::budget b) {
     o.threads = 2;
     o.frontier_points = 1;
     o.reference_points = false;
+    o.reference_choice = false;  // the knapsack's table is written (its own test below lets the references compete)
     return o;
 }
 // Calibration and eval windows of the whole searches (fewer under the sanitizers).
@@ -143,6 +144,42 @@ TEST_CASE("search under a size budget: honours it, predicts the sum of its parts
     // The SSM core stayed fp16.
     for (const auto& x : r.chosen.tensors)
         if (x.source->name.find("A_log") != std::string::npos || x.source->name.find("norm") != std::string::npos) CHECK(x.target == mixq::precision::fp16);
+}
+
+TEST_CASE("search under a size budget: the presets and uniform tables that fit compete on held-out calibration windows", "[search]") {
+    const auto in = mixq::io::safetensors_file::open(mixq::test::fixture("model.safetensors"));
+    const mixq::checkpoint_weights w(in);
+    const auto cfg = mixq::infer_config(w);
+    const auto calib = head_of("calib_tokens.npy", calib_windows * 128);
+    auto o = small({mixq::search::budget_kind::ratio, 5.0});
+    o.reference_choice = true;
+    o.frontier_points = 0;
+    const auto run = [&](std::span<const std::int64_t> eval) { return mixq::search::searcher(in, cfg, calib, eval, o).run(); };
+    const auto r = run(head_of("eval_tokens.npy", 4 * 128));
+    CHECK(r.held_out_windows == static_cast<std::int64_t>(calib_windows) - 2);  // after the 2 sensitivity windows
+    REQUIRE(r.selection.size() >= 2);  // at 5x the 4-bit uniform tables fit
+    CHECK(r.selection.front().label == "searched");
+    for (const auto& e : r.selection) {
+        INFO(e.label);
+        CHECK(static_cast<double>(e.bytes) <= r.budget_bytes);
+        CHECK(e.kl > 0.0);
+        CHECK(r.selection[r.selected].kl <= e.kl);  // the least divergent is written
+    }
+    // What was written is what was judged: its bytes, and its divergence measured again on those windows.
+    CHECK(r.chosen.totals.mixed_bytes == r.selection[r.selected].bytes);
+    const mixq::ssm_lm fp32_model(w, cfg);
+    const auto held = mixq::search::make_reference(fp32_model, std::span<const std::int64_t>(calib).subspan(2 * 128), 128, r.held_out_windows);
+    const auto written = mixq::weights_of(r.chosen);
+    CHECK(mixq::search::measure_divergence(mixq::ssm_lm(written, cfg), held).kl == Approx(r.selection[r.selected].kl).epsilon(1e-9));
+    CHECK(r.points.front().label == (r.selected == 0 ? std::string("searched (chosen)") : r.selection[r.selected].label + " (chosen)"));
+    const auto text = mixq::search::report_text(r, "model.safetensors");
+    CHECK(text.find("held-out calibration windows") != std::string::npos);
+    CHECK(mixq::search::search_json(r)["selection"]["entries"].size() == r.selection.size());
+    // The eval tokens never decide: other eval tokens, the same choice and the same table.
+    const auto all = head_of("eval_tokens.npy", 8 * 128);
+    const auto other = run(std::vector<std::int64_t>(all.begin() + 4 * 128, all.end()));
+    CHECK(other.selected == r.selected);
+    CHECK(mixq::search::table_json(other) == mixq::search::table_json(r));
 }
 
 TEST_CASE("search under a quality budget: the measured perplexity holds it, impossible budgets are refused with the range", "[search]") {

@@ -73,6 +73,7 @@ struct gguf_search_options {
     int threads = 1;
     int frontier_points = 3;   // further budgets solved and measured for the chart
     bool reference_points = true;  // llama-quantize's mixes measured beside: ggml's rounding, and this rounding
+    bool reference_choice = true;  // the mixes that fit compete with the knapsack's file on held-out calibration windows
     std::function<void(const search_progress&)> progress;
 };
 
@@ -90,12 +91,6 @@ struct gguf_unit {
 };
 
 // A file the search could write, judged on held-out calibration windows (divergence from the fp32 model).
-struct gguf_selection {
-    std::string label;  // "searched", or a llama-quantize mix in the search's rounding
-    std::uint64_t file_bytes = 0;
-    double kl = 0.0, delta_nll = 0.0;
-};
-
 struct gguf_search_result {
     gguf_search_options options;
     std::vector<gguf_unit> units;
@@ -107,7 +102,7 @@ struct gguf_search_result {
     double fp32_perplexity = 0.0, predicted_perplexity = 0.0, measured_perplexity = 0.0;
     perplexity_result fp32_eval;
     std::vector<measured_point> points;  // the chosen file first
-    std::vector<gguf_selection> selection;  // the knapsack's file first, then the mixes that fit
+    std::vector<selection_entry> selection;  // the knapsack's file first, then the mixes that fit (bytes: the file's)
     std::size_t selected = 0;               // the one written
     std::int64_t held_out_windows = 0;      // calibration windows after the sensitivities' (0: no choice made)
     rule_table table;                     // the written file's table
@@ -313,6 +308,7 @@ public:
         }
         std::vector<rule_table> tables{table_for(pick)};
         for (const auto& mix : gguf::llama_mixes) {
+            if (!o_.reference_choice) break;
             auto table = gguf::llama_mix_table(mix, in_);
             auto x = gguf::export_gguf(in_, table, measure_xo_);
             if (static_cast<double>(by_data ? data_bytes_of(x) : x.file_bytes) > std::floor(total)) continue;

@@ -48,10 +48,6 @@ namespace detail {
     for (const auto& c : reference_comparisons(r.points))
         against.push_back({{"searched", r.points[c.searched].label}, {"reference", r.points[c.reference].label},
                            {"change_percent", c.change.percent}, {"stderr_percent", c.change.stderr_percent}});
-    ordered_json selection = ordered_json::array();
-    for (std::size_t k = 0; k < r.selection.size(); ++k)
-        selection.push_back({{"file", r.selection[k].label}, {"file_bytes", r.selection[k].file_bytes}, {"kl", r.selection[k].kl},
-                             {"delta_nll", r.selection[k].delta_nll}, {"written", k == r.selected}});
     const char* kind = o.target.kind == gguf_budget_kind::size ? "size" : o.target.kind == gguf_budget_kind::bpw ? "bpw" : "ratio";
     return {{"format", "mixq-search-gguf"},
             {"budget", {{"kind", kind}, {"value", o.target.value}, {"text", describe(o.target)}, {"solved_for", r.budget}}},
@@ -63,7 +59,7 @@ namespace detail {
                                             "activation rounding for its products: kl = mean KL(fp32 || lowered) per position, delta_nll = "
                                             "change of the mean next-token NLL on the calibration windows; nats"},
                              {"windows", o.sensitivity_windows}}},
-            {"selection", {{"held_out_windows", r.held_out_windows}, {"files", selection}}},
+            {"selection", detail::selection_json(r.selection, r.selected, r.held_out_windows)},
             {"fp32_perplexity", r.fp32_perplexity},
             {"predicted_perplexity", r.predicted_perplexity},
             {"measured_perplexity", r.measured_perplexity},
@@ -94,14 +90,7 @@ namespace detail {
     s += fmt("sensitivity: %s on %lld calibration windows, %zu tensors x %zu candidates in %.1f s\n",
              o.measure == sensitivity_measure::kl ? "mean KL of the next-token distributions" : "change of the calibration loss",
              static_cast<long long>(o.sensitivity_windows), r.units.size(), o.candidates.size(), r.sensitivity_seconds);
-    if (r.held_out_windows > 0) {
-        s += fmt("\nfiles within the budget, judged on %lld held-out calibration windows (%s, nats):\n", static_cast<long long>(r.held_out_windows),
-                 o.measure == sensitivity_measure::kl ? "mean KL from fp32" : "change of the calibration loss");
-        for (std::size_t k = 0; k < r.selection.size(); ++k)
-            s += fmt("  %s %-32s %12s bytes  kl %.6f  delta_nll %+.6f\n", k == r.selected ? "*" : " ", r.selection[k].label.c_str(),
-                     ::mixq::detail::group_digits(static_cast<std::int64_t>(r.selection[k].file_bytes)).c_str(), r.selection[k].kl,
-                     r.selection[k].delta_nll);
-    }
+    s += detail::selection_lines(r.selection, r.selected, r.held_out_windows, o.measure, "files");
     // Per written type, then one line per role with the layers that took each type.
     std::map<std::string, std::pair<std::int64_t, std::int64_t>> by;
     std::vector<detail::role_choice> choices;

@@ -52,6 +52,9 @@ struct search_options {
     int threads = 1;
     int frontier_points = 5;                  // further budgets solved and measured for the chart
     bool reference_points = true;             // presets and uniform tables measured for the chart
+    // Under a size budget, the presets and uniform tables that fit compete with the knapsack's table on the
+    // held-out calibration windows (those after the sensitivities'), and the least divergent is written.
+    bool reference_choice = true;
     int max_repair_rounds = 64;
     gptq_options gptq;
     // Called (from any of the threads, one call at a time) as each work item ends; a 130M-parameter model
@@ -69,6 +72,14 @@ struct unit {
     std::vector<double> nll;           // per candidate: measured change of the calibration loss, minus the base's
     [[nodiscard]] const std::vector<double>& cost(sensitivity_measure m) const { return m == sensitivity_measure::kl ? kl : nll; }
     std::size_t chosen = 0;            // index into the candidates
+};
+
+// A table or file within a size budget, judged on held-out calibration windows for the choice of what is
+// written: its divergence from the fp32 model there (never the eval tokens).
+struct selection_entry {
+    std::string label;  // "searched" (the knapsack's), a preset, a uniform table or a llama-quantize mix
+    std::uint64_t bytes = 0;
+    double kl = 0.0, delta_nll = 0.0;
 };
 
 // A table measured on the evaluation tokens.
@@ -98,8 +109,11 @@ struct search_result {
     double predicted_perplexity = 0.0, measured_perplexity = 0.0;
     int repair_rounds = 0;
     std::vector<std::string> repairs;      // "name: int4_g32 -> int4_g64"
-    rule_table table;                      // exact names, the chosen precision of every tensor
+    rule_table table;                      // exact names, the written precision of every tensor
     std::vector<measured_point> points;    // the chosen table first
+    std::vector<selection_entry> selection;  // size budgets: the knapsack's table first, then the references that fit
+    std::size_t selected = 0;                // the one written
+    std::int64_t held_out_windows = 0;       // calibration windows the choice was judged on (0: no choice made)
     conversion chosen;                     // the converted checkpoint of the table
     double seconds = 0.0;
     double sensitivity_seconds = 0.0;
@@ -300,10 +314,11 @@ public:
         };
 
         // The measurements: the chosen table (and, under a quality budget, the best table first and one per
-        // repair round), the frontier points, the presets and the uniform tables.
-        const auto fam = presets::detect_family(in_.tensors());
-        constexpr std::array uniform{precision::int8, precision::fp8_e4m3, precision::int4_g128, precision::int4_g64, precision::int4_g32, precision::nf4};
-        begin("measurements", 1 + static_cast<std::size_t>(o_.frontier_points) + (o_.reference_points ? presets::names.size() + uniform.size() : 0) +
+        // repair round; under a size budget, the choice among the tables that fit), the frontier points, the
+        // presets and the uniform tables.
+        auto refs = reference_tables();
+        const bool choice = o_.reference_choice && t.kind != budget_kind::ppl_increase;
+        begin("measurements", 1 + static_cast<std::size_t>(o_.frontier_points) + (o_.reference_points ? refs.size() : 0) + (choice ? 1 : 0) +
                                   (t.kind == budget_kind::ppl_increase ? 1 : 0));
         std::vector<std::size_t> pick;
         if (t.kind == budget_kind::ppl_increase) {
@@ -350,9 +365,28 @@ public:
         for (std::size_t u = 0; u < r.units.size(); ++u) r.units[u].chosen = pick[u];
         r.table = table_for(pick);
         r.predicted_perplexity = predicted(pick);
-        r.measured_perplexity = m.eval.perplexity;
-        r.points.push_back(point("searched", "searched (chosen)", m, r));
-        r.points.back().predicted_perplexity = r.predicted_perplexity;
+        std::optional<std::size_t> won;  // a reference table written instead of the knapsack's
+        if (choice) {
+            won = compete(r, fp32_model, m, refs);
+            step();
+        }
+        if (won) {  // the knapsack's table stays on the chart, measured
+            auto& w = *refs[*won].converted;
+            measurement mw{std::move(w.c), std::move(w.eval)};
+            r.table = rule_table(refs[*won].table.name());  // exact names, as the knapsack's (a preset's globs resolved)
+            for (const auto& x : mw.c.tensors)
+                if (is_readable_float(x.source->type)) r.table.add(x.source->name, x.target);
+            if (mw.eval.windows == 0) mw.eval = evaluate(weights_of(mw.c));
+            r.measured_perplexity = mw.eval.perplexity;
+            r.points.push_back(point("searched", refs[*won].label + " (chosen)", mw, r));  // the search's output, whatever its source
+            r.points.push_back(point("searched", "searched (knapsack, not written)", m, r));
+            r.points.back().predicted_perplexity = r.predicted_perplexity;
+            m = std::move(mw);
+        } else {
+            r.measured_perplexity = m.eval.perplexity;
+            r.points.push_back(point("searched", "searched (chosen)", m, r));
+            r.points.back().predicted_perplexity = r.predicted_perplexity;
+        }
         r.chosen = std::move(m.c);
         r.chosen.options.reuse = nullptr;  // it points into this searcher
 
@@ -367,19 +401,21 @@ public:
             r.points.push_back(point("searched", ::mixq::detail::fmt("searched %.2fx", ratio_of(bytes_of(pk))), mk, r));
             r.points.back().predicted_perplexity = predicted(pk);
         }
-        if (o_.reference_points) {
-            for (const auto& name : presets::names) {
-                r.points.push_back(point("preset", "preset " + std::string(name), measure(presets::get(name, fam)), r));
+        if (o_.reference_points)
+            for (std::size_t k = 0; k < refs.size(); ++k) {
+                if (k != won) {  // the written one is the first point already
+                    auto& ref = refs[k];
+                    measurement mk;
+                    if (ref.converted) {
+                        mk.eval = evaluate(weights_of(ref.converted->c));
+                        mk.c = std::move(ref.converted->c);
+                    } else {
+                        mk = measure(ref.table);
+                    }
+                    r.points.push_back(point(ref.kind, ref.label, mk, r));
+                }
                 step();
             }
-            for (auto p : uniform) {
-                rule_table u("uniform_" + std::string(to_string(p)) + "_linear");
-                for (const auto& x : in_.tensors())
-                    if (is_readable_float(x.type)) u.add(x.name, detail::is_uniform_linear(x.name) ? p : o_.core);
-                r.points.push_back(point("uniform", std::string(to_string(p)) + " on every linear weight", measure(std::move(u)), r));
-                step();
-            }
-        }
         r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         gptq_.model = nullptr;  // it was run()'s
         return r;
@@ -388,8 +424,58 @@ public:
 private:
     struct measurement {
         conversion c;
-        perplexity_result eval;
+        perplexity_result eval;  // windows == 0: not evaluated yet
     };
+    // A preset or a uniform table (every linear weight at one precision, the rest at the core's), converted
+    // when the choice among the tables that fit a size budget needed it.
+    struct reference_table {
+        std::string kind, label;
+        rule_table table;
+        std::optional<measurement> converted;
+    };
+    [[nodiscard]] std::vector<reference_table> reference_tables() const {
+        const auto fam = presets::detect_family(in_.tensors());
+        std::vector<reference_table> refs;
+        for (const auto& name : presets::names) refs.push_back({"preset", "preset " + std::string(name), presets::get(name, fam), std::nullopt});
+        for (auto p : {precision::int8, precision::fp8_e4m3, precision::int4_g128, precision::int4_g64, precision::int4_g32, precision::nf4}) {
+            rule_table u("uniform_" + std::string(to_string(p)) + "_linear");
+            for (const auto& x : in_.tensors())
+                if (is_readable_float(x.type)) u.add(x.name, detail::is_uniform_linear(x.name) ? p : o_.core);
+            refs.push_back({"uniform", std::string(to_string(p)) + " on every linear weight", std::move(u), std::nullopt});
+        }
+        return refs;
+    }
+
+    // The knapsack's table (m) against every reference table that fits the byte budget, each judged by its
+    // divergence from the fp32 model on the calibration windows after the sensitivities' (at most 32): the
+    // sensitivities add up only approximately, and a uniform table can be the better use of the same bytes.
+    // Fills r.selection; returns the reference written instead of the knapsack's table, if one diverges less.
+    std::optional<std::size_t> compete(search_result& r, const ssm_lm& fp32_model, const measurement& m, std::vector<reference_table>& refs) const {
+        const auto L = window();
+        const auto held = static_cast<std::int64_t>(calib_.size()) / L - ref_.windows;
+        r.selection = {{"searched", m.c.totals.mixed_bytes, 0.0, 0.0}};
+        std::vector<std::size_t> ref_of(1, refs.size());  // selection entry -> refs index (the knapsack's: none)
+        for (std::size_t k = 0; k < refs.size(); ++k) {
+            auto c = std::move(convert_layerwise(in_, {refs[k].table}, measure_opts_, gptq_, o_.threads).front());
+            const auto bytes = c.totals.mixed_bytes;
+            if (static_cast<double>(bytes) > r.budget_bytes) continue;  // not kept: a 130M model's conversion is ~100 MB
+            refs[k].converted = measurement{std::move(c), {}};
+            r.selection.push_back({refs[k].label, bytes, 0.0, 0.0});
+            ref_of.push_back(k);
+        }
+        if (held <= 0 || r.selection.size() == 1) return std::nullopt;
+        const auto held_ref = make_reference(fp32_model, std::span<const std::int64_t>(calib_).subspan(static_cast<std::size_t>(ref_.windows * L)), L,
+                                             std::min<std::int64_t>(held, 32));
+        r.held_out_windows = held_ref.windows;
+        const auto cost = [&](const selection_entry& e) { return o_.measure == sensitivity_measure::kl ? e.kl : e.delta_nll; };
+        for (std::size_t e = 0; e < r.selection.size(); ++e) {
+            const auto w = weights_of(e == 0 ? m.c : refs[ref_of[e]].converted->c);
+            const auto dv = measure_divergence(ssm_lm(w, cfg_), held_ref);
+            r.selection[e].kl = dv.kl, r.selection[e].delta_nll = dv.delta_nll;
+            if (cost(r.selection[e]) < cost(r.selection[r.selected])) r.selected = e;
+        }
+        return r.selected == 0 ? std::nullopt : std::optional<std::size_t>(ref_of[r.selected]);
+    }
 
     [[nodiscard]] bool is_searched(const std::string& n) const {
         return std::find(searchable_.begin(), searchable_.end(), n) != searchable_.end();

@@ -87,6 +87,25 @@ inline std::string role_lines(const std::vector<role_choice>& units) {
     }
     return s;
 }
+// The tables (or files) within a size budget and their divergence on the held-out calibration windows, the
+// written one starred: the text and search.json of both searches. `what`: "tables" or "files".
+inline std::string selection_lines(const std::vector<selection_entry>& e, std::size_t selected, std::int64_t windows, sensitivity_measure m,
+                                   const char* what) {
+    if (windows <= 0) return {};
+    std::string s = ::mixq::detail::fmt("\n%s within the budget, judged on %lld held-out calibration windows (%s, nats; the least is written):\n", what,
+                                        static_cast<long long>(windows),
+                                        m == sensitivity_measure::kl ? "mean KL from fp32" : "change of the calibration loss");
+    for (std::size_t k = 0; k < e.size(); ++k)
+        s += ::mixq::detail::fmt("  %s %-36s %12s bytes  kl %.6f  delta_nll %+.6f\n", k == selected ? "*" : " ", e[k].label.c_str(),
+                                 ::mixq::detail::group_digits(static_cast<std::int64_t>(e[k].bytes)).c_str(), e[k].kl, e[k].delta_nll);
+    return s;
+}
+inline nlohmann::ordered_json selection_json(const std::vector<selection_entry>& e, std::size_t selected, std::int64_t windows) {
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (std::size_t k = 0; k < e.size(); ++k)
+        list.push_back({{"label", e[k].label}, {"bytes", e[k].bytes}, {"kl", e[k].kl}, {"delta_nll", e[k].delta_nll}, {"written", k == selected}});
+    return {{"held_out_windows", windows}, {"entries", list}};
+}
 // table.json's content: the chosen precision of every tensor by exact name, in the existing JSON form.
 [[nodiscard]] inline std::string table_json(const rule_table& t) {
     nlohmann::ordered_json rules = nlohmann::ordered_json::array();
@@ -131,7 +150,8 @@ struct comparison {
         for (std::size_t p = 0; p < o.candidates.size(); ++p)
             per[std::string(to_string(o.candidates[p]))] = {{"bytes", u.bytes[p]}, {"delta_nll", u.nll[p]}, {"kl", u.kl[p]}};
         units.push_back({{"tensors", names}, {"params", u.params}, {"candidates", per},
-                         {"chosen", std::string(to_string(o.candidates[u.chosen]))}});
+                         {"chosen", std::string(to_string(o.candidates[u.chosen]))},  // the knapsack's
+                         {"written", std::string(to_string(r.chosen.tensors[u.tensors.front()].target))}});
     }
     ordered_json points = ordered_json::array();
     for (const auto& p : r.points) points.push_back(detail::point_json(p));
@@ -156,6 +176,7 @@ struct comparison {
             {"base_perplexity", r.base_perplexity},
             {"predicted_perplexity", r.predicted_perplexity},
             {"measured_perplexity", r.measured_perplexity},
+            {"selection", detail::selection_json(r.selection, r.selected, r.held_out_windows)},
             {"repair_rounds", r.repair_rounds},
             {"repairs", r.repairs},
             {"knapsack_granularity_bytes", r.granularity},
@@ -241,19 +262,21 @@ struct comparison {
     s += fmt("sensitivity: %s on %lld calibration windows, %zu units x %zu candidates in %.1f s\n",
              o.measure == sensitivity_measure::kl ? "mean KL of the next-token distributions" : "change of the calibration loss",
              static_cast<long long>(o.sensitivity_windows), r.units.size(), o.candidates.size(), r.sensitivity_seconds);
+    s += detail::selection_lines(r.selection, r.selected, r.held_out_windows, o.measure, "tables");
+    const auto written = [&](const unit& u) { return r.chosen.tensors[u.tensors.front()].target; };
     std::map<precision, std::pair<std::int64_t, std::int64_t>> by;  // units, params
     for (const auto& u : r.units) {
-        auto& b = by[o.candidates[u.chosen]];
+        auto& b = by[written(u)];
         ++b.first;
         b.second += u.params;
     }
-    s += "\nchosen:\n";
+    s += r.selected > 0 ? "\nwritten (" + r.selection[r.selected].label + "):\n" : std::string("\nchosen:\n");
     for (const auto& [p, n] : by)
         s += fmt("  %-10s %5lld tensors %14s params\n", std::string(to_string(p)).c_str(), static_cast<long long>(n.first),
                  ::mixq::detail::group_digits(n.second).c_str());
     std::vector<detail::role_choice> choices;  // table.json has every name
     for (const auto& u : r.units) {
-        const auto p = o.candidates[u.chosen];
+        const auto p = written(u);
         choices.push_back({r.chosen.tensors[u.tensors.front()].source->name, std::string(to_string(p)), static_cast<int>(p), u.tensors.size()});
     }
     s += detail::role_lines(choices);

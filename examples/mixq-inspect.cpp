@@ -40,7 +40,32 @@ int main(int argc, char** argv) {
                     std::printf("written by mixq: table '%s' (%zu rules, in the key mixq.table)\n",
                                 j["name"].get<std::string>().c_str(), j["rules"].size());
             }
-            std::printf("%-28s %-16s %-6s %12s  %s\n", "tensor", "ne (ggml order)", "type", "bytes", "as mixq reads it");
+            // One line per role (Hugging Face name, layer index as N), then each tensor for a small file or with --tensors.
+            struct role_line {
+                std::size_t tensors = 0;
+                std::uint64_t bytes = 0;
+                std::map<std::string, std::size_t> types;
+            };
+            std::vector<std::string> order;
+            std::map<std::string, role_line> roles;
+            for (const auto& t : f.tensors()) {
+                const auto role = mixq::role_of(mixq::gguf::to_hf_name(t.name, arch, "backbone.").value_or(t.name));
+                if (!roles.count(role)) order.push_back(role);
+                auto& r = roles[role];
+                ++r.tensors, r.bytes += t.bytes.size(), ++r.types[std::string(mixq::gguf::to_string(t.type))];
+            }
+            std::printf("%-52s %8s %14s  %s\n", "role (N: every layer)", "tensors", "bytes", "types (tensors)");
+            for (const auto& role : order) {
+                const auto& r = roles[role];
+                std::string types;
+                for (const auto& [type, n] : r.types) types += (types.empty() ? "" : ", ") + type + " (" + std::to_string(n) + ")";
+                std::printf("%-52s %8zu %14llu  %s\n", role.c_str(), r.tensors, static_cast<unsigned long long>(r.bytes), types.c_str());
+            }
+            if (f.tensors().size() > 100 && !every_tensor) {
+                std::printf("(%zu tensors: --tensors lists each)\n", f.tensors().size());
+                return 0;
+            }
+            std::printf("\n%-28s %-16s %-6s %12s  %s\n", "tensor", "ne (ggml order)", "type", "bytes", "as mixq reads it");
             for (const auto& t : f.tensors()) {
                 std::string ne = "[";
                 for (std::size_t i = 0; i < t.ne.size(); ++i) ne += (i ? ", " : "") + std::to_string(t.ne[i]);

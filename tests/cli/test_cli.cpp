@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <mixq/gguf/imatrix.hpp>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -232,6 +233,55 @@ TEST_CASE("mixq-convert --format gguf writes model.gguf that mixq-eval and mixq-
     REQUIRE(text.code == 0);
     CHECK(has(text.out, "overrides (7 kinds)"));  // conservative: the F32 roles, no short Q8_0 rows
     CHECK(has(text.out, "wrote "));
+}
+
+TEST_CASE("mixq-inspect on a GGUF file: one line per role, each tensor only for a small file or with --tensors", "[cli][gguf]") {
+    // 11 layers (the fixture's 4 repeated): 112 tensors, over the 100 that a per-tensor listing stops at.
+    mixq::test::temp_dir scratch, out;
+    const auto hf = mixq::test::fixture_dir().parent_path() / "hf-mamba-fortunes";
+    const auto src = mixq::io::safetensors_file::open((hf / "model.safetensors").string());
+    constexpr int layers = 11;
+    std::vector<mixq::io::tensor_out> tensors;
+    std::vector<std::string> names;
+    names.reserve(200);
+    for (const auto& t : src.tensors()) {
+        const auto at = t.name.find("layers.");
+        if (at == std::string::npos) {
+            tensors.push_back({t.name, t.type, t.shape, t.bytes});
+            continue;
+        }
+        const int l = std::stoi(t.name.substr(at + 7));
+        const auto rest = t.name.substr(t.name.find('.', at + 7));
+        for (int k = l; k < layers; k += 4) {
+            names.push_back(t.name.substr(0, at + 7) + std::to_string(k) + rest);
+            tensors.push_back({names.back(), t.type, t.shape, t.bytes});
+        }
+    }
+    std::filesystem::create_directories(out.path / "deep");
+    mixq::io::write_safetensors(out.file("deep/model.safetensors"), tensors);
+    auto config = nlohmann::json::parse(mixq::test::read_bytes((hf / "config.json").string()));
+    config["num_hidden_layers"] = layers;
+    std::ofstream(out.file("deep/config.json")) << config.dump();
+    const auto c = run(MIXQ_CONVERT_EXE, quote(out.file("deep")) + " -o " + quote(out.file("g")) + " --format gguf --preset Q4_K_M", scratch);
+    INFO(c.err);
+    REQUIRE(c.code == 0);
+    const auto i = run(MIXQ_INSPECT_EXE, quote(out.file("g/model.gguf")), scratch);
+    REQUIRE(i.code == 0);
+    CHECK(has(i.out, "GGUF v3, 112 tensors"));
+    CHECK(has(i.out, "backbone.layers.N.mixer.in_proj.weight"));  // a role line: the 11 layers' in_proj, their types counted
+    const auto in_proj = i.out.substr(i.out.find("backbone.layers.N.mixer.in_proj.weight"));
+    const auto line = in_proj.substr(0, in_proj.find('\n'));
+    INFO(line);
+    CHECK(has(line, " 11 "));
+    int counted = 0;  // the types' counts, "Q4_K (8), Q6_K (3)", add up to the 11 tensors
+    for (auto at = line.find('('); at != std::string::npos; at = line.find('(', at + 1)) counted += std::stoi(line.substr(at + 1));
+    CHECK(counted == 11);
+    CHECK(has(i.out, "(112 tensors: --tensors lists each)"));
+    CHECK_FALSE(has(i.out, "blk.10.ssm_in.weight"));
+    const auto all = run(MIXQ_INSPECT_EXE, quote(out.file("g/model.gguf")) + " --tensors", scratch);
+    REQUIRE(all.code == 0);
+    CHECK(has(all.out, "blk.10.ssm_in.weight"));
+    CHECK(has(all.out, "backbone.layers.10.mixer.in_proj.weight"));
 }
 
 TEST_CASE("mixq-convert --format gguf refuses an output model.gguf that is a directory and writes nothing", "[cli][gguf][bad_input]") {

@@ -4,7 +4,6 @@
 #include <cblas.h>
 
 #include <mixq/calib/absmax.hpp>
-#include <mixq/gguf/ggml_quants.hpp>
 #include <mixq/model/linear.hpp>
 #include <chrono>
 #include <mixq/quant/lowbit.hpp>
@@ -60,6 +59,20 @@ void openblas_sgemm_fp32(benchmark::State& s) {
     set_flops(s, T, N, K);
 }
 
+// Best-of seconds of mixq's dequant_gemm over the benchmark's iterations, with its GFLOPS counter.
+double time_dequant_gemm(benchmark::State& s, const std::vector<float>& x, std::int64_t T, const mixq::stored_matrix& m) {
+    std::vector<float> y(static_cast<std::size_t>(T * m.rows));
+    double best = 1e30;
+    for (auto _ : s) {
+        const auto a = std::chrono::steady_clock::now();
+        mixq::dequant_gemm(x.data(), T, m, y.data());
+        benchmark::DoNotOptimize(y.data());
+        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count());
+    }
+    set_flops(s, T, m.rows, m.cols);
+    return best;
+}
+
 template <mixq::precision P>
 void mixq_dequant_gemm(benchmark::State& s) {
     const auto T = s.range(0), N = s.range(1), K = s.range(2);
@@ -102,15 +115,7 @@ void mixq_dequant_gemm(benchmark::State& s) {
         std::memcpy(bytes.data(), w.data(), bytes.size());
     }
     m.bytes = bytes;
-    std::vector<float> y(static_cast<std::size_t>(T * N));
-    double best = 1e30;
-    for (auto _ : s) {
-        const auto a = std::chrono::steady_clock::now();
-        mixq::dequant_gemm(x.data(), T, m, y.data());
-        benchmark::DoNotOptimize(y.data());
-        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count());
-    }
-    set_flops(s, T, N, K);
+    const double best = time_dequant_gemm(s, x, T, m);
     s.counters["x_vs_openblas_fp32"] = openblas_seconds(x, w, T, N, K) / best;  // both best-of, same shape
 }
 
@@ -123,24 +128,11 @@ void mixq_gemm_ggml(benchmark::State& s) {
     const auto T = s.range(0), N = s.range(1), K = s.range(2);
     const auto x = randn(static_cast<std::size_t>(T * K), 1), w = randn(static_cast<std::size_t>(N * K), 2);
     const auto& ti = mixq::gguf::info(G);
-    std::vector<std::byte> q(static_cast<std::size_t>(N * K / ti.block * ti.block_bytes));
-    for (std::int64_t n = 0; n < N; ++n)
-        ti.quantize(std::span(w).subspan(static_cast<std::size_t>(n * K), static_cast<std::size_t>(K)), q.data() + n * (K / ti.block) * ti.block_bytes,
-                    nullptr);
-    std::vector<float> wq(w.size());
-    ti.dequantize(q.data(), N * K, wq.data());
-    mixq::stored_matrix m{"w", mixq::dtype::u8, N, K, q, {}};
+    const auto q = mixq::bench::ggml_blocks(G, w, N, K);
+    mixq::stored_matrix m{"w", mixq::dtype::u8, N, K, q.bytes, {}};
     m.blocks = {ti.dequantize, ti.block, ti.block_bytes};
-    std::vector<float> y(static_cast<std::size_t>(T * N));
-    double best = 1e30;
-    for (auto _ : s) {
-        const auto a = std::chrono::steady_clock::now();
-        mixq::dequant_gemm(x.data(), T, m, y.data());
-        benchmark::DoNotOptimize(y.data());
-        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count());
-    }
-    set_flops(s, T, N, K);
-    s.counters["x_vs_openblas_fp32"] = openblas_seconds(x, wq, T, N, K) / best;
+    const double best = time_dequant_gemm(s, x, T, m);
+    s.counters["x_vs_openblas_fp32"] = openblas_seconds(x, q.values, T, N, K) / best;
 }
 }  // namespace
 

@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <mixq/calib/absmax.hpp>
-#include <mixq/gguf/ggml_quants.hpp>
 #include <mixq/model/dequant_gemv.hpp>
 #include <mixq/quant/lowbit.hpp>
 #include <mixq/quant/symmetric.hpp>
@@ -89,20 +88,16 @@ void gemv_ggml(benchmark::State& state) {
     const int reps = N * K > 100'000'000 ? 5 : 21;
     const auto w = randn(static_cast<std::size_t>(N * K), 1), x = randn(static_cast<std::size_t>(batch * K), 2);
     const auto& ti = mixq::gguf::info(G);
-    std::vector<std::byte> q(static_cast<std::size_t>(N * K / ti.block * ti.block_bytes));
-    for (std::int64_t n = 0; n < N; ++n)
-        ti.quantize(std::span(w).subspan(static_cast<std::size_t>(n * K), static_cast<std::size_t>(K)), q.data() + n * (K / ti.block) * ti.block_bytes,
-                    nullptr);
-    std::vector<float> wq(w.size()), y(static_cast<std::size_t>(batch * N));
-    ti.dequantize(q.data(), N * K, wq.data());  // the baseline multiplies the same values in fp32
+    const auto q = mixq::bench::ggml_blocks(G, w, N, K);  // the baseline multiplies q.values in fp32
+    std::vector<float> y(static_cast<std::size_t>(batch * N));
     const mixq::block_rows b{ti.dequantize, ti.block, ti.block_bytes};
     double s = 0;
     for (auto _ : state) {
-        s = median_s([&] { mixq::gemv_blocks(b, q.data(), x.data(), batch, N, K, y.data()); benchmark::DoNotOptimize(y.data()); }, reps);
+        s = median_s([&] { mixq::gemv_blocks(b, q.bytes.data(), x.data(), batch, N, K, y.data()); benchmark::DoNotOptimize(y.data()); }, reps);
         state.SetIterationTime(s);
     }
-    state.counters["GB/s"] = static_cast<double>(q.size()) / s / 1e9;
-    state.counters["x_vs_openblas_fp32"] = openblas_fp32_s(wq, x, N, K, batch, reps) / s;
+    state.counters["GB/s"] = static_cast<double>(q.bytes.size()) / s / 1e9;
+    state.counters["x_vs_openblas_fp32"] = openblas_fp32_s(q.values, x, N, K, batch, reps) / s;
 }
 
 // {N, K, batch}: 16384 x 16384 (fp32 1 GiB, int8 256 MiB: beyond the 300 MiB L3 this VM reports) and

@@ -30,6 +30,7 @@ class MixqConan(ConanFile):
         # The same references as on ConanCenter.
         self.requires("xtensor/0.24.3")
         self.requires("nlohmann_json/3.11.2")
+        self.requires("fmt/9.1.0")
         self.requires("xsimd/8.1.0")
 
     def package_id(self):
@@ -47,7 +48,7 @@ class MixqConan(ConanFile):
         self.cpp_info.set_property("cmake_file_name", "mixq")
         core = self.cpp_info.components["core"]
         core.set_property("cmake_target_name", "mixq::core")
-        core.requires = ["xtensor::xtensor", "nlohmann_json::nlohmann_json"]
+        core.requires = ["xtensor::xtensor", "nlohmann_json::nlohmann_json", "fmt::fmt"]
         core.bindirs = []
         core.libdirs = []
         # mixq::model also needs a CBLAS at link time (OpenBLAS from the system; see docs/packaging.md).

@@ -1,9 +1,10 @@
 // mixq-convert: converts a safetensors checkpoint to mixed precision and prints what it did.
 #include <cstdio>
+#include <fmt/format.h>
 #include <iostream>
 #include <mixq/mixq.hpp>
 
-#include <mixq/eval/importance.hpp>
+#include <mixq/gguf/importance.hpp>
 #include <mixq/gguf/export_layerwise.hpp>
 #include <mixq/io/checkpoint.hpp>
 
@@ -139,9 +140,9 @@ int main(int argc, char** argv) {
                 record["quality"] = {{"fp32_perplexity", before.perplexity}, {"gguf_perplexity", after.perplexity},
                                      {"delta_percent", change.percent}, {"delta_stderr_percent", change.stderr_percent},
                                      {"eval_windows", change.windows}, {"eval_tokens", after.tokens_scored}};
-                quality = mixq::detail::fmt("perplexity: %.6f fp32 -> %.6f gguf (%+.3f %% +- %.3f, standard error over %lld windows) over %lld tokens\n",
-                                            before.perplexity, after.perplexity, change.percent, change.stderr_percent,
-                                            static_cast<long long>(change.windows), static_cast<long long>(after.tokens_scored));
+                quality = fmt::format("perplexity: {:.6f} fp32 -> {:.6f} gguf ({:+.3f} % +- {:.3f}, standard error over {} windows) over {} tokens\n",
+                                      before.perplexity, after.perplexity, change.percent, change.stderr_percent,
+                                      static_cast<long long>(change.windows), static_cast<long long>(after.tokens_scored));
             }
             mixq::gguf::write_outputs(output, x, file, record);
             if (json) {
@@ -205,7 +206,7 @@ int main(int argc, char** argv) {
             print_report(c);
             return 0;
         }
-        // With GPTQ, a layer at a time: only one layer's Hessians are held (eval/layerwise_gptq.hpp).
+        // With GPTQ, a layer at a time: only one layer's Hessians are held (convert/layerwise_gptq.hpp).
         auto c = gptq ? std::move(mixq::convert_layerwise(in, {std::move(table)}, opt, {&*fp32_model, calib, eval.window}, eval.threads).front())
                       : mixq::convert(in, std::move(table), opt);
         if (!eval_tokens.empty()) {  // evaluated in memory, so metadata.json is written once, complete

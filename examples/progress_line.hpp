@@ -7,7 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <mixq/convert/report.hpp>  // detail::fmt
+#include <fmt/format.h>
 #include <mixq/convert/stream.hpp>
 #include <mixq/search/progress.hpp>
 #include <string>
@@ -32,16 +32,16 @@ public:
         constexpr double gib = 1024.0 * 1024.0 * 1024.0;
         const double rate = static_cast<double>(p.bytes_done) / since();  // bytes of input per second
         const double left = rate > 0 ? static_cast<double>(p.bytes_total - p.bytes_done) / rate : 0.0;
-        draw(::mixq::detail::fmt("%zu/%zu tensors, %.2f/%.2f GiB, %.0f MiB/s, %.0f s left", p.tensors_done, p.tensors_total,
-                                 static_cast<double>(p.bytes_done) / gib, static_cast<double>(p.bytes_total) / gib,
-                                 rate / (1024.0 * 1024.0), left));
+        draw(fmt::format("{}/{} tensors, {:.2f}/{:.2f} GiB, {:.0f} MiB/s, {:.0f} s left", p.tensors_done, p.tensors_total,
+                         static_cast<double>(p.bytes_done) / gib, static_cast<double>(p.bytes_total) / gib,
+                         rate / (1024.0 * 1024.0), left));
     }
 
     // A search: its phase, items done, and the phase's time left at its rate so far.
     void operator()(const search::search_progress& p) {
         if (!enabled_ || !due(p.done == p.total)) return;
         const double left = p.done > 0 ? p.phase_seconds / static_cast<double>(p.done) * static_cast<double>(p.total - p.done) : 0.0;
-        draw(::mixq::detail::fmt("%s %zu/%zu, %.0f s in, %.0f s left in this phase", p.phase, p.done, p.total, p.seconds, left));
+        draw(fmt::format("{} {}/{}, {:.0f} s in, {:.0f} s left in this phase", p.phase, p.done, p.total, p.seconds, left));
     }
 
 private:

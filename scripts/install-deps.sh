@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages mixq needs, only those that are missing (apt-get; sudo when not root).
 set -euo pipefail
-pkgs=(cmake make g++ pkg-config libxtensor-dev xtl-dev libxsimd-dev nlohmann-json3-dev catch2 libcli11-dev
+pkgs=(cmake make g++ pkg-config libxtensor-dev xtl-dev libxsimd-dev nlohmann-json3-dev libfmt-dev catch2 libcli11-dev
       libbenchmark-dev libopenblas-dev libzip-dev)
 missing=()
 for p in "${pkgs[@]}"; do

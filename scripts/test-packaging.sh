@@ -29,7 +29,7 @@ export CONAN_HOME="$work/conan-home"
 conan="$work/venv/bin/conan"
 "$conan" profile detect >/dev/null 2>&1
 "$conan" remote disable conancenter >/dev/null  # offline: requirements come from tests/conan/
-for dep in system_headers xtl xsimd xtensor nlohmann_json; do
+for dep in system_headers xtl xsimd xtensor nlohmann_json fmt; do
   "$conan" export "$root/tests/conan/$dep" >/dev/null 2>&1
 done
 "$conan" create "$root" -s compiler.cppstd=20 --build=missing > "$work/conan-create.log" 2>&1 || { tail -n 40 "$work/conan-create.log"; exit 1; }

@@ -27,7 +27,7 @@ __global__ void sequential_scan(mixq::cuda::selective_scan_args<T> p) {
     float s[N] = {};
     const std::size_t row = static_cast<std::size_t>(i) * p.L;
     for (int t = 0; t < p.L; ++t) {
-        const float dt = mixq::cuda::kernels::effective_dt(__half2float(p.delta[row + t]), p.delta_bias[c], p.delta_softplus);
+        const float dt = mixq::cuda::detail::effective_dt(__half2float(p.delta[row + t]), p.delta_bias[c], p.delta_softplus);
         const float u = __half2float(p.u[row + t]);
         float y = 0;
 #pragma unroll
@@ -37,7 +37,7 @@ __global__ void sequential_scan(mixq::cuda::selective_scan_args<T> p) {
             y += s[n] * __half2float(p.C[bc]);
         }
         y += p.D[c] * u;
-        p.y[row + t] = __float2half(y * mixq::cuda::kernels::silu(__half2float(p.z[row + t])));
+        p.y[row + t] = __float2half(y * mixq::cuda::detail::silu(__half2float(p.z[row + t])));
     }
 #pragma unroll
     for (int n = 0; n < N; ++n) p.final_state[static_cast<std::size_t>(i) * N + n] = s[n];

@@ -3,9 +3,9 @@
 
 #include "calib/gptq.hpp"
 #include "convert/converted_weights.hpp"
+#include "convert/hessians.hpp"
+#include "convert/layerwise_gptq.hpp"
 #include "eval/activation_ranges.hpp"
-#include "eval/hessians.hpp"
-#include "eval/layerwise_gptq.hpp"
 #include "eval/paired_change.hpp"
 #include "eval/perplexity.hpp"
 #include "mixq.hpp"

@@ -1,5 +1,5 @@
 // Tests include/mixq/gguf/export_layerwise.hpp: GPTQ with a layer's Hessians at a time writes the bytes that all Hessians at once write.
-#include <mixq/eval/hessians.hpp>
+#include <mixq/convert/hessians.hpp>
 #include <mixq/gguf/export_layerwise.hpp>
 #include <mixq/gguf/report.hpp>
 #include <mixq/io/checkpoint.hpp>

@@ -1,6 +1,6 @@
 // gguf/imatrix.hpp and the importance-weighted rounding: sums equal the Hessians' diagonals, llama.cpp's file format round trip, lower weighted error.
-#include <mixq/eval/hessians.hpp>
-#include <mixq/eval/importance.hpp>
+#include <mixq/convert/hessians.hpp>
+#include <mixq/gguf/importance.hpp>
 #include <mixq/gguf/export.hpp>
 #include <mixq/gguf/imatrix.hpp>
 #include <mixq/io/npy.hpp>

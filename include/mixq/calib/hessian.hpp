@@ -11,7 +11,7 @@
 namespace mixq {
 
 // H = Σ xᵀx over the rows x of a layer's fp32 inputs, in double: K x K, row-major, symmetric; only the
-// upper triangle (j >= i) is kept up to date (eval/hessians.hpp accumulates it with BLAS).
+// upper triangle (j >= i) is kept up to date (convert/hessians.hpp accumulates it with BLAS).
 struct hessian {
     std::int64_t k = 0;
     std::int64_t samples = 0;  // input rows seen

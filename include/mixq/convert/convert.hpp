@@ -45,7 +45,7 @@ struct convert_options {
     double percentile = 99.99;  // used by calibration_method::percentile
     lowbit_calibration lowbit = lowbit_calibration::max;  // int4 / nf4 / fp8 clips
     // GPTQ rounding on top of the clips above, for int8 and / or the low-bit precisions: needs the layers'
-    // Hessians (eval/hessians.hpp) and the rounding itself (calib/gptq.hpp's gptq_rounder).
+    // Hessians (convert/hessians.hpp) and the rounding itself (calib/gptq.hpp's gptq_rounder).
     bool gptq_int8 = false, gptq_lowbit = false;
     const hessian_set* hessians = nullptr;
     rounding_fn round;

@@ -3,8 +3,8 @@
 
 #include <cctype>
 #include <cstdint>
-#include <cstdio>
 #include <filesystem>
+#include <fmt/format.h>
 #include <functional>
 #include <map>
 #include <memory>
@@ -92,8 +92,7 @@ using one_file_fn = std::function<std::unique_ptr<io::atomic_file>(const std::st
     }
     nlohmann::ordered_json map = nlohmann::ordered_json::object();
     for (std::size_t k = 0; k < shards.size(); ++k) {
-        char name[64];
-        std::snprintf(name, sizeof name, "model-%05zu-of-%05zu.safetensors", k + 1, shards.size());
+        const auto name = fmt::format("model-{:05}-of-{:05}.safetensors", k + 1, shards.size());
         stage(dir / name, shards[k]);
         for (const auto* u : shards[k])
             for (const auto& p : *u) map[p.header.name] = name;

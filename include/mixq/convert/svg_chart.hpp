@@ -2,6 +2,7 @@
 #pragma once
 
 #include <algorithm>
+#include <fmt/format.h>
 #include <map>
 #include <string>
 #include <vector>
@@ -51,7 +52,6 @@ inline std::string xml_escape(const std::string& s) {
 }  // namespace detail
 
 [[nodiscard]] inline std::string precision_svg(const conversion& c) {
-    using detail::fmt;
     // per layer group, in first-seen order: bytes written per precision
     std::vector<std::string> groups;
     std::map<std::string, std::map<precision, double>> bytes;
@@ -68,15 +68,15 @@ inline std::string xml_escape(const std::string& s) {
     const int n_prec = static_cast<int>(c.totals.params.size());
     const int top2 = top1 + 2 * n_prec * (bar_h + gap) + 70;
     const int height = top2 + static_cast<int>(groups.size()) * (bar_h + gap) + 70;
-    std::string s = fmt(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-        "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+    std::string s = fmt::format(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" "
+        "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
         width, height, width, height);
-    s += fmt("<text x=\"10\" y=\"22\" font-size=\"16\" font-weight=\"bold\">Precision allocation: %s</text>\n",
-             detail::xml_escape(c.table.name()).c_str());
-    s += fmt("<text x=\"10\" y=\"40\">fp32 %.3f MiB -> mixed %.3f MiB, compression %.2fx</text>\n",
-             static_cast<double>(c.totals.fp32_bytes) / mib, static_cast<double>(c.totals.mixed_bytes) / mib,
-             c.totals.ratio());
+    s += fmt::format("<text x=\"10\" y=\"22\" font-size=\"16\" font-weight=\"bold\">Precision allocation: {}</text>\n",
+                     detail::xml_escape(c.table.name()));
+    s += fmt::format("<text x=\"10\" y=\"40\">fp32 {:.3f} MiB -> mixed {:.3f} MiB, compression {:.2f}x</text>\n",
+                     static_cast<double>(c.totals.fp32_bytes) / mib, static_cast<double>(c.totals.mixed_bytes) / mib,
+                     c.totals.ratio());
     double max_params = 1, max_bytes = 1;
     for (const auto& [p, n] : c.totals.params) max_params = std::max(max_params, static_cast<double>(n));
     for (const auto& [p, b] : total_bytes) max_bytes = std::max(max_bytes, b);
@@ -86,18 +86,18 @@ inline std::string xml_escape(const std::string& s) {
         const auto name = std::string(to_string(p));
         const int wp = static_cast<int>(plot_w * static_cast<double>(n) / max_params);
         const int wb = static_cast<int>(plot_w * b / max_bytes);
-        s += fmt("<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s parameters</text>\n", left - 8, y + 13, name.c_str());
-        s += fmt("<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>\n", left, y, std::max(wp, 1), bar_h,
-                 detail::precision_colour(p));
-        s += fmt("<text x=\"%d\" y=\"%d\">%s</text>\n", left + wp + 6, y + 13, detail::group_digits(n).c_str());
+        s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{} parameters</text>\n", left - 8, y + 13, name);
+        s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"/>\n", left, y, std::max(wp, 1), bar_h,
+                         detail::precision_colour(p));
+        s += fmt::format("<text x=\"{}\" y=\"{}\">{}</text>\n", left + wp + 6, y + 13, detail::group_digits(n));
         y += bar_h + gap;
-        s += fmt("<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s bytes</text>\n", left - 8, y + 13, name.c_str());
-        s += fmt("<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\" fill-opacity=\"0.55\"/>\n", left, y,
-                 std::max(wb, 1), bar_h, detail::precision_colour(p));
-        s += fmt("<text x=\"%d\" y=\"%d\">%.3f MiB</text>\n", left + wb + 6, y + 13, b / mib);
+        s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{} bytes</text>\n", left - 8, y + 13, name);
+        s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\" fill-opacity=\"0.55\"/>\n", left, y,
+                         std::max(wb, 1), bar_h, detail::precision_colour(p));
+        s += fmt::format("<text x=\"{}\" y=\"{}\">{:.3f} MiB</text>\n", left + wb + 6, y + 13, b / mib);
         y += bar_h + gap;
     }
-    s += fmt("<text x=\"10\" y=\"%d\" font-size=\"14\" font-weight=\"bold\">Bytes written per layer</text>\n", top2 - 16);
+    s += fmt::format("<text x=\"10\" y=\"{}\" font-size=\"14\" font-weight=\"bold\">Bytes written per layer</text>\n", top2 - 16);
     double max_group = 1;
     for (const auto& g : groups) {
         double sum = 0;
@@ -106,24 +106,24 @@ inline std::string xml_escape(const std::string& s) {
     }
     y = top2;
     for (const auto& g : groups) {
-        s += fmt("<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n", left - 8, y + 13, detail::xml_escape(g).c_str());
+        s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", left - 8, y + 13, detail::xml_escape(g));
         double x = left, sum = 0;
         for (const auto& [p, b] : bytes[g]) {
             const double w = plot_w * b / max_group;
-            s += fmt("<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"><title>%s %s: %.0f bytes</title></rect>\n",
-                     x, y, w, bar_h, detail::precision_colour(p), detail::xml_escape(g).c_str(),
-                     std::string(to_string(p)).c_str(), b);
+            s += fmt::format("<rect x=\"{:.1f}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\" fill=\"{}\"><title>{} {}: {:.0f} bytes</title></rect>\n",
+                             x, y, w, bar_h, detail::precision_colour(p), detail::xml_escape(g),
+                             std::string(to_string(p)), b);
             x += w;
             sum += b;
         }
-        s += fmt("<text x=\"%.1f\" y=\"%d\">%.1f KiB</text>\n", x + 6, y + 13, sum / 1024.0);
+        s += fmt::format("<text x=\"{:.1f}\" y=\"{}\">{:.1f} KiB</text>\n", x + 6, y + 13, sum / 1024.0);
         y += bar_h + gap;
     }
     int lx = left;
     y += 10;
     for (const auto& [p, n] : c.totals.params) {
-        s += fmt("<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/><text x=\"%d\" y=\"%d\">%s</text>\n", lx,
-                 y, detail::precision_colour(p), lx + 16, y + 11, std::string(to_string(p)).c_str());
+        s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"{}\"/><text x=\"{}\" y=\"{}\">{}</text>\n", lx,
+                         y, detail::precision_colour(p), lx + 16, y + 11, std::string(to_string(p)));
         lx += 80;
     }
     return s + "</svg>\n";

@@ -6,7 +6,7 @@
 
 #include "dispatch/scan_tuning.cuh"
 #include "kernels/scan_kernels.cuh"
-#include "ssm_args.cuh"
+#include "detail/ssm_args.cuh"
 
 namespace mixq::cuda {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "../eval/layerwise_gptq.hpp"
+#include "../convert/layerwise_gptq.hpp"
 #include "export.hpp"
 
 namespace mixq::gguf {

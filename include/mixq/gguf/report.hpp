@@ -1,11 +1,13 @@
 // What a GGUF export did, as text and JSON: per ggml type, every override grouped by role, the tie, the tokenizer.
 #pragma once
 
+#include <fmt/format.h>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "../convert/report.hpp"
+#include "../core/group_digits.hpp"
+#include "../precision/match_report.hpp"
 #include "export.hpp"
 
 namespace mixq::gguf {
@@ -41,14 +43,13 @@ struct override_group {
 }
 
 [[nodiscard]] inline std::string report_text(const gguf_export& x, const std::string& output) {
-    using ::mixq::detail::fmt;
     using ::mixq::detail::group_digits;
     const auto& c = x.config;
-    std::string o = fmt("GGUF export of %s -> %s\n", x.input->path().c_str(), output.c_str());
-    o += fmt("model: %s as llama.cpp '%s': %lld layers, d_model %lld, d_inner %lld, d_state %lld, vocab %lld\n",
-             std::string(to_string(c.layout)).c_str(), std::string(to_string(arch_of(c.layout))).c_str(), static_cast<long long>(c.n_layers), static_cast<long long>(c.d_model), static_cast<long long>(c.d_inner),
-             static_cast<long long>(c.d_state), static_cast<long long>(c.vocab));
-    o += fmt("table: %s\n", x.table.name().c_str());
+    std::string o = fmt::format("GGUF export of {} -> {}\n", x.input->path(), output);
+    o += fmt::format("model: {} as llama.cpp '{}': {} layers, d_model {}, d_inner {}, d_state {}, vocab {}\n",
+                     std::string(to_string(c.layout)), std::string(to_string(arch_of(c.layout))), static_cast<long long>(c.n_layers), static_cast<long long>(c.d_model), static_cast<long long>(c.d_inner),
+                     static_cast<long long>(c.d_state), static_cast<long long>(c.vocab));
+    o += fmt::format("table: {}\n", x.table.name());
     o += ::mixq::match_report_text(x.table, x.plan);
     struct row { std::size_t tensors = 0; std::int64_t params = 0; std::uint64_t bytes = 0; };
     std::map<std::string, row> by_type;
@@ -60,32 +61,32 @@ struct override_group {
     }
     o += "written:\n";
     for (const auto& [type, r] : by_type)
-        o += fmt("  %-5s %4zu tensors %14s params %14s bytes\n", type.c_str(), r.tensors, group_digits(r.params).c_str(),
-                 group_digits(static_cast<std::int64_t>(r.bytes)).c_str());
+        o += fmt::format("  {:<5} {:4} tensors {:>14} params {:>14} bytes\n", type, r.tensors, group_digits(r.params),
+                         group_digits(static_cast<std::int64_t>(r.bytes)));
     const auto ov = overrides(x);
     if (ov.empty()) o += "overrides: none (every tensor has the ggml type of its precision)\n";
-    else o += fmt("overrides (%zu kinds):\n", ov.size());
+    else o += fmt::format("overrides ({} kinds):\n", ov.size());
     for (const auto& g : ov)
-        o += fmt("  %-28s %3zu tensor(s): %s -> %s: %s\n", g.role.c_str(), g.tensors, std::string(to_string(g.asked)).c_str(),
-                 std::string(to_string(g.type)).c_str(), g.reason.c_str());
+        o += fmt::format("  {:<28} {:3} tensor(s): {} -> {}: {}\n", g.role, g.tensors, std::string(to_string(g.asked)),
+                         std::string(to_string(g.type)), g.reason);
     if (x.head_omitted) o += "tied: lm_head.weight equals the embeddings; output.weight is left out and llama.cpp reuses token_embd.weight\n";
     else if (x.head_absent) o += "tied: the input has no lm_head.weight; llama.cpp reuses token_embd.weight as the output\n";
     o += "tokenizer: " + x.tokenizer_note + "\n";
     if (x.gptq)
-        o += fmt("rounding: mixq's GPTQ inside each type's codes (%s), block scales by %s; %zu tensor(s) so rounded, "
-                 "the rest by ggml's reference rounding\n",
-                 x.gptq_description.c_str(),
-                 *x.gptq == block_scales::weighted ? "the importance-weighted search (Hessian diagonal)" : "ggml's reference search",
-                 gptq_tensors(x));
+        o += fmt::format("rounding: mixq's GPTQ inside each type's codes ({}), block scales by {}; {} tensor(s) so rounded, "
+                         "the rest by ggml's reference rounding\n",
+                         x.gptq_description,
+                         *x.gptq == block_scales::weighted ? "the importance-weighted search (Hessian diagonal)" : "ggml's reference search",
+                         gptq_tensors(x));
     else if (x.imatrix)
-        o += fmt("rounding: importance-weighted, as llama-quantize --imatrix (%zu weights' inputs over %lld windows of %lld tokens); "
-                 "the matrix is written as imatrix.gguf in llama.cpp's format\n",
-                 x.imatrix->entries.size(), static_cast<long long>(x.imatrix->chunk_count), static_cast<long long>(x.imatrix->chunk_size));
+        o += fmt::format("rounding: importance-weighted, as llama-quantize --imatrix ({} weights' inputs over {} windows of {} tokens); "
+                         "the matrix is written as imatrix.gguf in llama.cpp's format\n",
+                         x.imatrix->entries.size(), static_cast<long long>(x.imatrix->chunk_count), static_cast<long long>(x.imatrix->chunk_size));
     else
         o += "rounding: ggml's reference rounding, as llama-quantize without an importance matrix\n";
-    o += fmt("size: %s bytes (.gguf, header included) vs %s bytes fp32: %.2fx, in %.2f s\n",
-             group_digits(static_cast<std::int64_t>(x.file_bytes)).c_str(), group_digits(static_cast<std::int64_t>(x.fp32_bytes)).c_str(),
-             x.ratio(), x.seconds);
+    o += fmt::format("size: {} bytes (.gguf, header included) vs {} bytes fp32: {:.2f}x, in {:.2f} s\n",
+                     group_digits(static_cast<std::int64_t>(x.file_bytes)), group_digits(static_cast<std::int64_t>(x.fp32_bytes)),
+                     x.ratio(), x.seconds);
     return o;
 }
 

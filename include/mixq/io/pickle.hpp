@@ -2,7 +2,7 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdio>
+#include <fmt/format.h>
 #include <cstring>
 #include <functional>
 #include <span>
@@ -198,10 +198,9 @@ public:
                 case '0': (void)pop(); break;  // POP
                 case '1': (void)pop_mark(); break;  // POP_MARK
                 default: {
-                    char hex[8];
-                    std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned>(op));
                     --pos_;
-                    bad(std::string("pickle opcode ") + hex + " is not one torch.save writes for tensors; mixq loads tensors only");
+                    bad(fmt::format("pickle opcode 0x{:02x} is not one torch.save writes for tensors; mixq loads tensors only",
+                                    static_cast<unsigned>(op)));
                 }
             }
         }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <fmt/format.h>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -14,8 +15,8 @@
 
 #include "../calib/gptq.hpp"
 #include "../core/parallel_for.hpp"
-#include "../eval/hessians.hpp"
-#include "../eval/importance.hpp"
+#include "../convert/hessians.hpp"
+#include "../gguf/importance.hpp"
 #include "../eval/paired_change.hpp"
 #include "../eval/perplexity.hpp"
 #include "../gguf/decode.hpp"
@@ -54,9 +55,9 @@ struct gguf_budget {
 
 [[nodiscard]] inline std::string describe(const gguf_budget& b) {
     switch (b.kind) {
-        case gguf_budget_kind::size: return ::mixq::detail::fmt("GGUF file of at most %.0f bytes", b.value);
-        case gguf_budget_kind::bpw: return ::mixq::detail::fmt("at most %g bits per weight (llama.cpp's BPW)", b.value);
-        case gguf_budget_kind::ratio: return ::mixq::detail::fmt("compression ratio >= %g (fp32 bytes / GGUF file bytes)", b.value);
+        case gguf_budget_kind::size: return fmt::format("GGUF file of at most {:.0f} bytes", b.value);
+        case gguf_budget_kind::bpw: return fmt::format("at most {:g} bits per weight (llama.cpp's BPW)", b.value);
+        case gguf_budget_kind::ratio: return fmt::format("compression ratio >= {:g} (fp32 bytes / GGUF file bytes)", b.value);
     }
     return "?";
 }
@@ -228,9 +229,9 @@ public:
                                                                : static_cast<double>(r.fp32_bytes) / t.value;
         if (!(t.value > 0.0) || total < static_cast<double>(fixed + lo)) {
             const auto in_units = [&](std::uint64_t b) {
-                return t.kind == gguf_budget_kind::size  ? ::mixq::detail::fmt("%llu bytes", static_cast<unsigned long long>(b))
-                       : t.kind == gguf_budget_kind::bpw ? ::mixq::detail::fmt("%.4f bits per weight", 8.0 * static_cast<double>(b) / static_cast<double>(r.params))
-                                                         : ::mixq::detail::fmt("%.3fx", static_cast<double>(r.fp32_bytes) / static_cast<double>(b));
+                return t.kind == gguf_budget_kind::size  ? fmt::format("{} bytes", static_cast<unsigned long long>(b))
+                       : t.kind == gguf_budget_kind::bpw ? fmt::format("{:.4f} bits per weight", 8.0 * static_cast<double>(b) / static_cast<double>(r.params))
+                                                         : fmt::format("{:.3f}x", static_cast<double>(r.fp32_bytes) / static_cast<double>(b));
             };
             fail(describe(t) + ": impossible; with these candidates the file ranges from " + in_units(fixed + hi) + " to " +
                  in_units(fixed + lo) + " (llama.cpp keeps " + std::to_string(fixed_.size()) + " tensors as they are)");
@@ -351,7 +352,7 @@ public:
             std::vector<std::size_t> pk;
             auto [xk, unused] = fitted(static_cast<std::uint64_t>(b), pk);
             const auto e = evaluate_file(gguf::serialize(xk));
-            r.points.push_back(point("searched", ::mixq::detail::fmt("searched %.2fx", file_ratio(xk)), xk, e, r));
+            r.points.push_back(point("searched", fmt::format("searched {:.2f}x", file_ratio(xk)), xk, e, r));
             r.points.back().predicted_perplexity = predicted(pk);
             step();
         }

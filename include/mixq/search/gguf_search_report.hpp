@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <fmt/format.h>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -79,17 +80,16 @@ namespace detail {
 // The text report: budget, rounding, what was chosen (one line per tensor role), the file and its measurement,
 // and the chosen file against llama-quantize's mixes of equal or smaller size.
 [[nodiscard]] inline std::string report_text(const gguf_search_result& r, const std::string& input) {
-    using ::mixq::detail::fmt;
     const auto& o = r.options;
-    std::string s = fmt("mixq-search --format gguf: %s  (budget: %s)\n", input.c_str(), describe(o.target).c_str());
+    std::string s = fmt::format("mixq-search --format gguf: {}  (budget: {})\n", input, describe(o.target));
     std::string cands;
     for (auto p : o.candidates) cands += (cands.empty() ? "" : ", ") + std::string(to_string(p));
     s += "candidates: " + cands + "\n";
     s += "rounding: " + detail::describe_rounding(o) + "\n";
-    s += fmt("kept as llama-quantize keeps them: %zu tensors (norms, conv1d, A, D, dt bias)\n", r.fixed.size());
-    s += fmt("sensitivity: %s on %lld calibration windows, %zu tensors x %zu candidates in %.1f s\n",
-             o.measure == sensitivity_measure::kl ? "mean KL of the next-token distributions" : "change of the calibration loss",
-             static_cast<long long>(o.sensitivity_windows), r.units.size(), o.candidates.size(), r.sensitivity_seconds);
+    s += fmt::format("kept as llama-quantize keeps them: {} tensors (norms, conv1d, A, D, dt bias)\n", r.fixed.size());
+    s += fmt::format("sensitivity: {} on {} calibration windows, {} tensors x {} candidates in {:.1f} s\n",
+                     o.measure == sensitivity_measure::kl ? "mean KL of the next-token distributions" : "change of the calibration loss",
+                     static_cast<long long>(o.sensitivity_windows), r.units.size(), o.candidates.size(), r.sensitivity_seconds);
     s += detail::selection_lines(r.selection, r.selected, r.held_out_windows, o.measure, "files");
     // Per written type, then one line per role with the layers that took each type.
     std::map<std::string, std::pair<std::int64_t, std::int64_t>> by;
@@ -103,26 +103,26 @@ namespace detail {
     }
     s += "\nwritten (ggml types, llama-quantize's fallbacks included):\n";
     for (const auto& [type, n] : by)
-        s += fmt("  %-8s %5lld tensors %14s params\n", type.c_str(), static_cast<long long>(n.first), ::mixq::detail::group_digits(n.second).c_str());
+        s += fmt::format("  {:<8} {:5} tensors {:>14} params\n", type, static_cast<long long>(n.first), ::mixq::detail::group_digits(n.second));
     s += detail::role_lines(choices);
     const auto& c = r.points.front();
-    s += fmt("\nresult: %s bytes (%.2f MiB), %.4f bits per weight, %.3fx; perplexity %.4f -> %.4f measured (%+.4f %% +- %.4f), %.4f predicted\n",
-             ::mixq::detail::group_digits(static_cast<std::int64_t>(r.chosen.file_bytes)).c_str(),
-             static_cast<double>(r.chosen.file_bytes) / 1048576.0, r.bpw(), c.ratio, r.fp32_perplexity, c.perplexity, c.delta_percent,
-             c.stderr_percent, r.predicted_perplexity);
-    s += fmt("\nmeasured points (file bytes, ratio, perplexity change +- its standard error over %lld eval windows):\n",
-             static_cast<long long>(r.fp32_eval.windows));
+    s += fmt::format("\nresult: {} bytes ({:.2f} MiB), {:.4f} bits per weight, {:.3f}x; perplexity {:.4f} -> {:.4f} measured ({:+.4f} % +- {:.4f}), {:.4f} predicted\n",
+                     ::mixq::detail::group_digits(static_cast<std::int64_t>(r.chosen.file_bytes)),
+                     static_cast<double>(r.chosen.file_bytes) / 1048576.0, r.bpw(), c.ratio, r.fp32_perplexity, c.perplexity, c.delta_percent,
+                     c.stderr_percent, r.predicted_perplexity);
+    s += fmt::format("\nmeasured points (file bytes, ratio, perplexity change +- its standard error over {} eval windows):\n",
+                     static_cast<long long>(r.fp32_eval.windows));
     for (const auto& p : r.points)
-        s += fmt("  %-36s %12s  %7.3fx  %+8.4f %% +- %.4f\n", p.label.c_str(),
-                 ::mixq::detail::group_digits(static_cast<std::int64_t>(p.bytes)).c_str(), p.ratio, p.delta_percent, p.stderr_percent);
+        s += fmt::format("  {:<36} {:>12}  {:7.3f}x  {:+8.4f} % +- {:.4f}\n", p.label,
+                         ::mixq::detail::group_digits(static_cast<std::int64_t>(p.bytes)), p.ratio, p.delta_percent, p.stderr_percent);
     std::string lines;
     for (const auto& x : reference_comparisons(r.points))
         if (x.searched == 0 && r.points[x.reference].kind == "llama.cpp")
-            lines += fmt("  %+8.4f %% +- %.4f against %s (%s bytes; its change %+.4f %%)\n", x.change.percent, x.change.stderr_percent,
-                         r.points[x.reference].label.c_str(), ::mixq::detail::group_digits(static_cast<std::int64_t>(r.points[x.reference].bytes)).c_str(),
-                         r.points[x.reference].delta_percent);
+            lines += fmt::format("  {:+8.4f} % +- {:.4f} against {} ({} bytes; its change {:+.4f} %)\n", x.change.percent, x.change.stderr_percent,
+                                 r.points[x.reference].label, ::mixq::detail::group_digits(static_cast<std::int64_t>(r.points[x.reference].bytes)),
+                                 r.points[x.reference].delta_percent);
     if (!lines.empty()) s += "the chosen file against llama-quantize's mixes of equal or smaller size (perplexity change, paired):\n" + lines;
-    s += fmt("time: %.1f s\n", r.seconds);
+    s += fmt::format("time: {:.1f} s\n", r.seconds);
     return s;
 }
 

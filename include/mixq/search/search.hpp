@@ -5,6 +5,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <fmt/format.h>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -17,7 +18,7 @@
 #include "../convert/converted_weights.hpp"
 #include "../convert/convert.hpp"
 #include "../convert/report.hpp"
-#include "../eval/layerwise_gptq.hpp"
+#include "../convert/layerwise_gptq.hpp"
 #include "../eval/paired_change.hpp"
 #include "../eval/perplexity.hpp"
 #include "../model/config.hpp"
@@ -189,7 +190,7 @@ public:
 
         // The base (searched tensors fp32, the core at its precision), then one conversion per candidate,
         // together a layer at a time: GPTQ's Hessians from the fp32 model on all calibration tokens, collected
-        // once per layer for every candidate and dropped before the next (eval/layerwise_gptq.hpp).
+        // once per layer for every candidate and dropped before the next (convert/layerwise_gptq.hpp).
         opts_.calibration = calibration_method::percentile;
         opts_.gptq_int8 = opts_.gptq_lowbit = true;
         opts_.lowbit = lowbit_calibration::mse;
@@ -253,12 +254,12 @@ public:
                                                               : t.value * static_cast<double>(r.unique_params) / 8.0;
             r.budget_bytes = total;
             if (!(t.value > 0.0) || total - static_cast<double>(r.fixed_bytes) < static_cast<double>(lo)) {
-                const auto what = t.kind == budget_kind::ratio ? ::mixq::detail::fmt("--target-ratio %g", t.value) : ::mixq::detail::fmt("--target-bits %g", t.value);
-                fail(::mixq::detail::fmt("%s: impossible; with these candidates the ratio ranges from %.3fx to %.3fx (%.3f to %.3f bits per "
-                                "parameter; the SSM core keeps %s)",
-                                what.c_str(), ratio_of(hi), ratio_of(lo), 8.0 * static_cast<double>(r.fixed_bytes + hi) / static_cast<double>(r.unique_params),
-                                8.0 * static_cast<double>(r.fixed_bytes + lo) / static_cast<double>(r.unique_params),
-                                std::string(to_string(o_.core)).c_str()));
+                const auto what = t.kind == budget_kind::ratio ? fmt::format("--target-ratio {:g}", t.value) : fmt::format("--target-bits {:g}", t.value);
+                fail(fmt::format("{}: impossible; with these candidates the ratio ranges from {:.3f}x to {:.3f}x ({:.3f} to {:.3f} bits per "
+                                 "parameter; the SSM core keeps {})",
+                                 what, ratio_of(hi), ratio_of(lo), 8.0 * static_cast<double>(r.fixed_bytes + hi) / static_cast<double>(r.unique_params),
+                                 8.0 * static_cast<double>(r.fixed_bytes + lo) / static_cast<double>(r.unique_params),
+                                 std::string(to_string(o_.core))));
             }
         }
 
@@ -332,10 +333,10 @@ public:
             const double best_ppl = measure(best).eval.perplexity;
             step();
             if (best_ppl > r.budget_perplexity)
-                fail(::mixq::detail::fmt("--max-ppl-increase %g: impossible; the best table of these candidates (each tensor at its "
-                                "least sensitive candidate, %.2fx) measures %+.4f %%: achievable increases are >= %.4f %%",
-                                t.value, ratio_of(bytes_of(best)), 100.0 * (best_ppl / r.fp32_perplexity - 1.0),
-                                100.0 * (best_ppl / r.fp32_perplexity - 1.0)));
+                fail(fmt::format("--max-ppl-increase {:g}: impossible; the best table of these candidates (each tensor at its "
+                                 "least sensitive candidate, {:.2f}x) measures {:+.4f} %: achievable increases are >= {:.4f} %",
+                                 t.value, ratio_of(bytes_of(best)), 100.0 * (best_ppl / r.fp32_perplexity - 1.0),
+                                 100.0 * (best_ppl / r.fp32_perplexity - 1.0)));
             const double allowed = std::log(r.budget_perplexity / r.base_perplexity);
             const auto need = f.bytes_for_cost(std::max(0.0, allowed));
             pick = need ? f.choose_within(*need) : best;
@@ -350,12 +351,12 @@ public:
         if (t.kind == budget_kind::ppl_increase) {
             while (m.eval.perplexity > r.budget_perplexity) {
                 if (r.repair_rounds >= o_.max_repair_rounds)
-                    fail(::mixq::detail::fmt("--max-ppl-increase %g: still %+.4f %% after %d repair rounds", t.value,
-                                    100.0 * (m.eval.perplexity / r.fp32_perplexity - 1.0), r.repair_rounds));
+                    fail(fmt::format("--max-ppl-increase {:g}: still {:+.4f} % after {} repair rounds", t.value,
+                                     100.0 * (m.eval.perplexity / r.fp32_perplexity - 1.0), r.repair_rounds));
                 if (!repair_step(r, opts, pick))
-                    fail(::mixq::detail::fmt("--max-ppl-increase %g: measured %+.4f %% with every tensor at a least-cost candidate; "
-                                    "nothing left to raise",
-                                    t.value, 100.0 * (m.eval.perplexity / r.fp32_perplexity - 1.0)));
+                    fail(fmt::format("--max-ppl-increase {:g}: measured {:+.4f} % with every tensor at a least-cost candidate; "
+                                     "nothing left to raise",
+                                     t.value, 100.0 * (m.eval.perplexity / r.fp32_perplexity - 1.0)));
                 ++r.repair_rounds;
                 more();  // one more measurement than planned
                 m = measure(pick);
@@ -398,7 +399,7 @@ public:
             const auto pk = f.choose_within(b);
             auto mk = measure(pk);
             step();
-            r.points.push_back(point("searched", ::mixq::detail::fmt("searched %.2fx", ratio_of(bytes_of(pk))), mk, r));
+            r.points.push_back(point("searched", fmt::format("searched {:.2f}x", ratio_of(bytes_of(pk))), mk, r));
             r.points.back().predicted_perplexity = predicted(pk);
         }
         if (o_.reference_points)

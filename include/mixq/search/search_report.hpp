@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <fmt/format.h>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -16,9 +17,9 @@ namespace mixq::search {
 
 [[nodiscard]] inline std::string describe(const budget& b) {
     switch (b.kind) {
-        case budget_kind::ratio: return ::mixq::detail::fmt("compression ratio >= %g", b.value);
-        case budget_kind::bits: return ::mixq::detail::fmt("at most %g bits per parameter", b.value);
-        case budget_kind::ppl_increase: return ::mixq::detail::fmt("perplexity increase <= %g %%", b.value);
+        case budget_kind::ratio: return fmt::format("compression ratio >= {:g}", b.value);
+        case budget_kind::bits: return fmt::format("at most {:g} bits per parameter", b.value);
+        case budget_kind::ppl_increase: return fmt::format("perplexity increase <= {:g} %", b.value);
     }
     return "?";
 }
@@ -80,10 +81,10 @@ inline std::string role_lines(const std::vector<role_choice>& units) {
         std::string line;
         for (const auto& [c, ls] : by_count) {
             line += (line.empty() ? "" : "; ") + c.second;
-            if (ls.back() >= 0) line += ::mixq::detail::fmt(" in %zu layer%s (%s)", ls.size(), ls.size() == 1 ? "" : "s", ranges(ls).c_str());
+            if (ls.back() >= 0) line += fmt::format(" in {} layer{} ({})", ls.size(), ls.size() == 1 ? "" : "s", ranges(ls));
         }
         if (tied.count(role)) line += " (tied x" + std::to_string(tied[role]) + ")";
-        s += ::mixq::detail::fmt("  %-24s %s\n", role.c_str(), line.c_str());
+        s += fmt::format("  {:<24} {}\n", role, line);
     }
     return s;
 }
@@ -92,12 +93,12 @@ inline std::string role_lines(const std::vector<role_choice>& units) {
 inline std::string selection_lines(const std::vector<selection_entry>& e, std::size_t selected, std::int64_t windows, sensitivity_measure m,
                                    const char* what) {
     if (windows <= 0) return {};
-    std::string s = ::mixq::detail::fmt("\n%s within the budget, judged on %lld held-out calibration windows (%s, nats; the least is written):\n", what,
-                                        static_cast<long long>(windows),
-                                        m == sensitivity_measure::kl ? "mean KL from fp32" : "change of the calibration loss");
+    std::string s = fmt::format("\n{} within the budget, judged on {} held-out calibration windows ({}, nats; the least is written):\n", what,
+                                static_cast<long long>(windows),
+                                m == sensitivity_measure::kl ? "mean KL from fp32" : "change of the calibration loss");
     for (std::size_t k = 0; k < e.size(); ++k)
-        s += ::mixq::detail::fmt("  %s %-36s %12s bytes  kl %.6f  delta_nll %+.6f\n", k == selected ? "*" : " ", e[k].label.c_str(),
-                                 ::mixq::detail::group_digits(static_cast<std::int64_t>(e[k].bytes)).c_str(), e[k].kl, e[k].delta_nll);
+        s += fmt::format("  {} {:<36} {:>12} bytes  kl {:.6f}  delta_nll {:+.6f}\n", k == selected ? "*" : " ", e[k].label,
+                         ::mixq::detail::group_digits(static_cast<std::int64_t>(e[k].bytes)), e[k].kl, e[k].delta_nll);
     return s;
 }
 inline nlohmann::ordered_json selection_json(const std::vector<selection_entry>& e, std::size_t selected, std::int64_t windows) {
@@ -195,7 +196,6 @@ struct comparison {
 // (and llama-quantize's mixes) and uniform tables (and those mixes in mixq's rounding) as marks, each labelled;
 // the first point is the chosen one.
 [[nodiscard]] inline std::string frontier_svg(const std::vector<measured_point>& points, const std::string& budget) {
-    using ::mixq::detail::fmt;
     const double W = 960, H = 480, L = 70, R = 390, T = 40, B = 50;  // R: room for the labels, error included
     double x0 = 1e9, x1 = 0, y0 = 1e9, y1 = -1e9;
     for (const auto& p : points)  // the error bars inside the plot too
@@ -208,27 +208,27 @@ struct comparison {
     x0 -= padx, x1 += padx, y0 -= pady, y1 += pady;
     auto X = [&](double v) { return L + (v - x0) / (x1 - x0) * (W - L - R); };
     auto Y = [&](double v) { return H - B - (v - y0) / (y1 - y0) * (H - T - B); };
-    std::string s = fmt("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\" font-size=\"11\">\n", W, H);
+    std::string s = fmt::format("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{:.0f}\" height=\"{:.0f}\" font-family=\"sans-serif\" font-size=\"11\">\n", W, H);
     s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-    s += fmt("<text x=\"%.0f\" y=\"22\" font-size=\"14\">mixq-search: measured perplexity change vs compression (%s)</text>\n", L,
-             ::mixq::detail::xml_escape(budget).c_str());
-    s += fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n", L, H - B, W - R, H - B);
-    s += fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n", L, T, L, H - B);
+    s += fmt::format("<text x=\"{:.0f}\" y=\"22\" font-size=\"14\">mixq-search: measured perplexity change vs compression ({})</text>\n", L,
+                     ::mixq::detail::xml_escape(budget));
+    s += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"black\"/>\n", L, H - B, W - R, H - B);
+    s += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"black\"/>\n", L, T, L, H - B);
     for (int i = 0; i <= 5; ++i) {
         const double vx = x0 + (x1 - x0) * i / 5.0, vy = y0 + (y1 - y0) * i / 5.0;
-        s += fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.2fx</text>\n", X(vx), H - B + 16, vx);
-        s += fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%+.2f %%</text>\n", L - 6, Y(vy) + 4, vy);
-        s += fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>\n", L, Y(vy), W - R, Y(vy));
+        s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{:.2f}x</text>\n", X(vx), H - B + 16, vx);
+        s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{:+.2f} %</text>\n", L - 6, Y(vy) + 4, vy);
+        s += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#eee\"/>\n", L, Y(vy), W - R, Y(vy));
     }
-    s += fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">compression ratio (fp32 bytes / bytes written)</text>\n", (L + W - R) / 2, H - 12);
-    s += fmt("<text x=\"16\" y=\"%.1f\" transform=\"rotate(-90 16 %.1f)\" text-anchor=\"middle\">perplexity change on the eval tokens</text>\n",
-             (T + H - B) / 2, (T + H - B) / 2);
+    s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">compression ratio (fp32 bytes / bytes written)</text>\n", (L + W - R) / 2, H - 12);
+    s += fmt::format("<text x=\"16\" y=\"{:.1f}\" transform=\"rotate(-90 16 {:.1f})\" text-anchor=\"middle\">perplexity change on the eval tokens</text>\n",
+                     (T + H - B) / 2, (T + H - B) / 2);
     std::vector<const measured_point*> searched;
     for (const auto& p : points)
         if (p.kind == "searched") searched.push_back(&p);
     std::sort(searched.begin(), searched.end(), [](auto a, auto b) { return a->ratio < b->ratio; });
     std::string line;
-    for (const auto* p : searched) line += fmt("%s%.1f,%.1f", line.empty() ? "" : " ", X(p->ratio), Y(p->delta_percent));
+    for (const auto* p : searched) line += fmt::format("{}{:.1f},{:.1f}", line.empty() ? "" : " ", X(p->ratio), Y(p->delta_percent));
     s += "<polyline fill=\"none\" stroke=\"#2a7ab9\" stroke-width=\"2\" points=\"" + line + "\"/>\n";
     double ly = T + 10;
     for (const auto& p : points) {
@@ -236,13 +236,13 @@ struct comparison {
         const char* colour = p.kind == "searched" ? "#2a7ab9" : preset ? "#f28e2b" : "#59a14f";
         const bool chosen = &p == &points.front();
         if (p.stderr_percent > 0.0)  // one standard error either way: what the eval set cannot resolve
-            s += fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-opacity=\"0.5\"/>\n", X(p.ratio),
-                     Y(p.delta_percent - p.stderr_percent), X(p.ratio), Y(p.delta_percent + p.stderr_percent), colour);
-        if (p.kind == "searched") s += fmt("<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%d\" fill=\"%s\"/>\n", X(p.ratio), Y(p.delta_percent), chosen ? 6 : 4, colour);
-        else if (preset) s += fmt("<rect x=\"%.1f\" y=\"%.1f\" width=\"8\" height=\"8\" fill=\"%s\"/>\n", X(p.ratio) - 4, Y(p.delta_percent) - 4, colour);
-        else s += fmt("<path d=\"M%.1f %.1f l5 9 h-10 z\" fill=\"%s\"/>\n", X(p.ratio), Y(p.delta_percent) - 5, colour);
-        s += fmt("<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">%s%s: %.2fx, %+.3f &#177; %.3f %%</text>\n", W - R + 12, ly, colour, chosen ? "* " : "",
-                 ::mixq::detail::xml_escape(p.label).c_str(), p.ratio, p.delta_percent, p.stderr_percent);
+            s += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" stroke-opacity=\"0.5\"/>\n", X(p.ratio),
+                             Y(p.delta_percent - p.stderr_percent), X(p.ratio), Y(p.delta_percent + p.stderr_percent), colour);
+        if (p.kind == "searched") s += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{}\" fill=\"{}\"/>\n", X(p.ratio), Y(p.delta_percent), chosen ? 6 : 4, colour);
+        else if (preset) s += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"8\" height=\"8\" fill=\"{}\"/>\n", X(p.ratio) - 4, Y(p.delta_percent) - 4, colour);
+        else s += fmt::format("<path d=\"M{:.1f} {:.1f} l5 9 h-10 z\" fill=\"{}\"/>\n", X(p.ratio), Y(p.delta_percent) - 5, colour);
+        s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" fill=\"{}\">{}{}: {:.2f}x, {:+.3f} &#177; {:.3f} %</text>\n", W - R + 12, ly, colour, chosen ? "* " : "",
+                         ::mixq::detail::xml_escape(p.label), p.ratio, p.delta_percent, p.stderr_percent);
         ly += 15;
     }
     return s + "</svg>\n";
@@ -251,17 +251,16 @@ struct comparison {
 
 // The text report: budget, what was chosen (one line per tensor role), the measured result.
 [[nodiscard]] inline std::string report_text(const search_result& r, const std::string& input) {
-    using ::mixq::detail::fmt;
     const auto& o = r.options;
-    std::string s = fmt("mixq-search: %s  (budget: %s)\n", input.c_str(), describe(o.target).c_str());
+    std::string s = fmt::format("mixq-search: {}  (budget: {})\n", input, describe(o.target));
     std::string cands;
     for (auto p : o.candidates) cands += (cands.empty() ? "" : ", ") + std::string(to_string(p));
     s += "candidates: " + cands + " (int8: percentile + GPTQ; below int8: mse + GPTQ)\n";
-    s += fmt("SSM core kept at %s%s: %zu tensors (conv1d, A_log, D, dt_proj.bias, norms); --widen-core searches them too\n",
-             std::string(to_string(o.core)).c_str(), o.widen ? " (widened: none kept)" : "", r.fixed.size());
-    s += fmt("sensitivity: %s on %lld calibration windows, %zu units x %zu candidates in %.1f s\n",
-             o.measure == sensitivity_measure::kl ? "mean KL of the next-token distributions" : "change of the calibration loss",
-             static_cast<long long>(o.sensitivity_windows), r.units.size(), o.candidates.size(), r.sensitivity_seconds);
+    s += fmt::format("SSM core kept at {}{}: {} tensors (conv1d, A_log, D, dt_proj.bias, norms); --widen-core searches them too\n",
+                     std::string(to_string(o.core)), o.widen ? " (widened: none kept)" : "", r.fixed.size());
+    s += fmt::format("sensitivity: {} on {} calibration windows, {} units x {} candidates in {:.1f} s\n",
+                     o.measure == sensitivity_measure::kl ? "mean KL of the next-token distributions" : "change of the calibration loss",
+                     static_cast<long long>(o.sensitivity_windows), r.units.size(), o.candidates.size(), r.sensitivity_seconds);
     s += detail::selection_lines(r.selection, r.selected, r.held_out_windows, o.measure, "tables");
     const auto written = [&](const unit& u) { return r.chosen.tensors[u.tensors.front()].target; };
     std::map<precision, std::pair<std::int64_t, std::int64_t>> by;  // units, params
@@ -272,8 +271,8 @@ struct comparison {
     }
     s += r.selected > 0 ? "\nwritten (" + r.selection[r.selected].label + "):\n" : std::string("\nchosen:\n");
     for (const auto& [p, n] : by)
-        s += fmt("  %-10s %5lld tensors %14s params\n", std::string(to_string(p)).c_str(), static_cast<long long>(n.first),
-                 ::mixq::detail::group_digits(n.second).c_str());
+        s += fmt::format("  {:<10} {:5} tensors {:>14} params\n", std::string(to_string(p)), static_cast<long long>(n.first),
+                         ::mixq::detail::group_digits(n.second));
     std::vector<detail::role_choice> choices;  // table.json has every name
     for (const auto& u : r.units) {
         const auto p = written(u);
@@ -281,18 +280,18 @@ struct comparison {
     }
     s += detail::role_lines(choices);
     if (r.repair_rounds) {
-        s += fmt("repairs: %d round(s):", r.repair_rounds);
+        s += fmt::format("repairs: {} round(s):", r.repair_rounds);
         for (const auto& x : r.repairs) s += " " + x + ";";
         s += "\n";
     }
     const auto& c = r.points.front();
-    s += fmt("\nresult: %.3fx (%s bytes), perplexity %.4f -> %.4f measured (%+.4f %%), %.4f predicted; fp32 %.4f\n", c.ratio,
-             ::mixq::detail::group_digits(static_cast<std::int64_t>(c.bytes)).c_str(), r.fp32_perplexity, c.perplexity, c.delta_percent,
-             r.predicted_perplexity, r.fp32_perplexity);
-    s += fmt("\nmeasured points (ratio, perplexity change +- its standard error over %lld eval windows):\n",
-             static_cast<long long>(r.fp32_eval.windows));
+    s += fmt::format("\nresult: {:.3f}x ({} bytes), perplexity {:.4f} -> {:.4f} measured ({:+.4f} %), {:.4f} predicted; fp32 {:.4f}\n", c.ratio,
+                     ::mixq::detail::group_digits(static_cast<std::int64_t>(c.bytes)), r.fp32_perplexity, c.perplexity, c.delta_percent,
+                     r.predicted_perplexity, r.fp32_perplexity);
+    s += fmt::format("\nmeasured points (ratio, perplexity change +- its standard error over {} eval windows):\n",
+                     static_cast<long long>(r.fp32_eval.windows));
     for (const auto& p : r.points)
-        s += fmt("  %-36s %7.3fx  %+8.4f %% +- %.4f\n", p.label.c_str(), p.ratio, p.delta_percent, p.stderr_percent);
+        s += fmt::format("  {:<36} {:7.3f}x  {:+8.4f} % +- {:.4f}\n", p.label, p.ratio, p.delta_percent, p.stderr_percent);
     // Per searched point, the best reference of equal or smaller size: one line each, the rest in search.json.
     const auto cmp = reference_comparisons(r);
     std::string lines;
@@ -301,13 +300,13 @@ struct comparison {
         for (; j < cmp.size() && cmp[j].searched == cmp[i].searched; ++j)
             if (r.points[cmp[j].reference].perplexity < r.points[cmp[best].reference].perplexity) best = j;
         const auto& b = cmp[best];
-        lines += fmt("  %-36s %+8.4f %% +- %.4f against %s (%.3fx)\n", r.points[b.searched].label.c_str(), b.change.percent,
-                     b.change.stderr_percent, r.points[b.reference].label.c_str(), r.points[b.reference].ratio);
+        lines += fmt::format("  {:<36} {:+8.4f} % +- {:.4f} against {} ({:.3f}x)\n", r.points[b.searched].label, b.change.percent,
+                             b.change.stderr_percent, r.points[b.reference].label, r.points[b.reference].ratio);
         i = j;
     }
     if (!lines.empty())
         s += "against the best preset or uniform table of equal or smaller size (perplexity change, paired):\n" + lines;
-    s += fmt("time: %.1f s\n", r.seconds);
+    s += fmt::format("time: {:.1f} s\n", r.seconds);
     return s;
 }
 

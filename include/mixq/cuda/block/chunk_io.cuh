@@ -7,7 +7,7 @@
 #include <cub/block/block_load.cuh>
 #include <cub/block/block_store.cuh>
 
-#include "../kernels/numeric.cuh"
+#include "../detail/numeric.cuh"
 
 namespace mixq::cuda::block {
 
@@ -42,15 +42,15 @@ struct chunk_io {
                 done = true;
             }
         }
-        if (!done) load_t(s.load).Load(p, raw, valid, kernels::from_float<T>(0.0f));
+        if (!done) load_t(s.load).Load(p, raw, valid, detail::from_float<T>(0.0f));
 #pragma unroll
-        for (int i = 0; i < ITEMS; ++i) out[i] = kernels::to_float(raw[i]);
+        for (int i = 0; i < ITEMS; ++i) out[i] = detail::to_float(raw[i]);
     }
 
     static __device__ __forceinline__ void store(TempStorage& s, T* p, int valid, const float (&in)[ITEMS]) {
         alignas(16) T raw[ITEMS];
 #pragma unroll
-        for (int i = 0; i < ITEMS; ++i) raw[i] = kernels::from_float<T>(in[i]);
+        for (int i = 0; i < ITEMS; ++i) raw[i] = detail::from_float<T>(in[i]);
         if constexpr (can_vec) {
             if (vectorizable(p, valid)) {
                 vstore_t(s.vstore).Store(reinterpret_cast<uint4*>(p), reinterpret_cast<uint4(&)[vec_items]>(raw));

@@ -4,8 +4,8 @@
 
 #include <cstddef>
 
-#include "../ssm_args.cuh"
-#include "numeric.cuh"
+#include "../detail/ssm_args.cuh"
+#include "../detail/numeric.cuh"
 
 namespace mixq::cuda::kernels {
 

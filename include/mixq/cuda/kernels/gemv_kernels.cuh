@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "numeric.cuh"
+#include "../detail/numeric.cuh"
 
 namespace mixq::cuda::kernels {
 

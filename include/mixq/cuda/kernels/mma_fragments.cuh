@@ -7,7 +7,7 @@
 #include <cstring>
 #include <type_traits>
 
-#include "numeric.cuh"
+#include "../detail/numeric.cuh"
 
 namespace mixq::cuda::kernels {
 

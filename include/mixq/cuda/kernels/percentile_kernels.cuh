@@ -6,7 +6,7 @@
 #include <cub/block/block_radix_sort.cuh>
 
 #include "../block/radix_select.cuh"
-#include "numeric.cuh"
+#include "../detail/numeric.cuh"
 
 namespace mixq::cuda::kernels {
 

@@ -6,8 +6,8 @@
 #include <cub/block/block_scan.cuh>
 
 #include "../block/chunk_io.cuh"
-#include "../ssm_args.cuh"
-#include "numeric.cuh"
+#include "../detail/ssm_args.cuh"
+#include "../detail/numeric.cuh"
 
 namespace mixq::cuda::kernels {
 

@@ -1,10 +1,10 @@
-// Device helpers shared by the kernels: fp32 <-> storage-type conversions and a warp-wide sum.
+// Device helpers shared by the kernels and the block-level pieces (cuda/detail: the floor of cuda/): fp32 <-> storage-type conversions and a warp-wide sum.
 #pragma once
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
-namespace mixq::cuda::kernels {
+namespace mixq::cuda::detail {
 
 __device__ __forceinline__ float to_float(float v) { return v; }
 __device__ __forceinline__ float to_float(__half v) { return __half2float(v); }
@@ -26,4 +26,9 @@ __device__ __forceinline__ float effective_dt(float delta, float bias, bool soft
     return softplus && v <= 20.0f ? log1pf(expf(v)) : v;
 }
 
+}  // namespace mixq::cuda::detail
+
+namespace mixq::cuda::kernels {
+// The kernels call them unqualified, as when they lived here.
+using namespace ::mixq::cuda::detail;
 }  // namespace mixq::cuda::kernels

@@ -1,4 +1,4 @@
-// Tests include/mixq/eval/hessians.hpp: one Hessian per observed layer input, XᵀX of what the forward fed it.
+// Tests include/mixq/convert/hessians.hpp: one Hessian per observed layer input, XᵀX of what the forward fed it.
 #include <mixq/quality.hpp>
 
 #include "support/catch.hpp"

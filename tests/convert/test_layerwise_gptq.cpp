@@ -1,4 +1,4 @@
-// Tests include/mixq/eval/layerwise_gptq.hpp (and the forward's pieces it walks with: embed, run_layer,
+// Tests include/mixq/convert/layerwise_gptq.hpp (and the forward's pieces it walks with: embed, run_layer,
 // head_input, products): the same bytes as a conversion with every Hessian collected up front.
 #include <mixq/quality.hpp>
 

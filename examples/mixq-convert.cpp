@@ -104,10 +104,7 @@ int main(int argc, char** argv) {
             if (!eval_tokens.empty()) tokens = mixq::io::read_npy_tokens(eval_tokens);
             const auto in = mixq::io::open_checkpoint(input);
             const auto mix = mixq::gguf::find_llama_mix(preset);
-            auto table = !table_path.empty() ? mixq::load_table_json(table_path)
-                         : mix             ? mixq::gguf::llama_mix_table(*mix, in)
-                                           : mixq::presets::get(preset.empty() ? "conservative" : preset,
-                                                                mixq::presets::detect_family(in.tensors()));
+            auto table = mix && table_path.empty() ? mixq::gguf::llama_mix_table(*mix, in) : mixq::load_table(table_path, preset, in.tensors());
             std::optional<mixq::gguf::importance_matrix> importance;
             mixq::gguf::export_options xo;
             mixq::gguf::gguf_export x;
@@ -181,10 +178,7 @@ int main(int argc, char** argv) {
         // A config.json travels into the output: it must describe these tensors (a Mamba-2 family's layers,
         // heads and groups come from it alone), so a contradiction stops us before anything is written.
         if (std::filesystem::exists(config_json)) (void)mixq::infer_config(mixq::checkpoint_weights(in), config_json);
-        auto table = table_path.empty()
-                         ? mixq::presets::get(preset.empty() ? "conservative" : preset,
-                                              mixq::presets::detect_family(in.tensors()))
-                         : mixq::load_table_json(table_path);
+        auto table = mixq::load_table(table_path, preset, in.tensors());
         const bool gptq = opt.gptq_int8 || opt.gptq_lowbit;
         std::optional<mixq::checkpoint_weights> fp32_weights;  // GPTQ's Hessians come from the original model's fp32 inputs
         std::optional<mixq::ssm_lm> fp32_model;

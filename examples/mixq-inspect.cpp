@@ -78,8 +78,7 @@ int main(int argc, char** argv) {
         const auto in = mixq::io::open_checkpoint(input);
         const mixq::checkpoint_weights stored(in);  // a mixq file's schemes, packed and scale shapes are checked here
         const auto family = mixq::presets::detect_family(in.tensors());
-        const auto table = table_path.empty() ? mixq::presets::get(preset.empty() ? "conservative" : preset, family)
-                                              : mixq::load_table_json(table_path);
+        const auto table = mixq::load_table(table_path, preset, in.tensors());
         std::vector<mixq::tensor_view> logical;  // parameters counted before packing
         for (const auto& t : in.tensors()) logical.push_back(stored.at(t.name));
         const auto plan = mixq::make_plan(table, logical);

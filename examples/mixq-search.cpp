@@ -192,7 +192,7 @@ int main(int argc, char** argv) {
             return s.run();
         }();
         const auto& c0 = res.points.front();
-        const auto L = o.window > 0 ? o.window : (cfg.max_seq > 0 ? cfg.max_seq : 128);
+        const auto L = cfg.window_or_default(o.window);
         res.chosen.quality = mixq::quality_summary{res.fp32_perplexity, c0.perplexity,
                                                    static_cast<std::int64_t>(eval.size()) / L * (L - 1), 0.0, c0.stderr_percent,
                                                    res.fp32_eval.windows};

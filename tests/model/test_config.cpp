@@ -63,3 +63,13 @@ TEST_CASE("layout tensor names of the Mamba-2 family agree with what the reader 
     CHECK(std::find(names.begin(), names.end(), "backbone.layers.2.mixer.down_proj.weight") != names.end());
     CHECK(mixq::layout::hf_mamba2{.layers = 2}.tensor_names().size() == 1 + 2 * 9 + 1);
 }
+
+TEST_CASE("window_or_default: the asked length, else the model's maximum length, else 128", "[config]") {
+    mixq::model_config c;
+    CHECK(c.window_or_default(0) == 128);   // no position limit (the Hugging Face layouts)
+    CHECK(c.window_or_default(-1) == 128);
+    CHECK(c.window_or_default(37) == 37);
+    c.max_seq = 256;  // Itera-Lite's position embeddings
+    CHECK(c.window_or_default(0) == 256);
+    CHECK(c.window_or_default(100) == 100);
+}

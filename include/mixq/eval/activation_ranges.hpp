@@ -37,7 +37,7 @@ struct activation_calibration {
                                                                   std::int64_t window = 0, std::int64_t batch = 16) {
     const auto& c = model.config();
     activation_calibration out;
-    out.window = window > 0 ? window : (c.max_seq > 0 ? c.max_seq : 128);
+    out.window = c.window_or_default(window);
     out.windows = static_cast<std::int64_t>(tokens.size()) / out.window;
     if (out.windows == 0)
         fail("calibration tokens: only " + std::to_string(tokens.size()) + " tokens, fewer than one window of " +

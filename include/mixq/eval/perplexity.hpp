@@ -68,7 +68,7 @@ inline double token_nll(const float* logits, std::int64_t V, std::int64_t target
     const auto t0 = std::chrono::steady_clock::now();
     const auto& c = model.config();
     perplexity_result r;
-    r.window = opt.window > 0 ? opt.window : (c.max_seq > 0 ? c.max_seq : 128);
+    r.window = c.window_or_default(opt.window);
     if (r.window < 2) fail("--window " + std::to_string(r.window) + ": a window needs at least 2 tokens");
     if (c.max_seq > 0 && r.window > c.max_seq)
         fail("--window " + std::to_string(r.window) + " exceeds the model's maximum length " + std::to_string(c.max_seq));

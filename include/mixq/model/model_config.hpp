@@ -80,6 +80,10 @@ struct model_config {
     // Mamba-2: the conv runs over x, B and C; in_proj gives z, then those, then one dt per head.
     [[nodiscard]] std::int64_t conv_dim() const noexcept { return ssd.d_inner() + 2 * ssd.groups * d_state; }
     [[nodiscard]] std::int64_t in_proj_rows() const noexcept { return ssd.d_inner() + conv_dim() + ssd.heads; }
+    // Tokens per evaluation window: the length asked for (> 0), else the model's maximum length, else 128.
+    [[nodiscard]] std::int64_t window_or_default(std::int64_t asked) const noexcept {
+        return asked > 0 ? asked : (max_seq > 0 ? max_seq : 128);
+    }
 };
 
 }  // namespace mixq

@@ -17,7 +17,7 @@ namespace detail {
 // The calibration windows' length (`window`, else the model's maximum, else 128) and how many whole ones
 // the tokens hold; none at all is refused.
 [[nodiscard]] inline std::pair<std::int64_t, std::int64_t> calibration_windows(const model_config& c, std::size_t tokens, std::int64_t window) {
-    const auto L = window > 0 ? window : (c.max_seq > 0 ? c.max_seq : 128);
+    const auto L = c.window_or_default(window);
     const auto windows = static_cast<std::int64_t>(tokens) / L;
     if (windows == 0) fail("calibration tokens: only " + std::to_string(tokens) + " tokens, fewer than one window of " + std::to_string(L));
     return {L, windows};

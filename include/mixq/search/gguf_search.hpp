@@ -378,7 +378,7 @@ public:
 
 private:
     [[nodiscard]] bool is_searched(const std::string& n) const { return std::find(searched_.begin(), searched_.end(), n) != searched_.end(); }
-    [[nodiscard]] std::int64_t window() const { return o_.window > 0 ? o_.window : (cfg_.max_seq > 0 ? cfg_.max_seq : 128); }
+    [[nodiscard]] std::int64_t window() const { return cfg_.window_or_default(o_.window); }
 
     // Exact names: each unit's tensor at its candidate (every searched tensor at `uniform` when pick is
     // empty); a tied head copy takes its embeddings' type, so the file still leaves it out.

@@ -481,7 +481,7 @@ private:
     [[nodiscard]] bool is_searched(const std::string& n) const {
         return std::find(searchable_.begin(), searchable_.end(), n) != searchable_.end();
     }
-    [[nodiscard]] std::int64_t window() const { return o_.window > 0 ? o_.window : (cfg_.max_seq > 0 ? cfg_.max_seq : 128); }
+    [[nodiscard]] std::int64_t window() const { return cfg_.window_or_default(o_.window); }
 
     // Exact names: each searched tensor at its unit's candidate (`uniform` for all when pick is empty), the
     // core at its precision, integer tensors untouched.

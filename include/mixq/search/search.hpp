@@ -188,62 +188,8 @@ public:
         r.fp32_perplexity = r.fp32_eval.perplexity;
         step();
 
-        // The base (searched tensors fp32, the core at its precision), then one conversion per candidate,
-        // together a layer at a time: GPTQ's Hessians from the fp32 model on all calibration tokens, collected
-        // once per layer for every candidate and dropped before the next (convert/layerwise_gptq.hpp).
-        opts_.calibration = calibration_method::percentile;
-        opts_.gptq_int8 = opts_.gptq_lowbit = true;
-        opts_.lowbit = lowbit_calibration::mse;
-        opts_.round = gptq_rounder(o_.gptq);
-        opts_.gptq_description = describe(o_.gptq);
-        gptq_ = {&fp32_model, calib_, o_.window};
-        begin("candidate conversions", 1 + static_cast<std::size_t>(cfg_.n_layers) + 1);
-        base_ = std::move(convert_layerwise(in_, {table_for({})}, opts_, gptq_, o_.threads).front());
-        r.base_perplexity = evaluate(weights_of(base_)).perplexity;
-        step();
-        {
-            std::vector<rule_table> tables;
-            for (auto p : o_.candidates) tables.push_back(table_for({}, p));
-            candidates_ = convert_layerwise(in_, std::move(tables), opts_, gptq_, o_.threads,
-                                            [this](std::size_t done, std::size_t) { reach(1 + done); });
-        }
-        r.fp32_bytes = base_.totals.fp32_bytes;
-        r.unique_params = base_.totals.unique_params;
-        // Every later conversion (the measured tables) copies what the candidates already computed.
-        for (std::size_t i = 0; i < base_.tensors.size(); ++i) index_of_[base_.tensors[i].source] = i;
-        measure_opts_ = opts_;
-        measure_opts_.reuse = [this](const converted_tensor& planned) -> const converted_tensor* {
-            const auto it = index_of_.find(planned.source);
-            if (it == index_of_.end()) return nullptr;
-            for (const auto& c : candidates_) {
-                const auto& x = c.tensors[it->second];
-                if (x.target == planned.target && !x.alias_of && x.converted()) return &x;
-            }
-            return nullptr;
-        };
-
-        // Units: a searched tensor and the tensors stored as its aliases.
-        std::map<std::string, std::size_t> unit_of;
-        for (std::size_t i = 0; i < base_.tensors.size(); ++i) {
-            const auto& x = base_.tensors[i];
-            if (!is_searched(x.source->name)) {
-                r.fixed_bytes += x.bytes_after();
-                continue;
-            }
-            if (x.alias_of && unit_of.count(*x.alias_of)) {
-                r.units[unit_of.at(*x.alias_of)].tensors.push_back(i);
-                continue;
-            }
-            unit_of[x.source->name] = r.units.size();
-            r.units.push_back({{i}, x.source->name, x.source->numel(), {}, {}, {}, 0});
-        }
-        units_ = r.units;  // table_for reads them
-        for (auto& u : r.units)
-            for (const auto& c : candidates_) {
-                std::uint64_t b = 0;
-                for (auto i : u.tensors) b += c.tensors[i].bytes_after();
-                u.bytes.push_back(b);
-            }
+        convert_candidates(r, fp32_model);
+        form_units(r);
 
         std::uint64_t lo = 0, hi = 0;  // the smallest and largest searched bytes
         for (const auto& u : r.units) lo += *std::min_element(u.bytes.begin(), u.bytes.end()), hi += *std::max_element(u.bytes.begin(), u.bytes.end());
@@ -263,44 +209,11 @@ public:
             }
         }
 
-        // Sensitivities: the fp32 model with only one unit lowered, against the fp32 model, on the first
-        // calibration windows: the change of the calibration loss and the KL of the distributions.
-        const auto ts = std::chrono::steady_clock::now();
-        begin("sensitivities", r.units.size() * o_.candidates.size() + 1);
-        const auto L = window();
-        ref_ = make_reference(fp32_model, calib_, L, o_.sensitivity_windows);
-        {  // the base's residual stream before each layer: a unit in layer l needs only layers l.. recomputed
-            const auto w = weights_with({});
-            inputs_ = record_layer_inputs(ssm_lm(w, cfg_), ref_);
-        }
-        const auto base = divergence_of({});
-        r.base_kl = base.kl;
-        r.base_nll = base.delta_nll;
-        const auto P = o_.candidates.size();
-        std::vector<divergence> d(r.units.size() * P);
-        step();
-        ::mixq::detail::parallel_for(d.size(), o_.threads, [&](std::size_t k) {
-            const auto& u = r.units[k / P];
-            std::vector<std::pair<std::size_t, std::size_t>> pick;
-            for (auto i : u.tensors) pick.emplace_back(i, k % P);
-            d[k] = divergence_of(pick, first_layer(u));
-            step();
-        });
-        for (std::size_t u = 0; u < r.units.size(); ++u)
-            for (std::size_t p = 0; p < P; ++p) {
-                r.units[u].kl.push_back(d[u * P + p].kl - base.kl);
-                r.units[u].nll.push_back(d[u * P + p].delta_nll - base.delta_nll);
-            }
-        r.sensitivity_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count();
+        measure_sensitivities(r, fp32_model);
 
         // The additive model: cost = the measured sensitivity (below zero, noise, counts as zero), exact
         // knapsack over bytes.
-        std::vector<std::vector<option>> opts;
-        for (const auto& u : r.units) {
-            std::vector<option> v;
-            for (std::size_t p = 0; p < P; ++p) v.push_back({u.bytes[p], std::max(0.0, u.cost(o_.measure)[p])});
-            opts.push_back(std::move(v));
-        }
+        const auto opts = knapsack_options(r);
         r.granularity = knapsack_granularity(opts);
         const frontier f(opts, r.granularity);
         auto predicted = [&](const std::vector<std::size_t>& pick) {
@@ -423,6 +336,113 @@ public:
     }
 
 private:
+    // The phases of run(), in order.
+    //
+    // The base (searched tensors fp32, the core at its precision), then one conversion per candidate,
+    // together a layer at a time: GPTQ's Hessians from the fp32 model on all calibration tokens, collected
+    // once per layer for every candidate and dropped before the next (convert/layerwise_gptq.hpp).
+    void convert_candidates(search_result& r, const ssm_lm& fp32_model) {
+        opts_.calibration = calibration_method::percentile;
+        opts_.gptq_int8 = opts_.gptq_lowbit = true;
+        opts_.lowbit = lowbit_calibration::mse;
+        opts_.round = gptq_rounder(o_.gptq);
+        opts_.gptq_description = describe(o_.gptq);
+        gptq_ = {&fp32_model, calib_, o_.window};
+        begin("candidate conversions", 1 + static_cast<std::size_t>(cfg_.n_layers) + 1);
+        base_ = std::move(convert_layerwise(in_, {table_for({})}, opts_, gptq_, o_.threads).front());
+        r.base_perplexity = evaluate(weights_of(base_)).perplexity;
+        step();
+        {
+            std::vector<rule_table> tables;
+            for (auto p : o_.candidates) tables.push_back(table_for({}, p));
+            candidates_ = convert_layerwise(in_, std::move(tables), opts_, gptq_, o_.threads,
+                                            [this](std::size_t done, std::size_t) { reach(1 + done); });
+        }
+        r.fp32_bytes = base_.totals.fp32_bytes;
+        r.unique_params = base_.totals.unique_params;
+        // Every later conversion (the measured tables) copies what the candidates already computed.
+        for (std::size_t i = 0; i < base_.tensors.size(); ++i) index_of_[base_.tensors[i].source] = i;
+        measure_opts_ = opts_;
+        measure_opts_.reuse = [this](const converted_tensor& planned) -> const converted_tensor* {
+            const auto it = index_of_.find(planned.source);
+            if (it == index_of_.end()) return nullptr;
+            for (const auto& c : candidates_) {
+                const auto& x = c.tensors[it->second];
+                if (x.target == planned.target && !x.alias_of && x.converted()) return &x;
+            }
+            return nullptr;
+        };
+    }
+
+    // Units: a searched tensor and the tensors stored as its aliases, with each candidate's bytes; the rest is fixed.
+    void form_units(search_result& r) {
+        std::map<std::string, std::size_t> unit_of;
+        for (std::size_t i = 0; i < base_.tensors.size(); ++i) {
+            const auto& x = base_.tensors[i];
+            if (!is_searched(x.source->name)) {
+                r.fixed_bytes += x.bytes_after();
+                continue;
+            }
+            if (x.alias_of && unit_of.count(*x.alias_of)) {
+                r.units[unit_of.at(*x.alias_of)].tensors.push_back(i);
+                continue;
+            }
+            unit_of[x.source->name] = r.units.size();
+            r.units.push_back({{i}, x.source->name, x.source->numel(), {}, {}, {}, 0});
+        }
+        units_ = r.units;  // table_for reads them
+        for (auto& u : r.units)
+            for (const auto& c : candidates_) {
+                std::uint64_t b = 0;
+                for (auto i : u.tensors) b += c.tensors[i].bytes_after();
+                u.bytes.push_back(b);
+            }
+    }
+
+    // Sensitivities: the fp32 model with only one unit lowered, against the fp32 model, on the first
+    // calibration windows: the change of the calibration loss and the KL of the distributions.
+    void measure_sensitivities(search_result& r, const ssm_lm& fp32_model) {
+        const auto ts = std::chrono::steady_clock::now();
+        begin("sensitivities", r.units.size() * o_.candidates.size() + 1);
+        const auto L = window();
+        ref_ = make_reference(fp32_model, calib_, L, o_.sensitivity_windows);
+        {  // the base's residual stream before each layer: a unit in layer l needs only layers l.. recomputed
+            const auto w = weights_with({});
+            inputs_ = record_layer_inputs(ssm_lm(w, cfg_), ref_);
+        }
+        const auto base = divergence_of({});
+        r.base_kl = base.kl;
+        r.base_nll = base.delta_nll;
+        const auto P = o_.candidates.size();
+        std::vector<divergence> d(r.units.size() * P);
+        step();
+        ::mixq::detail::parallel_for(d.size(), o_.threads, [&](std::size_t k) {
+            const auto& u = r.units[k / P];
+            std::vector<std::pair<std::size_t, std::size_t>> pick;
+            for (auto i : u.tensors) pick.emplace_back(i, k % P);
+            d[k] = divergence_of(pick, first_layer(u));
+            step();
+        });
+        for (std::size_t u = 0; u < r.units.size(); ++u)
+            for (std::size_t p = 0; p < P; ++p) {
+                r.units[u].kl.push_back(d[u * P + p].kl - base.kl);
+                r.units[u].nll.push_back(d[u * P + p].delta_nll - base.delta_nll);
+            }
+        r.sensitivity_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count();
+    }
+
+    // Each unit's options for the knapsack: each candidate's bytes and its sensitivity, below zero counted as zero.
+    [[nodiscard]] std::vector<std::vector<option>> knapsack_options(const search_result& r) const {
+        const auto P = o_.candidates.size();
+        std::vector<std::vector<option>> opts;
+        for (const auto& u : r.units) {
+            std::vector<option> v;
+            for (std::size_t p = 0; p < P; ++p) v.push_back({u.bytes[p], std::max(0.0, u.cost(o_.measure)[p])});
+            opts.push_back(std::move(v));
+        }
+        return opts;
+    }
+
     struct measurement {
         conversion c;
         perplexity_result eval;  // windows == 0: not evaluated yet

@@ -3,7 +3,6 @@
 
 #include <chrono>
 #include <cstddef>
-#include <cstring>
 #include <string>
 #include <string_view>
 #include <unordered_map>

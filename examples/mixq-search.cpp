@@ -8,6 +8,7 @@
 
 #include <mixq/io/checkpoint.hpp>
 
+#include "convert_flags.hpp"
 #include "cli_main.hpp"
 #include "eval_options.hpp"
 #include "progress_line.hpp"
@@ -201,8 +202,9 @@ int main(int argc, char** argv) {
                              {"predicted_perplexity", res.predicted_perplexity},
                              {"measured_perplexity", res.measured_perplexity},
                              {"repair_rounds", res.repair_rounds},
-                             {"convert_command", "mixq-convert " + input + " -o DIR --table table.json --calibration gptq "
-                                                 "--lowbit-calibration mse+gptq --calib " + calib_path}};
+                             // The command that writes the same table again: the search's own conversion options as flags.
+                             {"convert_command", "mixq-convert " + input + " -o DIR --table table.json" +
+                                                     mixq::cli::calibration_flags(res.chosen.options, o.gptq, o.window) + " --calib " + calib_path}};
         mixq::search::write_search_outputs(output, res);
         print(res, "table.json, search.json, frontier.svg, model.safetensors, metadata.json, statistics.json, precision_allocation.svg");
         return 0;

@@ -17,7 +17,7 @@
 #include "core/dtype.hpp"
 #include "core/error.hpp"
 #include "core/half.hpp"
-#include "core/precision.hpp"
+#include "format/formats.hpp"
 #include "core/tensor_view.hpp"
 #include "format/codec.hpp"
 #include "format/fp8_e4m3.hpp"

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <fstream>
 #include <mixq/gguf/imatrix.hpp>
+#include <mixq/io/safetensors_reader.hpp>
+#include <mixq/io/safetensors_writer.hpp>
 #include <nlohmann/json.hpp>
 #include <vector>
 

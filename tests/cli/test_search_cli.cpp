@@ -32,7 +32,7 @@ TEST_CASE("mixq-search: seven outputs, a table mixq-convert turns into the same 
     write_head("eval_tokens.npy", 16 * 128, work.file("eval.npy"));
     const auto args = model + " --calib " + quote(work.file("calib.npy")) + " --eval " + quote(work.file("eval.npy")) +
                       " --target-ratio 6 --candidates int8,int4_g128,int4_g64 --sensitivity-windows 2 --frontier-points 1 "
-                      "--no-reference-points --threads 2 -o ";
+                      "--no-reference-points --threads 2 --gptq-damp 0.02 -o ";
     const auto r = run(quote(MIXQ_SEARCH_EXE) + " " + args + quote(work.file("a")), scratch);
     INFO(r.err);
     REQUIRE(r.code == 0);
@@ -74,11 +74,19 @@ TEST_CASE("mixq-search: seven outputs, a table mixq-convert turns into the same 
         CHECK(r.out.find("ssm.in_proj", at + 1 + line.size()) == std::string::npos);  // and one line only
     }
 
-    // mixq-convert with the recorded calibration turns table.json into the same checkpoint, byte for byte.
-    const auto c = run(quote(MIXQ_CONVERT_EXE) + " " + model + " -o " + quote(work.file("c")) + " --table " + quote(work.file("a/table.json")) +
-                           " --calibration gptq --lowbit-calibration mse+gptq --calib " + quote(work.file("calib.npy")) +
-                           " --eval " + quote(work.file("eval.npy")) + " --json",
-                       scratch);
+    // The command search.json records (the search's own conversion options as mixq-convert's flags, the
+    // non-default GPTQ damping included) turns table.json into the same checkpoint, byte for byte.
+    CHECK(search["calibration"]["int8"] == "percentile:99.99+gptq");
+    CHECK(search["calibration"]["below_int8"] == "mse+gptq");
+    auto command = meta["search"]["convert_command"].get<std::string>();
+    INFO(command);
+    CHECK(command.find(" --calibration gptq --lowbit-calibration mse+gptq --gptq-damp 0.02 --calib ") != std::string::npos);
+    REQUIRE(command.rfind("mixq-convert ", 0) == 0);
+    REQUIRE(command.find(" -o DIR --table table.json ") != std::string::npos);
+    command.replace(command.find(" -o DIR --table table.json "), 27,
+                    " -o " + quote(work.file("c")) + " --table " + quote(work.file("a/table.json")) + " ");
+    command.replace(0, 12, quote(MIXQ_CONVERT_EXE));
+    const auto c = run(command + " --eval " + quote(work.file("eval.npy")) + " --json", scratch);
     INFO(c.err);
     REQUIRE(c.code == 0);
     CHECK(mixq::test::read_bytes(work.file("c/model.safetensors")) == mixq::test::read_bytes(work.file("a/model.safetensors")));

@@ -133,3 +133,27 @@ TEST_CASE("zero groups and rows stay exact (scale 1), empty tensors are legal", 
     using q64 = mixq::groupwise<mixq::int4, mixq::per_group<64>, mixq::absmax>;
     CHECK_THROWS_AS(q64{}.quantize(z, 3), mixq::error);  // 70 values are not 3 rows
 }
+
+TEST_CASE("with_lowbit gives every precision below int8 its policy, sized as its traits say, and refuses the rest", "[lowbit]") {
+    const std::int64_t rows = 3, cols = 130;  // not a whole number of any group
+    const auto w = mixq::test::random_weights(static_cast<std::size_t>(rows * cols), 11);
+    int visited = 0;
+    for (const auto& f : mixq::formats) {
+        INFO(f.name);
+        if (!mixq::is_lowbit(f.id)) {
+            CHECK_THROWS(mixq::with_lowbit(f.id, [](auto) {}));
+            continue;
+        }
+        ++visited;
+        mixq::with_lowbit(f.id, [&]<mixq::precision P>(std::integral_constant<mixq::precision, P>) {
+            using Q = mixq::lowbit_policy<P, mixq::absmax>;
+            CHECK(Q::target == f.id);
+            CHECK(Q::group == f.group);
+            const auto m = Q{}.quantize(w, rows);
+            CHECK(m.scales.size() == f.scale_count(rows, cols));
+            if constexpr (mixq::is_packed4(P)) CHECK(m.packed.size() == rows * f.row_bytes(cols));
+            else CHECK(m.codes.size() == rows * f.row_bytes(cols));
+        });
+    }
+    CHECK(visited == 5);  // int4_g32, int4_g64, int4_g128, nf4, fp8_e4m3
+}

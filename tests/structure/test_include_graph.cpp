@@ -1,6 +1,7 @@
 // Tests the shape of include/mixq: every quoted include resolves, and every include between rooms goes down
 // the floors of docs/api.md ("Where each concept lives"), so no folder-level circle can form.
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -8,6 +9,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <mixq/format/formats.hpp>
 
 #include "support/catch.hpp"
 
@@ -30,7 +33,8 @@ std::string room_of(const std::string& file) {
 // over block/ over detail/.
 const std::map<std::string, double> floors{
     {"detail", 0}, {"core", 0}, {"version.hpp", 0},
-    {"format", 1}, {"format/ggml", 1}, {"io", 1}, {"precision", 1},
+    {"format/ggml", 0.9}, {"format", 1}, {"io", 1},  // format/traits.hpp names ggml's type ids
+    {"precision", 1.5},  // tables of the formats
     {"calib", 2},
     {"cuda/detail", 2.1}, {"cuda/block", 2.2}, {"cuda/kernels", 2.3}, {"cuda/dispatch", 2.4}, {"cuda", 2.5},
     {"quant", 3},
@@ -132,11 +136,69 @@ TEST_CASE("include/mixq: the moved headers still forward to their new homes for 
     for (const auto& [old_path, new_path] : std::vector<std::pair<std::string, std::string>>{
              {"eval/hessians.hpp", "convert/hessians.hpp"},
              {"eval/layerwise_gptq.hpp", "convert/layerwise_gptq.hpp"},
-             {"eval/importance.hpp", "gguf/importance.hpp"}}) {
+             {"eval/importance.hpp", "gguf/importance.hpp"},
+             {"core/precision.hpp", "format/formats.hpp"}}) {
         INFO(old_path);
         const auto text = read_text(root / old_path);
         CHECK(forwarding(text));
         CHECK(text.find("#include \"../" + new_path + "\"") != std::string::npos);
         CHECK(fs::exists(root / new_path));
     }
+}
+
+TEST_CASE("include/mixq: each format is written in exactly one header of format/, and no switch elsewhere spells them out", "[structure]") {
+    using namespace include_graph;
+    const fs::path root = MIXQ_INCLUDE_DIR;
+    std::map<std::string, std::string> text;  // header -> its code, comments left out
+    for (const auto& e : fs::recursive_directory_iterator(root)) {
+        if (!e.is_regular_file()) continue;
+        std::istringstream lines(read_text(e.path()));
+        auto& code = text[fs::relative(e.path(), root).generic_string()];
+        for (std::string line; std::getline(lines, line);) code += line.substr(0, line.find("//")) + "\n";
+    }
+    REQUIRE(text.size() > 100);
+    for (const auto& f : mixq::formats) {
+        // The name as a string literal is its traits entry; any other header of format/ naming it would be
+        // a second home.
+        std::vector<std::string> homes;
+        for (const auto& [file, t] : text)
+            if (file.rfind("format/", 0) == 0 && t.find("\"" + std::string(f.name) + "\"") != std::string::npos) homes.push_back(file);
+        INFO(f.name << " is written in:" << lines_of(homes));
+        CHECK(homes.size() == 1);
+    }
+    // Facts of a format derive from its traits; the only switch over precisions outside format/ is the
+    // chart's colours (a presentation choice, not a fact of the format).
+    std::vector<std::string> switches;
+    for (const auto& [file, t] : text)
+        if (file.rfind("format/", 0) != 0 && file != "convert/svg_chart.hpp" && t.find("case precision::") != std::string::npos)
+            switches.push_back(file);
+    INFO("headers with a switch over precisions:" << lines_of(switches));
+    CHECK(switches.empty());
+}
+
+TEST_CASE("include/mixq: library errors name the library's options, not a CLI's flags", "[structure]") {
+    using namespace include_graph;
+    const fs::path root = MIXQ_INCLUDE_DIR;
+    // A string literal holding "--x" is a flag; the reports mixq-search prints may name their own command.
+    const std::vector<std::string> allowed{"llama-quantize --imatrix", "mixq-search --format gguf: ", "--widen-core searches"};
+    std::vector<std::string> flags;
+    for (const auto& e : fs::recursive_directory_iterator(root)) {
+        if (!e.is_regular_file()) continue;
+        std::istringstream lines(read_text(e.path()));
+        for (std::string line; std::getline(lines, line);) {
+            const auto code = line.substr(0, line.find("//"));
+            for (auto q = code.find('"'); q != std::string::npos;) {
+                const auto end = code.find('"', q + 1);
+                if (end == std::string::npos) break;
+                const auto literal = code.substr(q + 1, end - q - 1);
+                const auto at = literal.find("--");
+                if (at != std::string::npos && at + 2 < literal.size() && std::islower(static_cast<unsigned char>(literal[at + 2])) &&
+                    std::none_of(allowed.begin(), allowed.end(), [&](const std::string& a) { return literal.find(a) != std::string::npos; }))
+                    flags.push_back(fs::relative(e.path(), root).generic_string() + ": " + literal);
+                q = code.find('"', end + 1);
+            }
+        }
+    }
+    INFO("string literals naming a flag:" << lines_of(flags));
+    CHECK(flags.empty());
 }

@@ -1,6 +1,7 @@
 // How a conversion calibrates and rounds: the int8 and low-bit clips, GPTQ, strictness, threads, reuse of earlier results.
 #pragma once
 
+#include <fmt/format.h>
 #include <functional>
 #include <string>
 
@@ -35,5 +36,16 @@ struct convert_options {
     // copied instead of computed again: conversion is deterministic, so only the work (GPTQ) is saved.
     std::function<const converted_tensor*(const converted_tensor& planned)> reuse;
 };
+
+// How the int8 clips are calibrated and rounded, as reports write it: "percentile:99.99+gptq", "mse", ...
+[[nodiscard]] inline std::string describe_int8(const convert_options& o) {
+    std::string s(to_string(o.calibration));
+    if (o.calibration == calibration_method::percentile) s += fmt::format(":{:g}", o.percentile);
+    return o.gptq_int8 ? s + "+gptq" : s;
+}
+// How the clips below int8 are calibrated and rounded: "max", "mse", "max+gptq" or "mse+gptq".
+[[nodiscard]] inline std::string describe_lowbit(const convert_options& o) {
+    return std::string(o.lowbit == lowbit_calibration::mse ? "mse" : "max") + (o.gptq_lowbit ? "+gptq" : "");
+}
 
 }  // namespace mixq

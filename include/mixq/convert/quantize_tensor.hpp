@@ -157,24 +157,11 @@ void quantize_scaled(converted_tensor& out, std::span<const float> w, const Q& q
 
 // The policy for a precision below int8 and a calibration method, then quantize_scaled.
 inline void quantize_lowbit(converted_tensor& out, std::span<const float> w, const convert_options& o, const hessian* H) {
-    const bool m = o.lowbit == lowbit_calibration::mse;
-    auto run = [&](auto max_policy, auto mse_policy) {
-        if (m) quantize_scaled(out, w, mse_policy, H, o.round);
-        else quantize_scaled(out, w, max_policy, H, o.round);
-    };
-    switch (out.target) {
-        case precision::int4_g32:
-            return run(groupwise<int4, per_group<32>, absmax>{}, groupwise<int4, per_group<32>, mse_for<int4_codec>>{mse_lowbit<int4_codec>});
-        case precision::int4_g64:
-            return run(groupwise<int4, per_group<64>, absmax>{}, groupwise<int4, per_group<64>, mse_for<int4_codec>>{mse_lowbit<int4_codec>});
-        case precision::int4_g128:
-            return run(groupwise<int4, per_group<128>, absmax>{}, groupwise<int4, per_group<128>, mse_for<int4_codec>>{mse_lowbit<int4_codec>});
-        case precision::nf4:
-            return run(groupwise<nf4, per_group<64>, absmax>{}, groupwise<nf4, per_group<64>, mse_for<nf4_codec>>{mse_lowbit<nf4_codec>});
-        case precision::fp8_e4m3:
-            return run(float8_per_channel<absmax>{}, float8_per_channel<mse_for<fp8_e4m3_codec>>{mse_lowbit<fp8_e4m3_codec>});
-        default: throw error(errc::internal, "quantize_lowbit: " + std::string(to_string(out.target)) + " is not below int8");
-    }
+    with_lowbit(out.target, [&]<precision P>(std::integral_constant<precision, P>) {
+        using codec = typename lowbit_policy<P, absmax>::codec;
+        if (o.lowbit == lowbit_calibration::mse) quantize_scaled(out, w, lowbit_policy<P, mse_for<codec>>{mse_lowbit<codec>}, H, o.round);
+        else quantize_scaled(out, w, lowbit_policy<P, absmax>{}, H, o.round);
+    });
 }
 
 // The embedding table that also serves as the head when the file has no lm_head.weight (tied, as
@@ -330,27 +317,19 @@ inline void fill_tensor(const conversion& c, converted_tensor& out, const detail
         detail::quantize_int8(out, src, q8, H, options.round, threads);
     } else if (!H && is_quantized(out.target) && t.numel() > detail::block_elems && t.rows() > 1 && t.shape.size() >= 2) {
         detail::quantize_by_row_blocks(out, src, options, threads);
-    } else {
-        switch (out.target) {
-            case precision::int8: break;  // above
-            case precision::int4_g32:
-            case precision::int4_g64:
-            case precision::int4_g128:
-            case precision::nf4:
-            case precision::fp8_e4m3: detail::quantize_lowbit(out, src, options, H); break;
-            case precision::fp16: detail::cast_tensor<fp16_cast>(out, src, threads); break;
-            case precision::bf16: detail::cast_tensor<bf16_cast>(out, src, threads); break;
-            case precision::q4_0: case precision::q4_1: case precision::q5_0: case precision::q5_1: case precision::q8_0:
-            case precision::q2_k: case precision::q3_k: case precision::q4_k: case precision::q5_k: case precision::q6_k:
-            case precision::iq4_nl:
-                throw error(errc::internal, "convert: the ggml block type " + std::string(to_string(out.target)) + " reached fill_tensor");
-            case precision::fp32:
-                out.stored = dtype::f32;
-                out.scheme = "fp32";
-                out.data = to_bytes(src);
-                out.error = error_stats{};  // widening fp16 / bf16 to fp32 is exact
-                break;
-        }
+    } else if (is_quantized(out.target)) {
+        detail::quantize_lowbit(out, src, options, H);
+    } else if (is_ggml_block(out.target)) {
+        throw error(errc::internal, "convert: the ggml block type " + std::string(to_string(out.target)) + " reached fill_tensor");
+    } else if (traits(out.target).stored == dtype::f16) {
+        detail::cast_tensor<fp16_cast>(out, src, threads);
+    } else if (traits(out.target).stored == dtype::bf16) {
+        detail::cast_tensor<bf16_cast>(out, src, threads);
+    } else {  // fp32
+        out.stored = dtype::f32;
+        out.scheme = to_string(out.target);
+        out.data = to_bytes(src);
+        out.error = error_stats{};  // widening fp16 / bf16 to fp32 is exact
     }
     if (options.release_input && src.data() != w.data()) c.input->release(t);
 }
@@ -366,13 +345,9 @@ struct planned_size {
     if (x.alias_of) return {};
     const auto& t = *x.source;
     if (!needs_fill(x)) return {t.bytes.size(), 0};
-    const auto n = static_cast<std::uint64_t>(t.numel()), rows = static_cast<std::uint64_t>(t.rows());
-    if (is_packed4(x.target)) {
-        const auto cols = static_cast<std::uint64_t>(t.cols()), g = static_cast<std::uint64_t>(group_size(x.target));
-        return {rows * ((cols + 1) / 2), rows * ((cols + g - 1) / g)};
-    }
-    if (is_quantized(x.target)) return {n, rows};  // int8, fp8: a byte per value, a scale per row
-    return {n * static_cast<std::uint64_t>(bits_per_value(x.target) / 8), 0};
+    const auto rows = static_cast<std::uint64_t>(t.rows()), cols = static_cast<std::uint64_t>(t.cols());
+    const auto& f = traits(x.target);
+    return {rows * f.row_bytes(cols), f.scale_count(rows, cols)};
 }
 
 }  // namespace mixq

@@ -6,8 +6,6 @@
 #include <optional>
 #include <string_view>
 
-#include "precision.hpp"
-
 namespace mixq {
 
 enum class dtype { boolean, u8, i8, i16, u16, f16, bf16, i32, u32, f32, f64, i64, u64, f8_e4m3, f8_e5m2 };
@@ -44,18 +42,6 @@ inline constexpr std::array<dtype_info, 15> dtype_table{{
 // Floating dtypes the converter can read values from.
 [[nodiscard]] constexpr bool is_readable_float(dtype t) noexcept {
     return t == dtype::f32 || t == dtype::f16 || t == dtype::bf16 || t == dtype::f64;
-}
-
-// The precision a stored dtype corresponds to, for the report's "source precision".
-[[nodiscard]] constexpr std::optional<precision> precision_of(dtype t) noexcept {
-    switch (t) {
-        case dtype::f32: return precision::fp32;
-        case dtype::f16: return precision::fp16;
-        case dtype::bf16: return precision::bf16;
-        case dtype::i8: return precision::int8;
-        case dtype::f8_e4m3: return precision::fp8_e4m3;
-        default: return std::nullopt;
-    }
 }
 
 }  // namespace mixq

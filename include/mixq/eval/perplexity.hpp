@@ -69,9 +69,10 @@ inline double token_nll(const float* logits, std::int64_t V, std::int64_t target
     const auto& c = model.config();
     perplexity_result r;
     r.window = c.window_or_default(opt.window);
-    if (r.window < 2) fail("--window " + std::to_string(r.window) + ": a window needs at least 2 tokens");
+    if (r.window < 2) fail_option("eval_options::window", "eval_options::window " + std::to_string(r.window) + ": a window needs at least 2 tokens");
     if (c.max_seq > 0 && r.window > c.max_seq)
-        fail("--window " + std::to_string(r.window) + " exceeds the model's maximum length " + std::to_string(c.max_seq));
+        fail_option("eval_options::window", "eval_options::window " + std::to_string(r.window) + " exceeds the model's maximum length " +
+                                                std::to_string(c.max_seq));
     r.windows = static_cast<std::int64_t>(tokens.size()) / r.window;
     if (r.windows == 0)
         fail("only " + std::to_string(tokens.size()) + " tokens: fewer than one window of " + std::to_string(r.window));

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <concepts>
+#include <string_view>
 
 #include "fp8_e4m3.hpp"
 #include "int4.hpp"
@@ -16,30 +17,30 @@ template <class C>
 concept codec = requires(float w, float s) {
     { C::scale(w) } -> std::convertible_to<float>;
     { C::roundtrip(w, s) } -> std::convertible_to<float>;
-    { C::name } -> std::convertible_to<const char*>;
+    { C::name } -> std::convertible_to<std::string_view>;
 };
 
 // int8: clip -> 127.
 struct int8_codec {
-    static constexpr const char* name = "int8";
+    static constexpr std::string_view name = int8_format.family;
     static float scale(float clip) noexcept { return int8_scale(clip); }
     static float roundtrip(float w, float s) noexcept { return static_cast<float>(int8_code(w, s)) * s; }
 };
 // int4: clip -> 7.
 struct int4_codec {
-    static constexpr const char* name = "int4";
+    static constexpr std::string_view name = int4_g32_format.family;
     static float scale(float clip) noexcept { return int4_scale(clip); }
     static float roundtrip(float w, float s) noexcept { return static_cast<float>(int4_code(w, s)) * s; }
 };
 // nf4: clip -> level 1.0.
 struct nf4_codec {
-    static constexpr const char* name = "nf4";
+    static constexpr std::string_view name = nf4_format.family;
     static float scale(float clip) noexcept { return nf4_scale(clip); }
     static float roundtrip(float w, float s) noexcept { return nf4_value(nf4_code(w, s), s); }
 };
 // fp8 e4m3fn: clip -> 448.
 struct fp8_e4m3_codec {
-    static constexpr const char* name = "fp8_e4m3";
+    static constexpr std::string_view name = fp8_e4m3_format.family;
     static float scale(float clip) noexcept {
         const float s = clip / fp8_e4m3_max;
         return s == 0.0f ? 1.0f : s;

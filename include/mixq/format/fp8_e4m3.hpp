@@ -5,7 +5,12 @@
 #include <cmath>
 #include <cstdint>
 
+#include "traits.hpp"
+
 namespace mixq {
+
+// e4m3fn codes, one byte each, one scale per row; no ggml twin.
+inline constexpr format_traits fp8_e4m3_format{precision::fp8_e4m3, "fp8_e4m3", "fp8_e4m3", 8, 0, dtype::f8_e4m3, scale_layout::per_row, std::nullopt};
 
 // e4m3fn has no infinities; 0x7f / 0xff are NaN and the largest finite magnitude is 448 (0x7e).
 inline constexpr float fp8_e4m3_max = 448.0f;

@@ -5,7 +5,15 @@
 #include <cmath>
 #include <cstdint>
 
+#include "traits.hpp"
+
 namespace mixq {
+
+// Symmetric int4, two codes per byte, one scale per group of 32, 64 or 128 values along a row. int4_g32 is
+// ggml's Q4_0 grid (GGUF exports it so); the wider groups have no ggml twin.
+inline constexpr format_traits int4_g32_format{precision::int4_g32, "int4_g32", "int4", 4, 32, dtype::u8, scale_layout::per_group, gguf::ggml_type::q4_0};
+inline constexpr format_traits int4_g64_format{precision::int4_g64, "int4_g64", "int4", 4, 64, dtype::u8, scale_layout::per_group, std::nullopt};
+inline constexpr format_traits int4_g128_format{precision::int4_g128, "int4_g128", "int4", 4, 128, dtype::u8, scale_layout::per_group, std::nullopt};
 
 // scale = clip / 7 in fp32 (symmetric: the clip maps to code 7); a zero scale becomes 1 so an all-zero
 // group stays exact.

@@ -5,7 +5,12 @@
 #include <cmath>
 #include <cstdint>
 
+#include "traits.hpp"
+
 namespace mixq {
+
+// int8 codes, one byte each, with one scale per row (or one per tensor); GGUF has it as ggml's Q8_0.
+inline constexpr format_traits int8_format{precision::int8, "int8", "int8", 8, 0, dtype::i8, scale_layout::per_row, gguf::ggml_type::q8_0};
 
 // scale = clip / 127 in fp32; a zero scale becomes 1 so all-zero rows stay exact.
 [[nodiscard]] inline float int8_scale(float clip) noexcept {

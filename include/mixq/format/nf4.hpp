@@ -4,7 +4,12 @@
 #include <array>
 #include <cmath>
 
+#include "traits.hpp"
+
 namespace mixq {
+
+// NF4 codes, two per byte, one absmax scale per block of 64 values (bitsandbytes' blocksize); no ggml twin.
+inline constexpr format_traits nf4_format{precision::nf4, "nf4", "nf4", 4, 64, dtype::u8, scale_layout::per_group, std::nullopt};
 
 // bitsandbytes' NF4 codebook, its exact float32 constants (quantiles of N(0, 1) scaled to [-1, 1]);
 // code i is the nibble i. A block's absmax maps to 1.0.

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "../core/precision.hpp"
+#include "formats.hpp"
 
 namespace mixq {
 
@@ -16,8 +16,9 @@ struct scheme_info {
     std::int64_t group = 0;  // int4 / nf4 only
 };
 
-// Fields are ':'-separated; the first names the format, a "groupG" field the group. Unknown formats,
-// int4 without a known group, or nf4 with another group than 64 give nullopt.
+// Fields are ':'-separated; the first names the format's family, a "groupG" field the group: the format
+// whose traits say both (format/formats.hpp). Unknown formats, int4 without a known group, nf4 with another
+// group than 64, or a ggml block type (GGUF only) give nullopt.
 [[nodiscard]] inline std::optional<scheme_info> parse_scheme(std::string_view s) {
     std::string_view fmt = s.substr(0, s.find(':'));
     std::int64_t group = 0;
@@ -33,12 +34,12 @@ struct scheme_info {
         }
         pos = next == std::string_view::npos ? next : next + 1;
     }
-    if (fmt == "int4") {
-        if (const auto p = int4_with_group(group)) return scheme_info{*p, group};
-        return std::nullopt;
-    }
-    if (fmt == "nf4") return group == 64 ? std::optional(scheme_info{precision::nf4, 64}) : std::nullopt;
-    if (const auto p = parse_precision(fmt); p && !is_packed4(*p) && !is_ggml_block(*p)) return scheme_info{*p, 0};
+    if (const auto p = format_of(fmt, group); p && !is_ggml_block(*p)) return scheme_info{*p, group};
+    // A family with groups named without its group (or with another) is not a format; nor is a block type.
+    for (const auto& f : formats)
+        if (f.family == fmt && (f.group != 0 || f.scales == scale_layout::in_blocks)) return std::nullopt;
+    // A spelling pasted from PyTorch ("float16") names an ungrouped format, as in a table.
+    if (const auto p = parse_precision(fmt); p && group_size(*p) == 0 && !is_ggml_block(*p)) return scheme_info{*p, 0};
     return std::nullopt;
 }
 

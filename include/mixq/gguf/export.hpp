@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <fmt/format.h>
 #include <cmath>
 #include <filesystem>
 #include <functional>
@@ -14,6 +15,7 @@
 
 #include "../core/bytes.hpp"
 #include "../core/half.hpp"
+#include "../format/formats.hpp"
 #include "../io/safetensors_reader.hpp"
 #include "../model/config.hpp"
 #include "../precision/match_plan.hpp"
@@ -30,32 +32,16 @@
 
 namespace mixq::gguf {
 
-// The precisions GGUF can hold bit-exactly as ggml does; others have no ggml twin. int8 and int4_g32 are
-// written as ggml's Q8_0 and Q4_0, with ggml's own scale rules rather than mixq's.
-[[nodiscard]] constexpr std::optional<ggml_type> ggml_type_for(precision p) noexcept {
-    switch (p) {
-        case precision::fp32: return ggml_type::f32;
-        case precision::fp16: return ggml_type::f16;
-        case precision::bf16: return ggml_type::bf16;
-        case precision::int8:
-        case precision::q8_0: return ggml_type::q8_0;
-        case precision::int4_g32:
-        case precision::q4_0: return ggml_type::q4_0;
-        case precision::q4_1: return ggml_type::q4_1;
-        case precision::q5_0: return ggml_type::q5_0;
-        case precision::q5_1: return ggml_type::q5_1;
-        case precision::q2_k: return ggml_type::q2_k;
-        case precision::q3_k: return ggml_type::q3_k;
-        case precision::q4_k: return ggml_type::q4_k;
-        case precision::q5_k: return ggml_type::q5_k;
-        case precision::q6_k: return ggml_type::q6_k;
-        case precision::iq4_nl: return ggml_type::iq4_nl;
-        default: return std::nullopt;
+// The precisions a GGUF file holds, from their traits: "fp32 (F32), ..., int4_g32 (Q4_0) and ggml's own types q4_0, ...".
+[[nodiscard]] inline std::string representable() {
+    std::string mapped, own;
+    for (const auto& f : formats) {
+        if (!f.gguf) continue;
+        if (f.scales == scale_layout::in_blocks) own += (own.empty() ? "" : ", ") + std::string(f.name);
+        else mapped += (mapped.empty() ? "" : ", ") + fmt::format("{} ({})", f.name, to_string(*f.gguf));
     }
+    return mapped + " and ggml's own types " + own;
 }
-inline constexpr const char* representable =
-    "fp32 (F32), fp16 (F16), bf16 (BF16), int8 (Q8_0), int4_g32 (Q4_0) and ggml's own types q4_0, q4_1, q5_0, q5_1, q8_0, "
-    "iq4_nl, q2_k, q3_k, q4_k, q5_k, q6_k";
 
 struct exported_tensor {
     const tensor_view* source = nullptr;
@@ -292,9 +278,9 @@ inline void finish_export(gguf_export& x) {
     x.plan = make_plan(x.table, in.tensors());
     if (opt.strict) {
         if (const auto u = x.plan.unmatched(); !u.empty())
-            fail(in.path() + ": --strict: tensor '" + u.front()->tensor->name + "' matches no rule");
+            fail_option("export_options::strict", in.path() + ": export_options::strict: tensor '" + u.front()->tensor->name + "' matches no rule");
         if (const auto u = x.plan.unused_rules(); !u.empty())
-            fail("--strict: " + detail::rule_text(x.table, u.front()) + " matches no tensor in " + in.path());
+            fail_option("export_options::strict", "export_options::strict: " + detail::rule_text(x.table, u.front()) + " matches no tensor in " + in.path());
     }
     std::vector<std::string> refused;
     for (const auto& e : x.plan.entries)
@@ -304,7 +290,7 @@ inline void finish_export(gguf_export& x) {
         std::string list;
         for (std::size_t i = 0; i < refused.size() && i < 5; ++i) list += (i ? "; " : "") + refused[i];
         fail(std::to_string(refused.size()) + " tensor(s) have a precision GGUF cannot hold: " + list +
-             (refused.size() > 5 ? "; ..." : "") + ". GGUF holds " + representable);
+             (refused.size() > 5 ? "; ..." : "") + ". GGUF holds " + representable());
     }
     const auto* emb = in.find(c.embedding());
     const auto* head = in.find("lm_head.weight");

@@ -116,7 +116,7 @@ private:
             if (info->target != precision::int8)
                 fail(where + ": scheme '" + sch->second + "' is not int8 but the tensor is stored as I8");
         } else if (info && is_quantized(info->target)) {
-            const auto want = is_packed4(info->target) ? dtype::u8 : info->target == precision::fp8_e4m3 ? dtype::f8_e4m3 : dtype::i8;
+            const auto want = *traits(info->target).stored;  // quantized formats are all mixq-stored
             if (t.type != want)
                 fail(where + ": scheme '" + sch->second + "' needs dtype " + std::string(to_string(want)) + ", the file has " +
                      std::string(to_string(t.type)));

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string_view>
 
-#include "../core/precision.hpp"
+#include "../format/formats.hpp"
 #include "glob.hpp"
 
 namespace mixq {

@@ -10,20 +10,21 @@
 #include "../core/dtype.hpp"
 #include "../core/error.hpp"
 #include "../core/half.hpp"
+#include "../format/float.hpp"
 
 namespace mixq {
 
 // fp16: IEEE binary16. Values beyond ±65504 would become Inf, which is an error naming the tensor.
 struct fp16_cast {
-    static constexpr precision target = precision::fp16;
-    static constexpr dtype stored = dtype::f16;
+    static constexpr precision target = fp16_format.id;
+    static constexpr dtype stored = *fp16_format.stored;
     [[nodiscard]] static std::uint16_t encode(float f) noexcept { return float_to_half_bits(f); }
     [[nodiscard]] static float decode(std::uint16_t b) noexcept { return half_bits_to_float(b); }
 };
 // bf16: the top 16 bits of fp32, rounded; same range as fp32, so no overflow check is needed.
 struct bf16_cast {
-    static constexpr precision target = precision::bf16;
-    static constexpr dtype stored = dtype::bf16;
+    static constexpr precision target = bf16_format.id;
+    static constexpr dtype stored = *bf16_format.stored;
     [[nodiscard]] static std::uint16_t encode(float f) noexcept { return float_to_bf16_bits(f); }
     [[nodiscard]] static float decode(std::uint16_t b) noexcept { return bf16_bits_to_float(b); }
 };

@@ -3,17 +3,19 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "../calib/absmax.hpp"
 #include "../calib/calibrator.hpp"
 #include "../core/error.hpp"
-#include "../core/precision.hpp"
 #include "../format/codec.hpp"
+#include "../format/formats.hpp"
 #include "../format/packed4.hpp"
 
 namespace mixq {
@@ -138,17 +140,61 @@ struct float8_per_channel {
     [[nodiscard]] std::string scheme() const { return "fp8_e4m3:per_channel:" + calibrate.describe(); }
 };
 
+// The precisions below int8 (mixq-stored codes with scales, int8 aside): what lowbit_policy covers.
+[[nodiscard]] constexpr bool is_lowbit(precision p) noexcept { return is_quantized(p) && p != precision::int8; }
+
+namespace detail {
+template <precision P, class C>
+struct lowbit_policy_of {
+    static_assert(is_lowbit(P), "mixq::lowbit_policy: the precision must be below int8 (int4_gG, nf4, fp8_e4m3)");
+    using type = float8_per_channel<C>;  // the one per-row format below int8
+};
+template <precision P, class C>
+    requires(is_lowbit(P) && traits(P).scales == scale_layout::per_group)
+struct lowbit_policy_of<P, C> {
+    using format = std::conditional_t<traits(P).family == nf4_format.family, nf4, int4>;
+    using type = groupwise<format, per_group<traits(P).group>, C>;
+};
+}  // namespace detail
+
+// The policy of a precision below int8 with calibrator C, from its traits: groupwise over its group for the
+// 4-bit formats, per row for fp8.
+template <precision P, calibrator C>
+using lowbit_policy = typename detail::lowbit_policy_of<P, C>::type;
+
+namespace detail {
+// The entry of `with_lowbit`'s table for P: a call of f with P, or null where P is not below int8.
+template <precision P, class R, class F>
+constexpr auto lowbit_entry() -> R (*)(F&) {
+    if constexpr (is_lowbit(P)) return [](F& f) -> R { return f(std::integral_constant<precision, P>{}); };
+    else return nullptr;
+}
+}  // namespace detail
+
+// Calls f(std::integral_constant<precision, P>{}) with the precision p below int8 as a compile-time value,
+// so the caller can name lowbit_policy<P, ...>: the one place a run-time precision becomes a policy type,
+// one table entry per line of `formats`.
+template <class F>
+decltype(auto) with_lowbit(precision p, F&& f) {
+    using R = decltype(f(std::integral_constant<precision, precision::int4_g64>{}));
+    static constexpr auto table = []<std::size_t... I>(std::index_sequence<I...>) {
+        return std::array<R (*)(F&), sizeof...(I)>{detail::lowbit_entry<formats[I].id, R, F>()...};
+    }(std::make_index_sequence<formats.size()>{});
+    const auto at = static_cast<std::size_t>(p);
+    if (at >= table.size() || !table[at]) throw error(errc::internal, "with_lowbit: " + std::string(to_string(p)) + " is not below int8");
+    return table[at](f);
+}
+
 // The int4 kernels' helper: symmetric int4 with absmax scales per group of 32, 64 or 128.
 [[nodiscard]] inline packed4_matrix quantize_int4(std::span<const float> w, std::int64_t rows, std::int64_t cols, std::int64_t group) {
     if (rows < 0 || cols < 0 || static_cast<std::int64_t>(w.size()) != rows * cols)
         throw error(errc::internal, "quantize_int4: shape does not match the data");
-    packed4_matrix m;
-    switch (group) {
-        case 32: m = groupwise<int4, per_group<32>, absmax>{}.quantize(w, rows); break;
-        case 64: m = groupwise<int4, per_group<64>, absmax>{}.quantize(w, rows); break;
-        case 128: m = groupwise<int4, per_group<128>, absmax>{}.quantize(w, rows); break;
-        default: fail("int4 group size " + std::to_string(group) + ": expected 32, 64 or 128");
-    }
+    const auto p = int4_with_group(group);
+    if (!p) fail("int4 group size " + std::to_string(group) + ": expected 32, 64 or 128");
+    auto m = with_lowbit(*p, [&]<precision P>(std::integral_constant<precision, P>) -> packed4_matrix {
+        if constexpr (is_packed4(P)) return lowbit_policy<P, absmax>{}.quantize(w, rows);
+        else return {};  // not reached: p is an int4 precision
+    });
     m.cols = cols;  // rows == 0 cannot tell the columns
     return m;
 }

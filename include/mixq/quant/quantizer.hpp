@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "../core/precision.hpp"
+#include "../format/formats.hpp"
 
 namespace mixq {
 

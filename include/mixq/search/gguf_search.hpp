@@ -126,12 +126,13 @@ public:
     gguf_searcher(const io::safetensors_file& in, model_config cfg, std::span<const std::int64_t> calib, std::span<const std::int64_t> eval,
                   gguf_search_options o)
         : in_(in), cfg_(std::move(cfg)), calib_(calib.begin(), calib.end()), eval_(eval.begin(), eval.end()), o_(std::move(o)) {
-        detail::check_candidates(o_.candidates);
+        const std::string option = "gguf_search_options::candidates";
+        detail::check_candidates(o_.candidates, option);
         for (auto p : o_.candidates)
             if (!gguf::ggml_type_for(p) || p == precision::int8 || p == precision::int4_g32 || p == precision::fp32)
-                fail("--candidates: " + std::string(to_string(p)) +
-                     " is not a GGUF candidate; --format gguf searches ggml's types q2_k, q3_k, q4_0, q4_1, q5_0, q5_1, q8_0, iq4_nl, "
-                     "q4_k, q5_k, q6_k, and fp16 / bf16");
+                fail_option(option, option + ": " + std::string(to_string(p)) +
+                                        " is not a GGUF candidate; a GGUF search takes ggml's types q2_k, q3_k, q4_0, q4_1, q5_0, q5_1, "
+                                        "q8_0, iq4_nl, q4_k, q5_k, q6_k, and fp16 / bf16");
         (void)gguf::arch_of(cfg_.layout, in_.path());
         // What llama-quantize quantizes (2-D weights but norms and conv1d): the search's tensors; the rest stays.
         const auto all = gguf::llama_mix_table(*gguf::find_llama_mix("Q8_0"), in_);

@@ -142,12 +142,16 @@ inline bool searchable(const tensor_view& t, bool widen) {
     return t.shape.size() >= 2 && t.rows() > 1 && t.cols() > 1 && !is_core(t.name);
 }
 // A candidate list the knapsack takes: 1..32 precisions, none twice.
-inline void check_candidates(const std::vector<precision>& c) {
-    if (c.empty()) fail("--candidates: the list is empty");
-    if (c.size() > 32) fail("--candidates: at most 32 candidates");
+// The option a quality budget is, as the errors name it (a CLI's --max-ppl-increase).
+inline const std::string ppl_budget = "search_options::target (ppl_increase)";
+
+// `option` names the candidates' field in the errors ("search_options::candidates").
+inline void check_candidates(const std::vector<precision>& c, const std::string& option = "search_options::candidates") {
+    if (c.empty()) fail_option(option, option + ": the list is empty");
+    if (c.size() > 32) fail_option(option, option + ": at most 32 candidates");
     for (std::size_t i = 0; i < c.size(); ++i)
         for (std::size_t j = 0; j < i; ++j)
-            if (c[i] == c[j]) fail("--candidates: " + std::string(to_string(c[i])) + " twice");
+            if (c[i] == c[j]) fail_option(option, option + ": " + std::string(to_string(c[i])) + " twice");
 }
 // "Every linear weight" as the oracle's uniform tables mean it: embeddings, head, in/out projections, MoE ffns.
 inline bool is_uniform_linear(const std::string& n) {
@@ -200,8 +204,9 @@ public:
                                                               : t.value * static_cast<double>(r.unique_params) / 8.0;
             r.budget_bytes = total;
             if (!(t.value > 0.0) || total - static_cast<double>(r.fixed_bytes) < static_cast<double>(lo)) {
-                const auto what = t.kind == budget_kind::ratio ? fmt::format("--target-ratio {:g}", t.value) : fmt::format("--target-bits {:g}", t.value);
-                fail(fmt::format("{}: impossible; with these candidates the ratio ranges from {:.3f}x to {:.3f}x ({:.3f} to {:.3f} bits per "
+                const std::string option = t.kind == budget_kind::ratio ? "search_options::target (ratio)" : "search_options::target (bits)";
+                const auto what = fmt::format("{} {:g}", option, t.value);
+                fail_option(option, fmt::format("{}: impossible; with these candidates the ratio ranges from {:.3f}x to {:.3f}x ({:.3f} to {:.3f} bits per "
                                  "parameter; the SSM core keeps {})",
                                  what, ratio_of(hi), ratio_of(lo), 8.0 * static_cast<double>(r.fixed_bytes + hi) / static_cast<double>(r.unique_params),
                                  8.0 * static_cast<double>(r.fixed_bytes + lo) / static_cast<double>(r.unique_params),
@@ -246,9 +251,9 @@ public:
             const double best_ppl = measure(best).eval.perplexity;
             step();
             if (best_ppl > r.budget_perplexity)
-                fail(fmt::format("--max-ppl-increase {:g}: impossible; the best table of these candidates (each tensor at its "
+                fail_option(detail::ppl_budget, fmt::format("{} {:g}: impossible; the best table of these candidates (each tensor at its "
                                  "least sensitive candidate, {:.2f}x) measures {:+.4f} %: achievable increases are >= {:.4f} %",
-                                 t.value, ratio_of(bytes_of(best)), 100.0 * (best_ppl / r.fp32_perplexity - 1.0),
+                                 detail::ppl_budget, t.value, ratio_of(bytes_of(best)), 100.0 * (best_ppl / r.fp32_perplexity - 1.0),
                                  100.0 * (best_ppl / r.fp32_perplexity - 1.0)));
             const double allowed = std::log(r.budget_perplexity / r.base_perplexity);
             const auto need = f.bytes_for_cost(std::max(0.0, allowed));
@@ -264,12 +269,12 @@ public:
         if (t.kind == budget_kind::ppl_increase) {
             while (m.eval.perplexity > r.budget_perplexity) {
                 if (r.repair_rounds >= o_.max_repair_rounds)
-                    fail(fmt::format("--max-ppl-increase {:g}: still {:+.4f} % after {} repair rounds", t.value,
+                    fail_option(detail::ppl_budget, fmt::format("{} {:g}: still {:+.4f} % after {} repair rounds", detail::ppl_budget, t.value,
                                      100.0 * (m.eval.perplexity / r.fp32_perplexity - 1.0), r.repair_rounds));
                 if (!repair_step(r, opts, pick))
-                    fail(fmt::format("--max-ppl-increase {:g}: measured {:+.4f} % with every tensor at a least-cost candidate; "
+                    fail_option(detail::ppl_budget, fmt::format("{} {:g}: measured {:+.4f} % with every tensor at a least-cost candidate; "
                                      "nothing left to raise",
-                                     t.value, 100.0 * (m.eval.perplexity / r.fp32_perplexity - 1.0)));
+                                     detail::ppl_budget, t.value, 100.0 * (m.eval.perplexity / r.fp32_perplexity - 1.0)));
                 ++r.repair_rounds;
                 more();  // one more measurement than planned
                 m = measure(pick);

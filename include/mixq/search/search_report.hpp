@@ -164,7 +164,7 @@ struct comparison {
                         {"value", o.target.value},
                         {"text", describe(o.target)}}},
             {"candidates", cands},
-            {"calibration", {{"int8", "percentile:99.99+gptq"}, {"below_int8", "mse+gptq"}, {"gptq", ::mixq::describe(o.gptq)}}},
+            {"calibration", {{"int8", describe_int8(r.chosen.options)}, {"below_int8", describe_lowbit(r.chosen.options)}, {"gptq", ::mixq::describe(o.gptq)}}},
             {"core", {{"precision", std::string(to_string(o.core))}, {"widened", o.widen}, {"tensors", r.fixed}}},
             {"sensitivity", {{"measure", o.measure == sensitivity_measure::kl ? "kl" : "delta_nll"},
                              {"definition", "per unit and candidate, only that unit lowered: delta_nll = change of the mean next-token "

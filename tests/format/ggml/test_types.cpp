@@ -1,5 +1,5 @@
 // format/ggml/types.hpp: the traits table against ggml's block sizes, and llama-quantize's fallbacks for rows a type cannot hold.
-#include <mixq/core/precision.hpp>
+#include <mixq/format/formats.hpp>
 #include <mixq/format/ggml/types.hpp>
 #include <set>
 #include <string>

@@ -7,14 +7,10 @@
 #include <string_view>
 
 #include "codes.hpp"
+#include "type_id.hpp"
 
 namespace mixq::gguf {
 
-// The numbers are ggml's (enum ggml_type); GGUF stores them as uint32.
-enum class ggml_type : std::uint32_t {
-    f32 = 0, f16 = 1, q4_0 = 2, q4_1 = 3, q5_0 = 6, q5_1 = 7, q8_0 = 8,
-    q2_k = 10, q3_k = 11, q4_k = 12, q5_k = 13, q6_k = 14, iq4_nl = 20, bf16 = 30,
-};
 
 // A row of a whole number of blocks into blocks; `importance` (one weight per value, or null) as llama.cpp's
 // imatrix: null gives ggml's reference rounding, exactly llama-quantize's without --imatrix.

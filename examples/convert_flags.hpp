@@ -17,7 +17,7 @@ namespace mixq::cli {
     else if (o.calibration != calibration_method::percentile) s += fmt::format(" --calibration {}", to_string(o.calibration));
     if (o.calibration == calibration_method::percentile && o.percentile != convert_options{}.percentile)
         s += fmt::format(" --percentile {:g}", o.percentile);
-    const std::string lowbit = std::string(o.lowbit == lowbit_calibration::mse ? "mse" : "max") + (o.gptq_lowbit ? "+gptq" : "");
+    const auto lowbit = describe_lowbit(o);  // mixq-convert's values, but for "max+gptq", which it spells "gptq"
     if (lowbit != "max") s += " --lowbit-calibration " + (lowbit == "max+gptq" ? std::string("gptq") : lowbit);
     if (o.gptq_int8 || o.gptq_lowbit) {
         const gptq_options d{};

@@ -73,6 +73,18 @@ std::string lines_of(const Strings& v) {
 // Deprecated forwarding headers (one release's grace for a moved header) point wherever the header went.
 bool forwarding(const std::string& text) { return text.rfind("// Deprecated forwarding header", 0) == 0; }
 
+// Every header's code, comments left out (what the name and flag checks read): header -> its lines.
+std::map<std::string, std::string> headers_code(const fs::path& root) {
+    std::map<std::string, std::string> code;
+    for (const auto& e : fs::recursive_directory_iterator(root)) {
+        if (!e.is_regular_file()) continue;
+        std::istringstream lines(read_text(e.path()));
+        auto& c = code[fs::relative(e.path(), root).generic_string()];
+        for (std::string line; std::getline(lines, line);) c += line.substr(0, line.find("//")) + "\n";
+    }
+    return code;
+}
+
 std::vector<include_edge> quoted_includes(const fs::path& root, std::vector<std::string>& unresolved) {
     std::vector<include_edge> edges;
     for (const auto& e : fs::recursive_directory_iterator(root)) {
@@ -148,14 +160,7 @@ TEST_CASE("include/mixq: the moved headers still forward to their new homes for 
 
 TEST_CASE("include/mixq: each format is written in exactly one header of format/, and no switch elsewhere spells them out", "[structure]") {
     using namespace include_graph;
-    const fs::path root = MIXQ_INCLUDE_DIR;
-    std::map<std::string, std::string> text;  // header -> its code, comments left out
-    for (const auto& e : fs::recursive_directory_iterator(root)) {
-        if (!e.is_regular_file()) continue;
-        std::istringstream lines(read_text(e.path()));
-        auto& code = text[fs::relative(e.path(), root).generic_string()];
-        for (std::string line; std::getline(lines, line);) code += line.substr(0, line.find("//")) + "\n";
-    }
+    const auto text = headers_code(MIXQ_INCLUDE_DIR);
     REQUIRE(text.size() > 100);
     for (const auto& f : mixq::formats) {
         // The name as a string literal is its traits entry; any other header of format/ naming it would be
@@ -178,15 +183,12 @@ TEST_CASE("include/mixq: each format is written in exactly one header of format/
 
 TEST_CASE("include/mixq: library errors name the library's options, not a CLI's flags", "[structure]") {
     using namespace include_graph;
-    const fs::path root = MIXQ_INCLUDE_DIR;
     // A string literal holding "--x" is a flag; the reports mixq-search prints may name their own command.
     const std::vector<std::string> allowed{"llama-quantize --imatrix", "mixq-search --format gguf: ", "--widen-core searches"};
     std::vector<std::string> flags;
-    for (const auto& e : fs::recursive_directory_iterator(root)) {
-        if (!e.is_regular_file()) continue;
-        std::istringstream lines(read_text(e.path()));
-        for (std::string line; std::getline(lines, line);) {
-            const auto code = line.substr(0, line.find("//"));
+    for (const auto& [file, text] : headers_code(MIXQ_INCLUDE_DIR)) {
+        std::istringstream lines(text);
+        for (std::string code; std::getline(lines, code);) {
             for (auto q = code.find('"'); q != std::string::npos;) {
                 const auto end = code.find('"', q + 1);
                 if (end == std::string::npos) break;
@@ -194,7 +196,7 @@ TEST_CASE("include/mixq: library errors name the library's options, not a CLI's 
                 const auto at = literal.find("--");
                 if (at != std::string::npos && at + 2 < literal.size() && std::islower(static_cast<unsigned char>(literal[at + 2])) &&
                     std::none_of(allowed.begin(), allowed.end(), [&](const std::string& a) { return literal.find(a) != std::string::npos; }))
-                    flags.push_back(fs::relative(e.path(), root).generic_string() + ": " + literal);
+                    flags.push_back(file + ": " + literal);
                 q = code.find('"', end + 1);
             }
         }

@@ -68,9 +68,11 @@ struct conversion_cursor {
     c.options = options;
     c.plan = make_plan(c.table, in.tensors());
     if (options.calibration == calibration_method::percentile && !(options.percentile > 0.0 && options.percentile <= 100.0))
-        fail_option("convert_options::percentile", "convert_options::percentile " + std::to_string(options.percentile) + " must be in (0, 100]");
+        fail_option("convert_options::percentile",
+                    "convert_options::percentile " + std::to_string(options.percentile) + " must be in (0, 100]");
     if ((options.gptq_int8 || options.gptq_lowbit) && !options.hessians)
-        fail_option("convert_options::hessians", "gptq needs calibration tokens (convert_options::hessians): its Hessians come from the layers' inputs");
+        fail_option("convert_options::hessians",
+                    "gptq needs calibration tokens (convert_options::hessians): its Hessians come from the layers' inputs");
     if ((options.gptq_int8 || options.gptq_lowbit) && !options.round)
         throw error(errc::internal, "convert: gptq asked for without a rounding function (calib/gptq.hpp's gptq_rounder)");
 
@@ -78,11 +80,12 @@ struct conversion_cursor {
         if (const auto u = c.plan.unmatched(); !u.empty()) {
             std::string names;
             for (std::size_t i = 0; i < u.size() && i < 10; ++i) names += (i ? ", " : "") + u[i]->tensor->name;
-            fail_option("convert_options::strict", in.path() + ": convert_options::strict: " + std::to_string(u.size()) + " tensor(s) match no rule: " + names +
-                 (u.size() > 10 ? ", ..." : ""));
+            fail_option("convert_options::strict", in.path() + ": convert_options::strict: " + std::to_string(u.size()) +
+                                                       " tensor(s) match no rule: " + names + (u.size() > 10 ? ", ..." : ""));
         }
         if (const auto u = c.plan.unused_rules(); !u.empty())
-            fail_option("convert_options::strict", "convert_options::strict: " + detail::rule_name(c.table, u.front()) + " matches no tensor in " + in.path());
+            fail_option("convert_options::strict",
+                        "convert_options::strict: " + detail::rule_name(c.table, u.front()) + " matches no tensor in " + in.path());
     }
     for (const auto& e : c.plan.entries)
         if (e.rule && is_ggml_block(e.target))

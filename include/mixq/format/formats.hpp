@@ -87,7 +87,7 @@ static_assert([] {
 
 // The int4 precision of a group size, if mixq has one.
 [[nodiscard]] constexpr std::optional<precision> int4_with_group(std::int64_t g) noexcept {
-    return g > 0 ? format_of(int4_g32_format.family, g) : std::nullopt;
+    return format_of(int4_g32_format.family, g);
 }
 
 // The precision a stored dtype corresponds to, for the report's "source precision": the unscaled float of

@@ -2,9 +2,9 @@
 #pragma once
 
 #include <chrono>
-#include <fmt/format.h>
 #include <cmath>
 #include <filesystem>
+#include <fmt/format.h>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>

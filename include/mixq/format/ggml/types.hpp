@@ -11,7 +11,6 @@
 
 namespace mixq::gguf {
 
-
 // A row of a whole number of blocks into blocks; `importance` (one weight per value, or null) as llama.cpp's
 // imatrix: null gives ggml's reference rounding, exactly llama-quantize's without --imatrix.
 using quantize_row_fn = void (*)(std::span<const float> row, std::byte* out, const float* importance);
